@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, the Debian 12 packages locklab needs that are not
+# installed yet. Idempotent: when everything is present it changes nothing and
+# touches no network. Run as root (or with sudo available).
+set -euo pipefail
+
+# Each package and why locklab needs it (the README explains them further).
+packages=(
+  build-essential        # GCC 12, make
+  cmake                  # the build (3.25: presets and workflows)
+  ninja-build            # the generator the presets use
+  pkg-config             # finds hiredis and Lua (their CMake configs are broken or absent)
+  git                    # the source tree; the determinism test lists tracked files
+  libboost-fiber-dev     # simulated processes are Boost.Fiber fibers
+  libboost-context-dev   # fiber stacks (pooled and guarded)
+  librapidcheck-dev      # property-based tests with shrinking
+  libgtest-dev           # unit and integration tests
+  libgmock-dev           # matchers in tests
+  libbenchmark-dev       # bench/
+  libfmt-dev             # formatting of traces, reports and messages
+  libcli11-dev           # the locklab command line
+  libhiredis-dev         # the production backend (real Redis)
+  libtomlplusplus-dev    # scenario files
+  nlohmann-json3-dev     # JSON Lines traces and histories
+  liblua5.1-0-dev        # the Lua 5.1 that Redis embeds, for EVAL in simulated servers
+  redis-server           # differential and real-server tests
+  util-linux             # taskset, to pin benchmarks to one core
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: not root and no sudo; install: ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,82 @@
+// locklab/sim/detail/scheduler.hpp — Boost.Fiber scheduling for worlds.
+//
+// Internal to the simulator. WorldScheduler is the thread's Boost.Fiber
+// scheduling algorithm, installed once per thread the first time a World is
+// made there. It keeps no world state of its own: each simulated fiber's
+// properties name its World, and every ready simulated fiber is queued in
+// that World (which picks FIFO or seeded-random, as configured).
+//
+// While a World runs, the context that called run() (the "driver") is only
+// picked when the world has no ready fiber: that is the moment the world may
+// advance virtual time. Boost's dispatcher context is picked when terminated
+// fibers wait to be freed. Fibers that are not the world's (the thread's main
+// context when not driving, a user's own fibers) are served FIFO.
+//
+// A simulated fiber that suspends in Boost's sleep queue (this_fiber::sleep_for,
+// a timed wait on a Boost mutex or condition variable) waits on the real
+// clock: a determinism leak. pick_next() sees it and reports it to the World,
+// which fails the run.
+#pragma once
+
+#include <boost/fiber/algo/algorithm.hpp>
+#include <boost/fiber/context.hpp>
+#include <boost/fiber/properties.hpp>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include "locklab/sim/detail/fiber_table.hpp"
+
+namespace locklab::sim {
+
+class World;
+
+struct SimFiberProps : boost::fibers::fiber_properties {
+  using boost::fibers::fiber_properties::fiber_properties;
+  World* world = nullptr;  // nullptr: not a simulated fiber (or finished)
+  FiberHandle handle;
+};
+
+class WorldScheduler final
+    : public boost::fibers::algo::algorithm_with_properties<SimFiberProps> {
+ public:
+  using context = boost::fibers::context;
+
+  // The scheduler of the calling thread, installed on first use.
+  static WorldScheduler& for_this_thread();
+
+  void awakened(context* ctx, SimFiberProps& props) noexcept override;
+  context* pick_next() noexcept override;
+  bool has_ready_fibers() const noexcept override;
+  void suspend_until(std::chrono::steady_clock::time_point const& until) noexcept override;
+  void notify() noexcept override;
+  boost::fibers::fiber_properties* new_properties(context* ctx) override;
+
+  // The next fiber constructed on this thread belongs to `world` as `handle`.
+  void expect_spawn(World* world, FiberHandle handle);
+
+  // The calling context drives `world` until end_drive().
+  void begin_drive(World* world);
+  void end_drive();
+  World* driving() const { return driving_; }
+
+  // Let Boost's dispatcher run once, to free the stacks of finished fibers.
+  void request_release_of_terminated() { release_wanted_ = true; }
+
+ private:
+  std::deque<context*> others_;
+  context* dispatcher_ = nullptr;  // Boost's dispatcher, when ready
+  context* driver_ = nullptr;
+  bool driver_ready_ = false;
+  World* driving_ = nullptr;
+  World* spawn_world_ = nullptr;
+  FiberHandle spawn_handle_;
+  bool release_wanted_ = false;
+
+  // Only for fibers outside any world, as Boost's round_robin does.
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+  bool woken_ = false;
+};
+
+}  // namespace locklab::sim

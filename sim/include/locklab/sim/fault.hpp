@@ -1,0 +1,104 @@
+// locklab/sim/fault.hpp — faults as data.
+//
+// Provides the fault records a World applies at given true times. A schedule
+// is a plain vector of them, so RapidCheck can generate and shrink it and a
+// scenario file can name it. Faults come in pairs where they have an end:
+// pause/resume, kill or crash/restart, partition/heal.
+//
+// Semantics (the World implements them; docs/simulator.md has the details):
+//   ProcessPause     stop-the-world: the process runs nothing; its timers and
+//                    incoming messages wait and are processed after resume.
+//   ProcessKill      the process dies, the machine stays up: its fibers unwind,
+//                    its memory is gone, what it wrote to disk (even unsynced)
+//                    survives, and peers see its connections reset.
+//   MachineCrash     power loss: as a kill, but unsynced disk writes are lost
+//                    and peers are told nothing (their packets go unanswered).
+//   ProcessRestart   a fresh instance runs the process's main function again.
+//   LinkPartition    messages from `from` to `to` (and back unless one_way) do
+//                    not pass. hold: they wait and are delivered after heal,
+//                    connections stay up. reset: connections crossing the cut
+//                    are reset at both ends and new connections fail.
+//   LinkHeal         undoes a partition of the same pairs.
+//   MessageDelay     the next `count` messages from `from` to `to` are delayed
+//                    by `extra` (later ones on the same connection queue behind
+//                    them, as on a TCP stream).
+//   ClockJump        steps the process's clock by delta (either sign).
+//   ClockDriftSet    the process's clock runs at the new drift rate from now.
+//   ConnectionReset  resets every connection between the two processes.
+// A fault that does not apply (resume of a process not paused, restart of one
+// that is up) is skipped and traced as a note, never an error: shrinking
+// removes faults freely and every subset must still run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "locklab/sim/ids.hpp"
+#include "locklab/sim/time.hpp"
+
+namespace locklab::sim {
+
+enum class PartitionMode : std::uint8_t { hold, reset };
+
+struct ProcessPause {
+  ProcessId process;
+};
+struct ProcessResume {
+  ProcessId process;
+};
+struct ProcessKill {
+  ProcessId process;
+};
+struct MachineCrash {
+  ProcessId process;
+};
+struct ProcessRestart {
+  ProcessId process;
+};
+struct LinkPartition {
+  std::vector<ProcessId> from;
+  std::vector<ProcessId> to;
+  bool one_way = false;
+  PartitionMode mode = PartitionMode::hold;
+};
+struct LinkHeal {
+  std::vector<ProcessId> from;
+  std::vector<ProcessId> to;
+  bool one_way = false;
+};
+struct MessageDelay {
+  ProcessId from;
+  ProcessId to;
+  Duration extra{0};
+  std::uint32_t count = 1;
+};
+struct ClockJump {
+  ProcessId process;
+  Duration delta{0};
+};
+struct ClockDriftSet {
+  ProcessId process;
+  std::int64_t drift_ppm = 0;
+};
+struct ConnectionReset {
+  ProcessId a;
+  ProcessId b;
+};
+
+using FaultAction =
+    std::variant<ProcessPause, ProcessResume, ProcessKill, MachineCrash, ProcessRestart,
+                 LinkPartition, LinkHeal, MessageDelay, ClockJump, ClockDriftSet, ConnectionReset>;
+
+struct Fault {
+  TrueTime at;
+  FaultAction action;
+};
+
+using FaultSchedule = std::vector<Fault>;
+
+// "pause p2", "partition p0,p1 -> p3 (one-way, hold)": for traces and reports.
+std::string describe(const FaultAction& action);
+
+}  // namespace locklab::sim

@@ -1,0 +1,47 @@
+#include "locklab/sim/detail/fiber_table.hpp"
+
+#include "locklab/assert.hpp"
+
+namespace locklab::sim {
+
+FiberHandle FiberTable::allocate() {
+  std::uint32_t index;
+  if (!free_.empty()) {
+    // Reuse the most recently freed slot: deterministic, and warm in cache.
+    index = free_.back();
+    free_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  FiberRecord& r = slots_[index];
+  const std::uint32_t generation = r.generation;
+  r = FiberRecord{};
+  r.generation = generation;
+  r.in_use = true;
+  ++live_;
+  return FiberHandle{index, generation};
+}
+
+void FiberTable::release(FiberHandle h) {
+  FiberRecord& r = at(h);
+  r.in_use = false;
+  r.body = nullptr;
+  ++r.generation;
+  free_.push_back(h.index);
+  --live_;
+}
+
+FiberRecord* FiberTable::find(FiberHandle h) {
+  if (h.index >= slots_.size()) return nullptr;
+  FiberRecord& r = slots_[h.index];
+  return r.in_use && r.generation == h.generation ? &r : nullptr;
+}
+
+FiberRecord& FiberTable::at(FiberHandle h) {
+  FiberRecord* r = find(h);
+  LOCKLAB_ASSERT(r != nullptr, "stale fiber handle ", h.index, "/", h.generation);
+  return *r;
+}
+
+}  // namespace locklab::sim

@@ -1,0 +1,125 @@
+#include "locklab/sim/detail/scheduler.hpp"
+
+#include <boost/fiber/operations.hpp>
+#include <boost/fiber/scheduler.hpp>
+#include <boost/fiber/type.hpp>
+
+#include "locklab/assert.hpp"
+#include "locklab/sim/world.hpp"
+
+namespace locklab::sim {
+
+namespace {
+// The thread's installed algorithm. Boost's scheduler owns (and frees) it;
+// this is only how a World on this thread finds it again.
+thread_local WorldScheduler* installed_scheduler = nullptr;
+}  // namespace
+
+WorldScheduler& WorldScheduler::for_this_thread() {
+  if (installed_scheduler == nullptr) {
+    auto* algo = new WorldScheduler();
+    boost::fibers::context::active()->get_scheduler()->set_algo(
+        boost::fibers::algo::algorithm::ptr_t(algo));
+    installed_scheduler = algo;
+  }
+  return *installed_scheduler;
+}
+
+boost::fibers::fiber_properties* WorldScheduler::new_properties(context* ctx) {
+  auto* props = new SimFiberProps(ctx);
+  if (spawn_world_ != nullptr && !ctx->is_context(boost::fibers::type::main_context) &&
+      !ctx->is_context(boost::fibers::type::dispatcher_context)) {
+    props->world = spawn_world_;
+    props->handle = spawn_handle_;
+    spawn_world_ = nullptr;
+  }
+  return props;
+}
+
+void WorldScheduler::expect_spawn(World* world, FiberHandle handle) {
+  spawn_world_ = world;
+  spawn_handle_ = handle;
+}
+
+void WorldScheduler::awakened(context* ctx, SimFiberProps& props) noexcept {
+  if (ctx == driver_) {
+    driver_ready_ = true;
+  } else if (ctx->is_context(boost::fibers::type::dispatcher_context)) {
+    dispatcher_ = ctx;
+  } else if (props.world != nullptr) {
+    props.world->push_ready(ctx, props.handle);
+  } else {
+    others_.push_back(ctx);
+  }
+}
+
+WorldScheduler::context* WorldScheduler::pick_next() noexcept {
+  if (driving_ != nullptr) {
+    // A simulated fiber that suspends into Boost's sleep queue waits on the
+    // real clock: report it, the world fails the run.
+    context* active = context::active();
+    if (active != driver_ && active->sleep_is_linked()) {
+      auto* props = static_cast<SimFiberProps*>(active->get_properties());
+      if (props != nullptr && props->world == driving_) driving_->note_real_clock_wait(props->handle);
+    }
+    if (driving_->has_ready() && !driving_->stop_requested_) return driving_->take_ready();
+    if (release_wanted_ && dispatcher_ != nullptr) {
+      release_wanted_ = false;
+      return std::exchange(dispatcher_, nullptr);
+    }
+    if (driver_ready_) {
+      driver_ready_ = false;
+      return driver_;
+    }
+  }
+  if (!others_.empty()) {
+    context* next = others_.front();
+    others_.pop_front();
+    return next;
+  }
+  return std::exchange(dispatcher_, nullptr);
+}
+
+bool WorldScheduler::has_ready_fibers() const noexcept {
+  return driver_ready_ || dispatcher_ != nullptr || !others_.empty() ||
+         (driving_ != nullptr && driving_->has_ready());
+}
+
+void WorldScheduler::suspend_until(std::chrono::steady_clock::time_point const& until) noexcept {
+  // Reached only when no fiber at all is ready, which cannot happen while a
+  // world is driven (the driver is always running or ready). Outside a world
+  // this thread idles as Boost's round_robin does, for fibers that are not
+  // simulated.
+  std::unique_lock lock(wake_mutex_);
+  if (until == std::chrono::steady_clock::time_point::max()) {
+    wake_.wait(lock, [this] { return woken_; });
+  } else {
+    wake_.wait_until(lock, until, [this] { return woken_; });
+  }
+  woken_ = false;
+}
+
+void WorldScheduler::notify() noexcept {
+  std::lock_guard lock(wake_mutex_);
+  woken_ = true;
+  wake_.notify_all();
+}
+
+void WorldScheduler::begin_drive(World* world) {
+  LOCKLAB_ASSERT(driving_ == nullptr, "a world is already running on this thread");
+  context* active = context::active();
+  auto* props = static_cast<SimFiberProps*>(active->get_properties());
+  LOCKLAB_ASSERT(props == nullptr || props->world == nullptr,
+                 "World::run called from inside a simulated process");
+  driving_ = world;
+  driver_ = active;
+  driver_ready_ = false;
+}
+
+void WorldScheduler::end_drive() {
+  driving_ = nullptr;
+  driver_ = nullptr;
+  driver_ready_ = false;
+}
+
+}  // namespace locklab::sim

@@ -1,0 +1,199 @@
+// The World's process life cycle and the application of fault records.
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "locklab/assert.hpp"
+#include "locklab/sim/world.hpp"
+
+namespace locklab::sim {
+
+namespace {
+
+template <typename... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+
+}  // namespace
+
+void World::start_process(Process& p) {
+  LOCKLAB_ASSERT(p.fibers_.empty(), "process '", p.name(),
+                 "' restarted while fibers of its last incarnation are still alive");
+  p.state_ = ProcessState::running;
+  ++p.incarnation_;
+  p.rng_ = root_rng_.fork(fmt::format("process/{}/{}", p.name(), p.incarnation_));
+  p.deferred_wakes_.clear();
+  record(p.id(), p.incarnation_ == 1 ? TraceKind::process_start : TraceKind::process_restart,
+         p.incarnation_);
+  spawn_fiber(p, "main", [&p] { p.spec_.main(p); }, true);
+}
+
+void World::process_down(Process& p, ProcessState how) {
+  const bool machine = how == ProcessState::crashed;
+  const bool was_up = p.up();
+  switch (how) {
+    case ProcessState::killed: record(p.id(), TraceKind::process_kill); break;
+    case ProcessState::crashed: record(p.id(), TraceKind::machine_crash); break;
+    case ProcessState::exited: record(p.id(), TraceKind::process_exit, p.incarnation_); break;
+    default: LOCKLAB_ASSERT(false, "process_down with a live state");
+  }
+  p.state_ = how;
+  if (was_up) kill_fibers(p);
+  network_->process_down(p, machine, how == ProcessState::exited);
+  if (machine) p.disk_.lose_unsynced();
+}
+
+void World::skip_fault(std::string_view why) {
+  record(kNoProcess, TraceKind::note, 0, 0, fmt::format("fault skipped: {}", why));
+}
+
+void World::schedule(Fault fault) {
+  // Check now, at the boundary, so a bad schedule fails before anything runs.
+  auto check = [this](ProcessId id) {
+    if (!valid(id)) {
+      throw std::invalid_argument(fmt::format("fault names process {}, but the world has {} "
+                                              "processes",
+                                              index_of(id), processes_.size()));
+    }
+  };
+  std::visit(Overloaded{
+                 [&](const LinkPartition& f) {
+                   if (f.from.empty() || f.to.empty()) {
+                     throw std::invalid_argument("partition: both sides need a process");
+                   }
+                   for (ProcessId id : f.from) check(id);
+                   for (ProcessId id : f.to) check(id);
+                 },
+                 [&](const LinkHeal& f) {
+                   for (ProcessId id : f.from) check(id);
+                   for (ProcessId id : f.to) check(id);
+                 },
+                 [&](const MessageDelay& f) {
+                   check(f.from);
+                   check(f.to);
+                   if (f.extra.count() < 0) throw std::invalid_argument("delay: negative extra");
+                   if (f.count == 0) throw std::invalid_argument("delay: count is 0");
+                 },
+                 [&](const ClockDriftSet& f) {
+                   check(f.process);
+                   if (f.drift_ppm <= -kPpmScale || f.drift_ppm > 10 * kPpmScale) {
+                     throw std::invalid_argument(fmt::format(
+                         "clock drift {} ppm is out of range (-1000000, 10000000]", f.drift_ppm));
+                   }
+                 },
+                 [&](const ConnectionReset& f) {
+                   check(f.a);
+                   check(f.b);
+                 },
+                 [&](const auto& f) { check(f.process); },
+             },
+             fault.action);
+  if (fault.at < now_) throw std::invalid_argument("fault scheduled in the past");
+  faults_.push_back(std::move(fault.action));
+  events_.push(fault.at, EventKind::fault, faults_.size() - 1);
+}
+
+void World::schedule(const FaultSchedule& faults) {
+  for (const Fault& f : faults) schedule(f);
+}
+
+void World::apply(const FaultAction& action) {
+  std::visit(
+      Overloaded{
+          [&](const ProcessPause& f) { apply_pause(f.process); },
+          [&](const ProcessResume& f) { apply_resume(f.process); },
+          [&](const ProcessKill& f) {
+            Process& p = process(f.process);
+            if (!p.up()) return skip_fault(describe(action) + ": process is not up");
+            process_down(p, ProcessState::killed);
+          },
+          [&](const MachineCrash& f) {
+            Process& p = process(f.process);
+            if (p.state() == ProcessState::crashed) {
+              return skip_fault(describe(action) + ": machine is already down");
+            }
+            process_down(p, ProcessState::crashed);
+          },
+          [&](const ProcessRestart& f) { apply_restart(f.process); },
+          [&](const LinkPartition& f) {
+            for (ProcessId from : f.from) {
+              for (ProcessId to : f.to) {
+                if (from == to) continue;
+                record(from, TraceKind::link_partition, index_of(to),
+                       static_cast<std::uint64_t>(f.mode));
+                network_->partition(from, to, f.mode);
+                if (!f.one_way) network_->partition(to, from, f.mode);
+              }
+            }
+          },
+          [&](const LinkHeal& f) {
+            for (ProcessId from : f.from) {
+              for (ProcessId to : f.to) {
+                if (from == to) continue;
+                record(from, TraceKind::link_heal, index_of(to));
+                network_->heal(from, to);
+                if (!f.one_way) network_->heal(to, from);
+              }
+            }
+          },
+          [&](const MessageDelay& f) {
+            record(f.from, TraceKind::message_delay, index_of(f.to),
+                   static_cast<std::uint64_t>(f.extra.count()));
+            network_->delay(f.from, f.to, f.extra, f.count);
+          },
+          [&](const ClockJump& f) { apply_clock(f.process, action); },
+          [&](const ClockDriftSet& f) { apply_clock(f.process, action); },
+          [&](const ConnectionReset& f) {
+            record(f.a, TraceKind::connection_reset_fault, index_of(f.b));
+            network_->reset_between(f.a, f.b);
+          },
+      },
+      action);
+}
+
+void World::apply_pause(ProcessId id) {
+  Process& p = process(id);
+  if (p.state() != ProcessState::running) {
+    return skip_fault(fmt::format("pause {}: process is {}", p.name(), name_of(p.state())));
+  }
+  p.state_ = ProcessState::paused;
+  record(id, TraceKind::process_pause);
+}
+
+void World::apply_resume(ProcessId id) {
+  Process& p = process(id);
+  if (p.state() != ProcessState::paused) {
+    return skip_fault(fmt::format("resume {}: process is {}", p.name(), name_of(p.state())));
+  }
+  p.state_ = ProcessState::running;
+  record(id, TraceKind::process_resume);
+  // Everything that happened to it while stopped is now seen, in order.
+  auto wakes = std::move(p.deferred_wakes_);
+  p.deferred_wakes_.clear();
+  for (const auto& [handle, reason] : wakes) {
+    FiberRecord* f = fibers_.find(handle);
+    if (f != nullptr && f->state == FiberState::parked && f->wake_deferred) make_ready(*f, reason);
+  }
+}
+
+void World::apply_restart(ProcessId id) {
+  Process& p = process(id);
+  if (p.up()) return skip_fault(fmt::format("restart {}: process is up", p.name()));
+  start_process(p);
+}
+
+void World::apply_clock(ProcessId id, const FaultAction& action) {
+  Process& p = process(id);
+  if (const auto* jump = std::get_if<ClockJump>(&action)) {
+    p.clock_.jump(now_, jump->delta);
+    record(id, TraceKind::clock_jump, static_cast<std::uint64_t>(jump->delta.count()));
+  } else if (const auto* drift = std::get_if<ClockDriftSet>(&action)) {
+    p.clock_.set_drift(now_, drift->drift_ppm);
+    record(id, TraceKind::clock_drift, static_cast<std::uint64_t>(drift->drift_ppm));
+  }
+  // Sleeps are on the process's own clock: they now end at other true times.
+  reschedule_timers(p);
+}
+
+}  // namespace locklab::sim

@@ -1,0 +1,294 @@
+// The World's fibers: spawning, parking and waking, timers on local clocks,
+// and unwinding on kill and at teardown.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/fiber/context.hpp>
+#include <boost/fiber/operations.hpp>
+#include <exception>
+
+#include "locklab/assert.hpp"
+#include "locklab/sim/detail/scheduler.hpp"
+#include "locklab/sim/detail/stack_pool.hpp"
+#include "locklab/sim/world.hpp"
+
+namespace locklab::sim {
+
+namespace {
+
+// A fiber that swallows this many kills is stuck in a catch (...) loop.
+constexpr std::uint32_t kMaxSwallowedKills = 100;
+
+SimFiberProps* props_of(boost::fibers::context* ctx) {
+  return static_cast<SimFiberProps*>(ctx->get_properties());
+}
+
+void erase_handle(std::vector<FiberHandle>& handles, FiberHandle h) {
+  auto it = std::find(handles.begin(), handles.end(), h);
+  if (it != handles.end()) handles.erase(it);
+}
+
+}  // namespace
+
+void World::spawn_fiber(Process& process, std::string name, std::function<void()> body,
+                        bool is_main) {
+  const FiberHandle h = fibers_.allocate();
+  FiberRecord& f = fibers_.at(h);
+  f.id = next_fiber_id_++;
+  f.process = process.id();
+  f.is_main = is_main;
+  f.name = std::move(name);
+  f.body = std::move(body);
+  f.state = FiberState::ready;
+  process.fibers_.push_back(h);
+  record(process.id(), TraceKind::fiber_start, f.id);
+  // Boost marks the new fiber ready inside its constructor, which is when the
+  // scheduler creates its properties: tell it whose fiber this is first.
+  scheduler_.expect_spawn(this, h);
+  stacks_->launch([this, h] { fiber_main(h); });
+}
+
+void World::fiber_main(FiberHandle h) {
+  FiberEnd end = FiberEnd::returned;
+  {
+    std::function<void()> body = std::move(fibers_.at(h).body);
+    try {
+      if (fibers_.at(h).killed) throw ProcessKilled{fibers_.at(h).process};
+      body();
+    } catch (const ProcessKilled&) {
+      end = FiberEnd::killed;
+    } catch (const std::exception& e) {
+      end = FiberEnd::threw;
+      const FiberRecord& f = fibers_.at(h);
+      if (!failure_) {
+        failure_ = fmt::format("process '{}' fiber '{}' threw: {}", process(f.process).name(),
+                               f.name, e.what());
+      }
+    } catch (...) {
+      end = FiberEnd::threw;
+      const FiberRecord& f = fibers_.at(h);
+      if (!failure_) {
+        failure_ = fmt::format("process '{}' fiber '{}' threw an unknown exception",
+                               process(f.process).name(), f.name);
+      }
+    }
+  }  // the body (and what it captured) is destroyed here, still on this fiber
+
+  FiberRecord& f = fibers_.at(h);
+  Process& p = process(f.process);
+  const bool main_returned = f.is_main && end == FiberEnd::returned && !f.killed && p.up();
+  if (end == FiberEnd::threw) record(p.id(), TraceKind::failure, f.id, 0, *failure_);
+  record(p.id(), TraceKind::fiber_exit, f.id, static_cast<std::uint64_t>(end));
+  erase_handle(p.fibers_, h);
+  props_of(boost::fibers::context::active())->world = nullptr;
+  fibers_.release(h);
+  scheduler_.request_release_of_terminated();
+  // A process whose main function returns has exited: its other fibers are
+  // unwound and its connections closed, as when a real process exits.
+  if (main_returned) process_down(p, ProcessState::exited);
+}
+
+FiberHandle World::current_fiber(const Process& process) const {
+  const SimFiberProps* props = props_of(boost::fibers::context::active());
+  LOCKLAB_ASSERT(props != nullptr && props->world == this,
+                 "a blocking simulator call was made outside a simulated process's fibers "
+                 "(process '", process.name(), "')");
+  LOCKLAB_ASSERT(const_cast<FiberTable&>(fibers_).at(props->handle).process == process.id(),
+                 "process '", process.name(), "' was called from another process's fiber");
+  return props->handle;
+}
+
+void World::push_ready(boost::fibers::context* ctx, FiberHandle handle) {
+  FiberRecord& f = fibers_.at(handle);
+  f.ctx = ctx;
+  f.state = FiberState::ready;
+  ready_.push_back(ReadyFiber{ctx, handle});
+}
+
+boost::fibers::context* World::take_ready() {
+  ++work_;
+  if (work_ >= config_.limits.max_events) stop_requested_ = true;
+  if (config_.order == ReadyOrder::random && ready_.size() > 1) {
+    std::swap(ready_[ready_rng_.below(ready_.size())], ready_.front());
+  }
+  const ReadyFiber next = ready_.front();
+  ready_.pop_front();
+  fibers_.at(next.handle).state = FiberState::running;
+  return next.ctx;
+}
+
+void World::note_real_clock_wait(FiberHandle handle) {
+  if (!real_clock_wait_) real_clock_wait_ = handle;
+  stop_requested_ = true;
+}
+
+SimResult<void> World::enter_blocking(FiberRecord& fiber) {
+  if (!fiber.killed) return {};
+  // Throw only where an exception can propagate: not while this thread is
+  // already unwinding (a destructor), not inside a NoThrowScope.
+  if (fiber.nothrow_depth == 0 && std::uncaught_exceptions() == 0) {
+    ++fiber.kill_throws;
+    LOCKLAB_ASSERT(fiber.kill_throws <= kMaxSwallowedKills, "fiber '", fiber.name,
+                   "' keeps swallowing ProcessKilled: a catch (...) must rethrow");
+    throw ProcessKilled{fiber.process};
+  }
+  return std::unexpected(SimError::killed);
+}
+
+bool World::admit(Process& process) {
+  const SimFiberProps* props = props_of(boost::fibers::context::active());
+  if (props == nullptr || props->world != this) return process.up();  // driver or test code
+  FiberRecord& f = fibers_.at(props->handle);
+  if (!f.killed) return true;
+  return enter_blocking(f).has_value();
+}
+
+bool World::admit_quietly(Process& process) noexcept {
+  const SimFiberProps* props = props_of(boost::fibers::context::active());
+  if (props == nullptr || props->world != this) return process.up();
+  return process.up() && !fibers_.at(props->handle).killed;
+}
+
+SimResult<void> World::wait(Process& process, WaitQueue* queue,
+                            std::optional<LocalTime> deadline) {
+  const FiberHandle h = current_fiber(process);
+  FiberRecord& f = fibers_.at(h);  // stable: records live in a deque
+  if (auto admitted = enter_blocking(f); !admitted) return admitted;
+  if (queue != nullptr) {
+    queue->world_ = this;
+    queue->waiters_.push_back(h);
+    f.waiting_on = queue;
+  }
+  f.state = FiberState::parked;
+  f.wake_reason = WakeReason::none;
+  f.deadline = deadline;
+  if (deadline) arm_timer(h, f, process);
+  boost::fibers::context::active()->suspend();
+  // Whoever woke us set the reason and took us off the queue.
+  f.deadline.reset();
+  if (f.killed) return enter_blocking(f);
+  switch (f.wake_reason) {
+    case WakeReason::timed_out: return std::unexpected(SimError::timed_out);
+    case WakeReason::notified: return {};
+    case WakeReason::killed:
+    case WakeReason::none: break;
+  }
+  LOCKLAB_ASSERT(false, "fiber '", f.name, "' resumed without a wake reason");
+  return {};
+}
+
+void World::arm_timer(FiberHandle handle, FiberRecord& fiber, const Process& process) {
+  ++fiber.timer_generation;
+  const TrueTime when = process.clock_.true_time_reaching(*fiber.deadline, now_);
+  events_.push(when, EventKind::fiber_timer, handle.pack(), fiber.timer_generation);
+}
+
+void World::reschedule_timers(Process& process) {
+  for (FiberHandle h : process.fibers_) {
+    FiberRecord& f = fibers_.at(h);
+    if (f.state == FiberState::parked && f.deadline && !f.wake_deferred) arm_timer(h, f, process);
+  }
+}
+
+void World::fire_timer(FiberHandle handle, std::uint64_t generation) {
+  FiberRecord* f = fibers_.find(handle);
+  if (f == nullptr || f->state != FiberState::parked || f->timer_generation != generation) return;
+  record(f->process, TraceKind::timer, f->id);
+  unpark(handle, WakeReason::timed_out);
+}
+
+void World::unpark(FiberHandle handle, WakeReason reason) {
+  FiberRecord* f = fibers_.find(handle);
+  if (f == nullptr || f->state != FiberState::parked) return;
+  Process& p = process(f->process);
+  if (p.state() == ProcessState::paused && reason != WakeReason::killed) {
+    // Stop-the-world: the wake-up waits for resume, in the order it came.
+    if (!f->wake_deferred) {
+      f->wake_deferred = true;
+      p.deferred_wakes_.emplace_back(handle, reason);
+    }
+    return;
+  }
+  make_ready(*f, reason);
+}
+
+void World::make_ready(FiberRecord& fiber, WakeReason reason) {
+  fiber.state = FiberState::ready;
+  fiber.wake_reason = reason;
+  fiber.wake_deferred = false;
+  if (fiber.waiting_on != nullptr) {
+    // Find our own handle among the queue's waiters by the context we own.
+    auto& waiters = fiber.waiting_on->waiters_;
+    waiters.erase(std::remove_if(waiters.begin(), waiters.end(),
+                                 [&](FiberHandle h) { return fibers_.find(h) == &fiber; }),
+                  waiters.end());
+    fiber.waiting_on = nullptr;
+  }
+  boost::fibers::context::active()->schedule(fiber.ctx);
+}
+
+void World::notify_one(WaitQueue& queue) {
+  while (!queue.waiters_.empty()) {
+    const FiberHandle h = queue.waiters_.front();
+    queue.waiters_.erase(queue.waiters_.begin());
+    FiberRecord* f = fibers_.find(h);
+    if (f == nullptr || f->state != FiberState::parked || f->waiting_on != &queue) continue;
+    f->waiting_on = nullptr;
+    unpark(h, WakeReason::notified);
+    return;
+  }
+}
+
+void World::notify_all(WaitQueue& queue) {
+  std::vector<FiberHandle> waiters = std::move(queue.waiters_);
+  queue.waiters_.clear();
+  for (FiberHandle h : waiters) {
+    FiberRecord* f = fibers_.find(h);
+    if (f == nullptr || f->state != FiberState::parked || f->waiting_on != &queue) continue;
+    f->waiting_on = nullptr;
+    unpark(h, WakeReason::notified);
+  }
+}
+
+void World::kill_fibers(Process& process) {
+  process.deferred_wakes_.clear();
+  for (FiberHandle h : process.fibers_) {
+    FiberRecord& f = fibers_.at(h);
+    f.killed = true;
+    f.wake_deferred = false;
+    if (f.state == FiberState::parked) make_ready(f, WakeReason::killed);
+  }
+}
+
+void World::unwind_all_for_teardown() {
+  scheduler_.begin_drive(this);
+  tearing_down_ = true;
+  stop_requested_ = false;
+  for (auto& p : processes_) kill_fibers(*p);
+  // Unwind until no fiber is left or no progress is made. A fiber caught in
+  // Boost's sleep queue (a determinism leak) is woken directly; it unwinds at
+  // its next call into the world.
+  for (std::size_t previous = fibers_.live() + 1; fibers_.live() > 0 && fibers_.live() < previous;) {
+    previous = fibers_.live();
+    while (!ready_.empty()) boost::this_fiber::yield();
+    fibers_.for_each_live([](FiberHandle, FiberRecord& f) {
+      if (f.state == FiberState::running && f.ctx != nullptr && f.ctx->sleep_is_linked()) {
+        boost::fibers::context::active()->schedule(f.ctx);
+      }
+    });
+    while (!ready_.empty()) boost::this_fiber::yield();
+  }
+  std::string stuck;
+  fibers_.for_each_live([&](FiberHandle, FiberRecord& f) {
+    stuck += fmt::format(" '{}' of process '{}';", f.name, process(f.process).name());
+  });
+  LOCKLAB_ASSERT(stuck.empty(),
+                 "World destroyed with fibers blocked outside the simulator's waits (a Boost "
+                 "mutex, condition variable or join nobody will signal):", stuck);
+  // Let Boost's dispatcher free the finished fibers' stacks now.
+  scheduler_.request_release_of_terminated();
+  boost::this_fiber::yield();
+  scheduler_.end_drive();
+}
+
+}  // namespace locklab::sim
