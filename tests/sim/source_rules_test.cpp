@@ -1,0 +1,197 @@
+// Determinism rules on the source tree: code under sim/ and lockimpl/ (except
+// the production backend in lockimpl/hiredis/) reads time, randomness and
+// sleeps only through the world or the backend. A scanner finds calls to real
+// clocks, OS randomness, real sleeps and unordered containers (whose iteration
+// order is unspecified), ignoring comments and string literals.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Rule {
+  const char* pattern;
+  const char* why;
+};
+
+const std::vector<Rule>& rules() {
+  static const std::vector<Rule> all = {
+      {R"((steady_clock|system_clock|high_resolution_clock|utc_clock|tai_clock|gps_clock|file_clock)\s*::\s*now\b)",
+       "reads a real clock"},
+      {R"(\b(gettimeofday|clock_gettime|timespec_get|ftime)\s*\()", "reads a real clock"},
+      {R"((^|[^:\w.>])time\s*\(\s*(nullptr|NULL|0)?\s*\))", "reads a real clock"},
+      {R"(\brandom_device\b)", "draws OS randomness"},
+      {R"(\b(s?rand|random|drand48|arc4random|getrandom|getentropy)\s*\()", "draws OS randomness"},
+      {R"(this_thread\s*::\s*sleep_(for|until)\b)", "sleeps on the real clock"},
+      {R"(this_fiber\s*::\s*sleep_(for|until)\b)", "sleeps on the real clock (Boost.Fiber)"},
+      {R"(\b(usleep|nanosleep|sleep)\s*\()", "sleeps on the real clock"},
+      {R"(\bunordered_(map|set|multimap|multiset)\b)",
+       "unordered container: iteration order is unspecified"},
+  };
+  return all;
+}
+
+// Blanks out comments and string/character literals (keeping newlines, so
+// line numbers stay right).
+std::string code_only(const std::string& src) {
+  std::string out = src;
+  enum class State { code, line_comment, block_comment, string, character, raw };
+  State state = State::code;
+  std::string raw_end;
+  for (std::size_t i = 0; i < src.size(); ++i) {
+    const char c = src[i];
+    const char next = i + 1 < src.size() ? src[i + 1] : '\0';
+    auto blank = [&](std::size_t at) {
+      if (out[at] != '\n') out[at] = ' ';
+    };
+    switch (state) {
+      case State::code:
+        if (c == '/' && next == '/') {
+          state = State::line_comment;
+          blank(i);
+        } else if (c == '/' && next == '*') {
+          state = State::block_comment;
+          blank(i);
+        } else if (c == 'R' && next == '"' && (i == 0 || !std::isalnum(static_cast<unsigned char>(src[i - 1])))) {
+          const std::size_t open = src.find('(', i + 2);
+          if (open == std::string::npos) break;
+          raw_end = ")" + src.substr(i + 2, open - i - 2) + "\"";
+          state = State::raw;
+          ++i;
+        } else if (c == '"') {
+          state = State::string;
+        } else if (c == '\'' && !(i > 0 && std::isxdigit(static_cast<unsigned char>(src[i - 1])))) {
+          state = State::character;  // (a ' after a digit is a digit separator)
+        }
+        break;
+      case State::line_comment:
+        if (c == '\n') state = State::code;
+        blank(i);
+        break;
+      case State::block_comment:
+        blank(i);
+        if (c == '*' && next == '/') {
+          blank(i + 1);
+          ++i;
+          state = State::code;
+        }
+        break;
+      case State::string:
+      case State::character:
+        if (c == '\\') {
+          blank(i);
+          if (i + 1 < src.size()) blank(++i);
+        } else if ((state == State::string && c == '"') || (state == State::character && c == '\'')) {
+          state = State::code;
+        } else {
+          blank(i);
+        }
+        break;
+      case State::raw:
+        if (src.compare(i, raw_end.size(), raw_end) == 0) {
+          i += raw_end.size() - 1;
+          state = State::code;
+        } else {
+          blank(i);
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+// "file:line: why: text" for every rule broken in `source`.
+std::vector<std::string> violations(const std::string& name, const std::string& source) {
+  std::vector<std::string> found;
+  std::istringstream lines(code_only(source));
+  std::string line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    for (const Rule& rule : rules()) {
+      if (std::regex_search(line, std::regex(rule.pattern))) {
+        found.push_back(name + ":" + std::to_string(number) + ": " + rule.why + ": " + line);
+      }
+    }
+  }
+  return found;
+}
+
+std::vector<fs::path> checked_files() {
+  const fs::path root = LOCKLAB_SOURCE_DIR;
+  std::vector<fs::path> files;
+  for (const char* dir : {"sim", "lockimpl"}) {
+    for (const auto& entry : fs::recursive_directory_iterator(root / dir)) {
+      const fs::path rel = fs::relative(entry.path(), root);
+      if (rel.string().starts_with("lockimpl/hiredis")) continue;  // the production backend
+      const std::string ext = entry.path().extension().string();
+      if (entry.is_regular_file() && (ext == ".hpp" || ext == ".cpp" || ext == ".h" || ext == ".cc" || ext == ".ipp")) {
+        files.push_back(rel);
+      }
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST(SourceRules, SimAndLockimplUseNoRealTimeRandomnessOrSleep) {
+  const std::vector<fs::path> files = checked_files();
+  ASSERT_GT(files.size(), 20u) << "the scan found too few files: is LOCKLAB_SOURCE_DIR right?";
+  std::vector<std::string> all;
+  for (const fs::path& rel : files) {
+    std::ifstream in(fs::path(LOCKLAB_SOURCE_DIR) / rel);
+    std::stringstream text;
+    text << in.rdbuf();
+    for (std::string& v : violations(rel.string(), text.str())) all.push_back(std::move(v));
+  }
+  EXPECT_THAT(all, ::testing::IsEmpty());
+}
+
+// The scanner itself: each forbidden call is caught...
+TEST(SourceRules, ScannerCatchesEachForbiddenCall) {
+  const std::vector<std::string> bad = {
+      "auto t = std::chrono::steady_clock::now();",
+      "auto t = std::chrono::system_clock::now();",
+      "auto t = high_resolution_clock::now();",
+      "gettimeofday(&tv, nullptr);",
+      "clock_gettime(CLOCK_MONOTONIC, &ts);",
+      "auto t = time(nullptr);",
+      "std::random_device rd;",
+      "int x = rand();",
+      "srand(42);",
+      "std::this_thread::sleep_for(1ms);",
+      "boost::this_fiber::sleep_for(1ms);",
+      "usleep(10);",
+      "std::unordered_map<int, int> m;",
+  };
+  for (const std::string& line : bad) {
+    EXPECT_EQ(violations("x.cpp", line).size(), 1u) << line;
+  }
+}
+
+// ...and what only looks like one is not.
+TEST(SourceRules, ScannerIgnoresCommentsStringsAndLookalikes) {
+  const std::vector<std::string> fine = {
+      "// steady_clock::now() would be a bug here",
+      "/* rand() */ int x = 1;",
+      "log(\"do not call std::this_thread::sleep_for\");",
+      "auto s = R\"(random_device)\";",
+      "void f(std::chrono::steady_clock::time_point tp);",
+      "world.true_now(); process.now();",
+      "rng.below(10); operand(1);",
+      "int n = 1'000'000; char c = 'x';",
+      "x.time(); deadline.time_since_epoch();",
+  };
+  for (const std::string& line : fine) {
+    EXPECT_THAT(violations("x.cpp", line), ::testing::IsEmpty()) << line;
+  }
+}
+
+}  // namespace
