@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: release build with every test label,
+# a short smoke run of the benchmarks (they must still run; no speed gate),
+# then the same suite built with AddressSanitizer + UBSan.
+# Assumes scripts/install-deps.sh has run. LOCKLAB_JOBS overrides -j2.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs="${LOCKLAB_JOBS:-2}"
+# Property tests use a fixed seed here so a CI run is reproducible; set
+# RC_PARAMS yourself (e.g. "seed=123 max_success=2000") to explore further.
+export RC_PARAMS="${RC_PARAMS:-seed=20261123}"
+started=$SECONDS
+
+step() { printf '\n=== %s (%ds elapsed)\n' "$*" $((SECONDS - started)); }
+
+step "release: configure and build"
+cmake --preset release
+cmake --build --preset release -j"$jobs"
+
+step "release: unit, property and integration tests"
+ctest --preset release -j"$jobs"
+
+step "release: the main job"
+build/release/tools/locklab demo --seed 42 >/dev/null
+
+step "benchmarks: smoke run (not a timed gate)"
+taskset -c 0 build/release/bench/sim_bench --benchmark_min_time=0.01 >/dev/null
+
+step "asan+ubsan: configure and build"
+cmake --preset asan
+cmake --build --preset asan -j"$jobs"
+
+step "asan+ubsan: unit, property and integration tests"
+ctest --preset asan -j"$jobs"
+
+step "all passed"
