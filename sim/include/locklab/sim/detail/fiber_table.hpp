@@ -49,6 +49,7 @@ struct FiberRecord {
   std::string name;
   std::function<void()> body;
   boost::fibers::context* ctx = nullptr;
+  const char* stack_top = nullptr;  // an address in the fiber's first frame
   FiberState state = FiberState::ready;
   WakeReason wake_reason = WakeReason::none;
   bool wake_deferred = false;                // woken while its process is paused
