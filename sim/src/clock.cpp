@@ -73,6 +73,14 @@ TrueTime ProcessClock::true_time_reaching(LocalTime target, TrueTime from) const
                              [](TrueTime value, const Piece& p) { return value < p.start; });
   LOCKLAB_ASSERT(it != pieces_.begin(), "clock queried before its start");
   for (auto piece = std::prev(it); piece != pieces_.end(); ++piece) {
+    // Fix (found by clock_test): a piece followed by another starting at the
+    // same instant (a drift change and a jump together) is never in force, as
+    // piece_at() says; checking its reading at `begin` could answer with a
+    // time at which the clock had already been stepped back below target.
+    if (const auto following = std::next(piece);
+        following != pieces_.end() && following->start == piece->start) {
+      continue;
+    }
     const TrueTime begin = std::max(from, piece->start);
     if (reading_in(*piece, begin) >= target) return begin;
     // Within a piece the reading grows at rate (1e6 + ppm) / 1e6, so the

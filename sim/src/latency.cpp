@@ -51,7 +51,11 @@ Duration draw_latency(const LatencyModel& model, Rng& rng) {
             const int k = std::countr_one(bits);
             std::int64_t low = m.base.count();
             for (int i = 0; i < k && low <= m.cap.count() / 2; ++i) low *= 2;
-            const std::int64_t high = std::min(low * 2 - 1, m.cap.count());
+            // Fix (found by latency_test under UBSan): low * 2 overflowed when
+            // low > INT64_MAX / 2. Past cap / 2 the bucket's top is the cap
+            // anyway, so this gives the same draws without the overflow.
+            const std::int64_t high =
+                low > m.cap.count() / 2 ? m.cap.count() : std::min(low * 2 - 1, m.cap.count());
             if (low >= m.cap.count()) return m.cap;
             return Duration{rng.between(low, high)};
           },

@@ -432,7 +432,15 @@ void Network::forget_if_finished(std::uint64_t id) {
   const Connection& c = it->second;
   for (int side = 0; side < 2; ++side) {
     const Endpoint& e = c.ends[side];
-    if (!(e.closed || e.dead) || !c.pipes[side].queue.empty() || !c.waiters[side].empty()) return;
+    // The accepting end of a handshake whose SYN never reached a listening
+    // process (refused, dropped by a crashed machine) is held by no socket and
+    // will never be closed: it must not keep the connection alive. (Without
+    // this, every failed connect stayed in connections_ for good.)
+    const bool never_established = side == 1 && !e.established;
+    if (!(e.closed || e.dead || never_established) || !c.pipes[side].queue.empty() ||
+        !c.waiters[side].empty()) {
+      return;
+    }
   }
   for (int side = 0; side < 2; ++side) {
     world_.process(c.ends[side].owner).connections_.erase(ConnectionId{id});

@@ -52,7 +52,10 @@ void Process::spawn(std::string name, std::function<void()> body) {
 }
 
 void Process::note(std::string_view text) {
-  if (!world_.admit(*this)) return;
+  // Quietly: a note is a non-blocking call, and those never throw (see
+  // process.hpp); a killed process's note is dropped. admit() would throw
+  // ProcessKilled from a killed fiber outside a NoThrowScope.
+  if (!world_.admit_quietly(*this)) return;
   world_.record(id_, TraceKind::note, 0, 0, text);
 }
 

@@ -3,6 +3,7 @@
 #include <boost/fiber/operations.hpp>
 #include <boost/fiber/scheduler.hpp>
 #include <boost/fiber/type.hpp>
+#include <cxxabi.h>
 
 #include "locklab/assert.hpp"
 #include "locklab/sim/world.hpp"
@@ -10,6 +11,39 @@
 namespace locklab::sim {
 
 namespace {
+
+// libstdc++'s __cxa_eh_globals (libsupc++/unwind-cxx.h), which <cxxabi.h>
+// declares but does not define: the head of the list of exceptions being
+// handled, and the number of exceptions thrown but not yet caught.
+struct EhGlobals {
+  void* caught_exceptions;
+  unsigned int uncaught_exceptions;
+};
+
+EhGlobals& thread_eh_globals() { return *reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals()); }
+
+SimFiberProps& props_of(boost::fibers::context* ctx) {
+  auto* props = static_cast<SimFiberProps*>(ctx->get_properties());
+  if (props == nullptr) {
+    // The main context has properties only once it was first made ready.
+    props = new SimFiberProps(ctx);
+    ctx->set_properties(props);
+  }
+  return *props;
+}
+
+// Called on `from` just before the switch to `to`: park from's exception
+// state in its properties and install to's.
+void switch_exception_state(boost::fibers::context* from, boost::fibers::context* to) {
+  EhGlobals& globals = thread_eh_globals();
+  SimFiberProps& out = props_of(from);
+  SimFiberProps& in = props_of(to);
+  out.caught_exceptions = globals.caught_exceptions;
+  out.uncaught_exceptions = globals.uncaught_exceptions;
+  globals.caught_exceptions = in.caught_exceptions;
+  globals.uncaught_exceptions = in.uncaught_exceptions;
+}
+
 // The thread's installed algorithm. Boost's scheduler owns (and frees) it;
 // this is only how a World on this thread finds it again.
 thread_local WorldScheduler* installed_scheduler = nullptr;
@@ -54,6 +88,13 @@ void WorldScheduler::awakened(context* ctx, SimFiberProps& props) noexcept {
 }
 
 WorldScheduler::context* WorldScheduler::pick_next() noexcept {
+  context* next = choose_next();
+  context* active = context::active();
+  if (next != nullptr && next != active) switch_exception_state(active, next);
+  return next;
+}
+
+WorldScheduler::context* WorldScheduler::choose_next() noexcept {
   if (driving_ != nullptr) {
     // A simulated fiber that suspends into Boost's sleep queue waits on the
     // real clock: report it, the world fails the run.

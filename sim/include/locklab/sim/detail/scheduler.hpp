@@ -12,6 +12,14 @@
 // fibers wait to be freed. Fibers that are not the world's (the thread's main
 // context when not driving, a user's own fibers) are served FIFO.
 //
+// Exception state per fiber: the C++ runtime keeps the exceptions being
+// handled and the count of exceptions in flight per thread, and Boost 1.74
+// does not switch them with the fiber (Boost.Context does from 1.88). Without
+// that, a fiber blocking inside a catch block or a destructor during unwinding
+// corrupts another fiber's view: std::uncaught_exceptions() counts the other
+// fiber's exception, and leaving a catch block frees the other's exception.
+// pick_next(), the one place every switch goes through, swaps that state.
+//
 // A simulated fiber that suspends in Boost's sleep queue (this_fiber::sleep_for,
 // a timed wait on a Boost mutex or condition variable) waits on the real
 // clock: a determinism leak. pick_next() sees it and reports it to the World,
@@ -35,6 +43,11 @@ struct SimFiberProps : boost::fibers::fiber_properties {
   using boost::fibers::fiber_properties::fiber_properties;
   World* world = nullptr;  // nullptr: not a simulated fiber (or finished)
   FiberHandle handle;
+  // This context's share of the C++ runtime's per-thread exception state
+  // (exceptions being handled, exceptions in flight), saved while it is
+  // switched out. See WorldScheduler::pick_next.
+  void* caught_exceptions = nullptr;
+  unsigned int uncaught_exceptions = 0;
 };
 
 class WorldScheduler final
@@ -64,6 +77,8 @@ class WorldScheduler final
   void request_release_of_terminated() { release_wanted_ = true; }
 
  private:
+  context* choose_next() noexcept;
+
   std::deque<context*> others_;
   context* dispatcher_ = nullptr;  // Boost's dispatcher, when ready
   context* driver_ = nullptr;

@@ -1,0 +1,86 @@
+// Properties of EventQueue: whatever is pushed, and however pushes and pops
+// interleave, events come out in (time, insertion order) — the stable sort
+// by time — never depending on heap internals.
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "locklab/sim/event_queue.hpp"
+
+namespace locklab::sim {
+namespace {
+
+// Times from a tiny range (many ties) or a wide one.
+rc::Gen<std::int64_t> time_gen() {
+  return rc::gen::weightedOneOf<std::int64_t>({
+      {3, rc::gen::inRange<std::int64_t>(0, 4)},
+      {1, rc::gen::inRange<std::int64_t>(0, 1'000'000'000'000)},
+  });
+}
+
+// Pushing any sequence and then draining yields exactly the stable sort of
+// the pushes by time; each event keeps its operands and its push index as
+// sequence number.
+RC_GTEST_PROP(EventQueueProperty, DrainIsTheStableSortByTime, ()) {
+  const auto times = *rc::gen::container<std::vector<std::int64_t>>(time_gen());
+  EventQueue q;
+  std::vector<std::pair<std::int64_t, std::uint64_t>> pushed;  // (time, index)
+  for (std::uint64_t i = 0; i < times.size(); ++i) {
+    q.push(TrueTime{Duration{times[i]}}, EventKind::callback, i, ~i);
+    pushed.emplace_back(times[i], i);
+  }
+  RC_ASSERT(q.size() == times.size());
+  std::stable_sort(pushed.begin(), pushed.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (const auto& [time, index] : pushed) {
+    RC_ASSERT(!q.empty());
+    const Event e = q.pop();
+    RC_ASSERT(nanos(e.at) == time);
+    RC_ASSERT(e.a == index);
+    RC_ASSERT(e.b == ~index);
+    RC_ASSERT(e.seq == index);
+  }
+  RC_ASSERT(q.empty());
+}
+
+// With pushes and pops interleaved at random, every pop returns the earliest
+// event still queued, ties going to the one pushed first: the same as a
+// model that keeps (time, insertion index) pairs ordered.
+RC_GTEST_PROP(EventQueueProperty, InterleavedPopsMatchTheModel, ()) {
+  EventQueue q;
+  std::set<std::pair<std::int64_t, std::uint64_t>> model;
+  std::uint64_t next_index = 0;
+  const int ops = *rc::gen::inRange(0, 300);
+  for (int i = 0; i < ops; ++i) {
+    const bool pop = !model.empty() && *rc::gen::inRange(0, 3) == 0;
+    if (pop) {
+      RC_ASSERT(nanos(q.top().at) == model.begin()->first);
+      const Event e = q.pop();
+      RC_ASSERT(nanos(e.at) == model.begin()->first);
+      RC_ASSERT(e.a == model.begin()->second);
+      RC_ASSERT(e.seq == model.begin()->second);
+      model.erase(model.begin());
+    } else {
+      const std::int64_t t = *time_gen();
+      q.push(TrueTime{Duration{t}}, EventKind::fiber_timer, next_index);
+      model.emplace(t, next_index);
+      ++next_index;
+    }
+    RC_ASSERT(q.size() == model.size());
+  }
+  while (!model.empty()) {
+    const Event e = q.pop();
+    RC_ASSERT(nanos(e.at) == model.begin()->first);
+    RC_ASSERT(e.a == model.begin()->second);
+    model.erase(model.begin());
+  }
+  RC_ASSERT(q.empty());
+}
+
+}  // namespace
+}  // namespace locklab::sim
