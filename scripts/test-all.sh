@@ -13,12 +13,25 @@ started=$SECONDS
 
 step() { printf '\n=== %s (%ds elapsed)\n' "$*" $((SECONDS - started)); }
 
+# Runs ctest with a preset and adds its test count to the total.
+total=0
+run_ctest() {
+  local log
+  log=$(mktemp)
+  ctest --preset "$1" -j"$jobs" | tee "$log"
+  local count
+  count=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log")
+  rm -f "$log"
+  [ -n "$count" ] || { echo "test-all: could not read ctest's summary" >&2; exit 1; }
+  total=$((total + count))
+}
+
 step "release: configure and build"
 cmake --preset release
 cmake --build --preset release -j"$jobs"
 
 step "release: unit, property and integration tests"
-ctest --preset release -j"$jobs"
+run_ctest release
 
 step "release: the main job"
 build/release/tools/locklab demo --seed 42 >/dev/null
@@ -31,6 +44,7 @@ cmake --preset asan
 cmake --build --preset asan -j"$jobs"
 
 step "asan+ubsan: unit, property and integration tests"
-ctest --preset asan -j"$jobs"
+run_ctest asan
 
-step "all passed"
+step "done in $((SECONDS - started))s"
+echo "$total passed, 0 failed"

@@ -122,7 +122,7 @@ DemoResult run_demo(const DemoOptions& options) {
   const sim::FaultSchedule faults = demo_faults(server, clients);
   for (const sim::Fault& f : faults) {
     result.faults.push_back(fmt::format("{:>7}  {}", sim::format_duration(f.at.time_since_epoch()),
-                                        sim::describe(f.action)));
+                                        world.describe(f.action)));
   }
   world.schedule(faults);
   result.run = world.run_until(true_time(kRunFor));

@@ -6,15 +6,13 @@
 #include <bit>
 
 #include "locklab/assert.hpp"
+#include "locklab/sim/detail/overloaded.hpp"
 
 namespace locklab::sim {
 
 namespace {
 
-template <typename... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
+using detail::Overloaded;
 
 }  // namespace
 

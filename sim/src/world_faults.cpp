@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "locklab/sim/detail/overloaded.hpp"
 #include "locklab/assert.hpp"
 #include "locklab/sim/world.hpp"
 
@@ -10,10 +11,7 @@ namespace locklab::sim {
 
 namespace {
 
-template <typename... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
+using detail::Overloaded;
 
 }  // namespace
 
@@ -42,6 +40,12 @@ void World::process_down(Process& p, ProcessState how) {
   if (was_up) kill_fibers(p);
   network_->process_down(p, machine, how == ProcessState::exited);
   if (machine) p.disk_.lose_unsynced();
+}
+
+std::string World::describe(const FaultAction& action) const {
+  return sim::describe(action, [this](ProcessId id) {
+    return valid(id) ? processes_[index_of(id)]->name() : fmt::format("p{}", index_of(id));
+  });
 }
 
 void World::skip_fault(std::string_view why) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "locklab/sim/world.hpp"
+#include "story.hpp"
 
 namespace locklab::sim {
 namespace {
@@ -22,19 +23,8 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
 
-// What happened, when (true time) and where: "10ms client send: killed".
-struct Story {
-  std::vector<std::string> lines;
-  void operator()(Process& p, std::string_view what) {
-    lines.push_back(
-        fmt::format("{} {} {}", format_duration(p.world().true_now().time_since_epoch()), p.name(),
-                    what));
-  }
-};
-
-std::string got(const SimResult<std::string>& r) {
-  return "got " + (r ? *r : std::string(name_of(r.error())));
-}
+using testing::got;
+using testing::Story;
 
 std::string outcome(const SimResult<void>& r) {
   return r ? "ok" : std::string(name_of(r.error()));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "locklab/sim/world.hpp"
+#include "story.hpp"
 
 namespace locklab::sim {
 namespace {
@@ -20,20 +21,8 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
 
-// What happened, when (true time) and where: "3ms server got a". A test
-// compares the whole story at once, so a failure shows every line.
-struct Story {
-  std::vector<std::string> lines;
-  void operator()(Process& p, std::string_view what) {
-    lines.push_back(
-        fmt::format("{} {} {}", format_duration(p.world().true_now().time_since_epoch()), p.name(),
-                    what));
-  }
-};
-
-std::string got(const SimResult<std::string>& r) {
-  return "got " + (r ? *r : std::string(name_of(r.error())));
-}
+using testing::got;
+using testing::Story;
 
 std::string outcome(const SimResult<Socket>& r) {
   return r ? "connected" : std::string(name_of(r.error()));

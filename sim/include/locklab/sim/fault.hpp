@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -98,7 +99,9 @@ struct Fault {
 
 using FaultSchedule = std::vector<Fault>;
 
-// "pause p2", "partition p0,p1 -> p3 (one-way, hold)": for traces and reports.
-std::string describe(const FaultAction& action);
+// "pause p2", "partition p0,p1 -> p3 (hold)": for traces and reports.
+// `name` turns an id into a label (World::describe passes process names).
+std::string describe(const FaultAction& action,
+                     const std::function<std::string(ProcessId)>& name = {});
 
 }  // namespace locklab::sim

@@ -117,6 +117,8 @@ class World {
   void schedule(const FaultSchedule& faults);
   void at(TrueTime when, std::function<void()> callback);
   void apply(const FaultAction& action);  // now
+  // The fault in words, with process names ("pause server").
+  std::string describe(const FaultAction& action) const;
 
   // --- running (from outside the world's fibers) ---
   RunResult run();                     // until idle or a limit
