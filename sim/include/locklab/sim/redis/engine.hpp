@@ -1,0 +1,93 @@
+// locklab/sim/redis/engine.hpp — what one Redis node does with a command.
+//
+// Provides Engine: a keyspace with per-key expiry and the commands locklab's
+// algorithms (and applications embedding the simulator) use, answering with
+// the same replies and error texts as redis-server 7.0:
+//   PING, SET key value [NX|XX] [GET] [PX ms|EX s|PXAT ms|EXAT s|KEEPTTL],
+//   SETNX, GET, DEL, EXISTS, EXPIRE, PEXPIRE, PTTL, TTL, INCR,
+//   EVAL, EVALSHA, SCRIPT LOAD|EXISTS|FLUSH.
+// The engine is pure: no fibers, no network, no clock of its own. Every call
+// takes the node's wall-clock reading in milliseconds (`now_ms`), which the
+// simulated server takes from its process clock, and by which keys expire —
+// lazily on access and by active_expire_cycle(), as Redis does. WAIT and
+// replication live in the server, not here.
+//
+// Writes are reported to an observer as the commands that reproduce them
+// (SET with an absolute PXAT, DEL, PEXPIREAT, ...), which is what the AOF and
+// the replication stream carry.
+//
+//   Engine node;
+//   Reply r = node.execute({"SET", "lock", "token", "NX", "PX", "10000"}, now_ms);
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "locklab/sim/redis/resp.hpp"
+
+namespace locklab::sim::redis {
+
+class ScriptEngine;
+
+class Engine {
+ public:
+  Engine();
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Runs one command at the node's wall-clock time `now_ms`.
+  Reply execute(const Argv& argv, std::int64_t now_ms);
+
+  // Deletes expired keys (Redis's active expiry cycle); returns how many.
+  std::size_t active_expire_cycle(std::int64_t now_ms);
+
+  // Called with each write, as the command that replays it exactly.
+  void set_write_observer(std::function<void(const Argv&)> observer) {
+    write_observer_ = std::move(observer);
+  }
+
+  // The keyspace, for persistence (snapshots) and tests. Expired keys may
+  // still be present until touched or cycled.
+  struct Entry {
+    std::string value;
+    std::optional<std::int64_t> expires_at_ms;
+  };
+  const std::map<std::string, Entry>& keys() const { return keys_; }
+  void restore(std::map<std::string, Entry> keys) { keys_ = std::move(keys); }
+  void flush_scripts();
+
+  // A replica never expires keys itself (it waits for the master's DEL), as
+  // in Redis; reads still treat logically expired keys as missing.
+  void set_replica(bool replica) { replica_ = replica; }
+
+ private:
+  friend class ScriptEngine;
+  Reply dispatch(const Argv& argv, std::int64_t now_ms, bool from_script);
+  Entry* find_live(const std::string& key, std::int64_t now_ms);
+  void emit(const Argv& argv);
+
+  Reply cmd_set(const Argv& argv, std::int64_t now_ms);
+  Reply cmd_setnx(const Argv& argv, std::int64_t now_ms);
+  Reply cmd_get(const Argv& argv, std::int64_t now_ms);
+  Reply cmd_del(const Argv& argv, std::int64_t now_ms);
+  Reply cmd_exists(const Argv& argv, std::int64_t now_ms);
+  Reply cmd_expire(const Argv& argv, std::int64_t now_ms, std::int64_t unit_ms);
+  Reply cmd_ttl(const Argv& argv, std::int64_t now_ms, std::int64_t unit_ms);
+  Reply cmd_incr(const Argv& argv, std::int64_t now_ms);
+  Reply cmd_pexpireat(const Argv& argv, std::int64_t now_ms);
+  Reply cmd_script(const Argv& argv);
+  Reply cmd_eval(const Argv& argv, std::int64_t now_ms, bool by_sha);
+
+  std::map<std::string, Entry> keys_;
+  std::function<void(const Argv&)> write_observer_;
+  std::int64_t script_now_ms_ = 0;
+  bool replica_ = false;
+  std::unique_ptr<ScriptEngine> scripts_;
+};
+
+}  // namespace locklab::sim::redis

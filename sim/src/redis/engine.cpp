@@ -1,0 +1,177 @@
+// The Engine's command table, dispatch, keyspace access and expiry. The
+// commands themselves are in engine_commands.cpp.
+#include "locklab/sim/redis/engine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "locklab/sim/redis/scripting.hpp"
+
+namespace locklab::sim::redis {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+struct CommandSpec {
+  const char* name;
+  int arity;  // as Redis: n exactly, -n at least n
+  bool allowed_in_scripts;
+};
+
+constexpr CommandSpec kCommands[] = {
+    {"ping", -1, true},   {"set", -3, true},     {"setnx", 3, true},    {"get", 2, true},
+    {"del", -2, true},    {"exists", -2, true},  {"expire", -3, true},  {"pexpire", -3, true},
+    {"pexpireat", -3, true}, {"pttl", 2, true},  {"ttl", 2, true},      {"incr", 2, true},
+    {"eval", -3, false},  {"evalsha", -3, false}, {"script", -2, false},
+};
+
+const CommandSpec* find_command(const std::string& name) {
+  for (const CommandSpec& spec : kCommands) {
+    if (name == spec.name) return &spec;
+  }
+  return nullptr;
+}
+
+bool arity_ok(const CommandSpec& spec, std::size_t argc) {
+  const auto n = static_cast<std::size_t>(spec.arity < 0 ? -spec.arity : spec.arity);
+  return spec.arity < 0 ? argc >= n : argc == n;
+}
+
+// redis-server 7.0: "unknown command 'x', with args beginning with: 'a' 'b' ".
+std::string unknown_command(const Argv& argv) {
+  std::string args;
+  for (std::size_t i = 1; i < argv.size() && args.size() < 128; ++i) {
+    const std::size_t room = 128 - args.size();
+    args += fmt::format("'{}' ", std::string_view(argv[i]).substr(0, room));
+  }
+  std::string text = fmt::format("ERR unknown command '{}', with args beginning with: {}",
+                                 std::string_view(argv[0]).substr(0, 128), args);
+  // Redis replaces newlines in error texts so the protocol stays intact.
+  for (char& c : text) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  return text;
+}
+
+}  // namespace
+
+Engine::Engine()
+    : scripts_(std::make_unique<ScriptEngine>(
+          [this](const Argv& argv) { return dispatch(argv, script_now_ms_, true); })) {}
+
+Engine::~Engine() = default;
+
+void Engine::flush_scripts() { scripts_->flush(); }
+
+Reply Engine::execute(const Argv& argv, std::int64_t now_ms) {
+  return dispatch(argv, now_ms, false);
+}
+
+Reply Engine::dispatch(const Argv& argv, std::int64_t now_ms, bool from_script) {
+  if (argv.empty()) return Reply::error("ERR empty command");
+  const std::string name = lower(argv[0]);
+  const CommandSpec* spec = find_command(name);
+  if (spec == nullptr) {
+    return from_script ? Reply::error("ERR Unknown Redis command called from script")
+                       : Reply::error(unknown_command(argv));
+  }
+  if (from_script && !spec->allowed_in_scripts) {
+    return Reply::error("ERR This Redis command is not allowed from script");
+  }
+  if (!arity_ok(*spec, argv.size())) {
+    return from_script
+               ? Reply::error("ERR Wrong number of args calling Redis command from script")
+               : Reply::error(fmt::format("ERR wrong number of arguments for '{}' command", name));
+  }
+  if (name == "ping") {
+    if (argv.size() > 2) return Reply::error("ERR wrong number of arguments for 'ping' command");
+    return argv.size() == 2 ? Reply::bulk(argv[1]) : Reply::status("PONG");
+  }
+  if (name == "set") return cmd_set(argv, now_ms);
+  if (name == "setnx") return cmd_setnx(argv, now_ms);
+  if (name == "get") return cmd_get(argv, now_ms);
+  if (name == "del") return cmd_del(argv, now_ms);
+  if (name == "exists") return cmd_exists(argv, now_ms);
+  if (name == "expire") return cmd_expire(argv, now_ms, 1000);
+  if (name == "pexpire") return cmd_expire(argv, now_ms, 1);
+  if (name == "pexpireat") return cmd_pexpireat(argv, now_ms);
+  if (name == "pttl") return cmd_ttl(argv, now_ms, 1);
+  if (name == "ttl") return cmd_ttl(argv, now_ms, 1000);
+  if (name == "incr") return cmd_incr(argv, now_ms);
+  if (name == "script") return cmd_script(argv);
+  if (name == "eval") return cmd_eval(argv, now_ms, false);
+  return cmd_eval(argv, now_ms, true);  // evalsha
+}
+
+Engine::Entry* Engine::find_live(const std::string& key, std::int64_t now_ms) {
+  auto it = keys_.find(key);
+  if (it == keys_.end()) return nullptr;
+  if (it->second.expires_at_ms && *it->second.expires_at_ms <= now_ms) {
+    // Lazy expiry: the key is gone on first touch after its time, and the
+    // deletion is propagated like any write (as Redis propagates a DEL).
+    if (!replica_) {
+      keys_.erase(it);
+      emit({"DEL", key});
+    }
+    return nullptr;
+  }
+  return &it->second;
+}
+
+void Engine::emit(const Argv& argv) {
+  if (write_observer_) write_observer_(argv);
+}
+
+std::size_t Engine::active_expire_cycle(std::int64_t now_ms) {
+  if (replica_) return 0;  // replicas wait for the master's DEL
+  std::vector<std::string> expired;
+  for (const auto& [key, entry] : keys_) {
+    if (entry.expires_at_ms && *entry.expires_at_ms <= now_ms) expired.push_back(key);
+  }
+  for (const std::string& key : expired) {
+    keys_.erase(key);
+    emit({"DEL", key});
+  }
+  return expired.size();
+}
+
+Reply Engine::cmd_script(const Argv& argv) {
+  const std::string sub = lower(argv[1]);
+  if (sub == "load") {
+    if (argv.size() != 3) return Reply::error("ERR wrong number of arguments for 'script|load' command");
+    return scripts_->load(argv[2]);
+  }
+  if (sub == "exists") {
+    if (argv.size() < 3) return Reply::error("ERR wrong number of arguments for 'script|exists' command");
+    std::vector<Reply> found;
+    for (std::size_t i = 2; i < argv.size(); ++i) {
+      found.push_back(Reply::integer_reply(scripts_->exists(argv[i]) ? 1 : 0));
+    }
+    return Reply::array(std::move(found));
+  }
+  if (sub == "flush") {
+    if (argv.size() > 3) return Reply::error("ERR wrong number of arguments for 'script|flush' command");
+    if (argv.size() == 3 && lower(argv[2]) != "sync" && lower(argv[2]) != "async") {
+      return Reply::error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+    }
+    scripts_->flush();
+    return Reply::ok();
+  }
+  return Reply::error(fmt::format("ERR unknown subcommand '{}'. Try SCRIPT HELP.",
+                                  std::string_view(argv[1]).substr(0, 128)));
+}
+
+Reply Engine::cmd_eval(const Argv& argv, std::int64_t now_ms, bool by_sha) {
+  // Time stands still while a script runs, as in Redis 7.
+  script_now_ms_ = now_ms;
+  return by_sha ? scripts_->evalsha(argv) : scripts_->eval(argv);
+}
+
+}  // namespace locklab::sim::redis

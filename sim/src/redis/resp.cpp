@@ -1,0 +1,162 @@
+#include "locklab/sim/redis/resp.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace locklab::sim::redis {
+
+namespace {
+
+void encode_into(std::string& out, const Reply& r) {
+  switch (r.type) {
+    case ReplyType::status: out += '+'; out += r.str; out += "\r\n"; return;
+    case ReplyType::error: out += '-'; out += r.str; out += "\r\n"; return;
+    case ReplyType::integer: out += fmt::format(":{}\r\n", r.integer); return;
+    case ReplyType::bulk: out += fmt::format("${}\r\n", r.str.size()); out += r.str; out += "\r\n"; return;
+    case ReplyType::nil: out += "$-1\r\n"; return;
+    case ReplyType::array:
+      out += fmt::format("*{}\r\n", r.elements.size());
+      for (const Reply& e : r.elements) encode_into(out, e);
+      return;
+  }
+}
+
+// A cursor over RESP bytes; every read fails softly (nullopt) on bad input.
+class Parser {
+ public:
+  explicit Parser(std::string_view bytes) : bytes_(bytes) {}
+  bool at_end() const { return pos_ == bytes_.size(); }
+
+  std::optional<Reply> value() {
+    if (pos_ >= bytes_.size()) return std::nullopt;
+    const char kind = bytes_[pos_++];
+    auto line = this->line();
+    if (!line) return std::nullopt;
+    switch (kind) {
+      case '+': return Reply::status(std::string(*line));
+      case '-': return Reply::error(std::string(*line));
+      case ':': {
+        auto n = number(*line);
+        if (!n) return std::nullopt;
+        return Reply::integer_reply(*n);
+      }
+      case '$': {
+        auto n = number(*line);
+        if (!n || *n < -1) return std::nullopt;
+        if (*n == -1) return Reply::nil();
+        const auto size = static_cast<std::size_t>(*n);
+        if (bytes_.size() - pos_ < size + 2 || bytes_.substr(pos_ + size, 2) != "\r\n") {
+          return std::nullopt;
+        }
+        std::string body(bytes_.substr(pos_, size));
+        pos_ += size + 2;
+        return Reply::bulk(std::move(body));
+      }
+      case '*': {
+        auto n = number(*line);
+        if (!n || *n < -1) return std::nullopt;
+        if (*n == -1) return Reply::nil();
+        std::vector<Reply> items;
+        for (std::int64_t i = 0; i < *n; ++i) {
+          auto item = value();
+          if (!item) return std::nullopt;
+          items.push_back(std::move(*item));
+        }
+        return Reply::array(std::move(items));
+      }
+      default: return std::nullopt;
+    }
+  }
+
+ private:
+  std::optional<std::string_view> line() {
+    const std::size_t end = bytes_.find("\r\n", pos_);
+    if (end == std::string_view::npos) return std::nullopt;
+    std::string_view text = bytes_.substr(pos_, end - pos_);
+    pos_ = end + 2;
+    return text;
+  }
+  static std::optional<std::int64_t> number(std::string_view text) {
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return n;
+  }
+
+  std::string_view bytes_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+std::string encode(const Reply& reply) {
+  std::string out;
+  encode_into(out, reply);
+  return out;
+}
+
+std::string encode_command(const Argv& argv) {
+  std::string out = fmt::format("*{}\r\n", argv.size());
+  for (const std::string& arg : argv) {
+    out += fmt::format("${}\r\n", arg.size());
+    out += arg;
+    out += "\r\n";
+  }
+  return out;
+}
+
+std::optional<Reply> decode_reply(std::string_view bytes) {
+  Parser parser(bytes);
+  auto value = parser.value();
+  if (!value || !parser.at_end()) return std::nullopt;
+  return value;
+}
+
+std::optional<Argv> decode_command(std::string_view bytes) {
+  auto value = decode_reply(bytes);
+  if (!value || value->type != ReplyType::array || value->elements.empty()) return std::nullopt;
+  Argv argv;
+  for (Reply& e : value->elements) {
+    if (e.type != ReplyType::bulk) return std::nullopt;
+    argv.push_back(std::move(e.str));
+  }
+  return argv;
+}
+
+namespace {
+void display_into(std::string& out, const Reply& r, int indent) {
+  switch (r.type) {
+    case ReplyType::status: out += r.str; return;
+    case ReplyType::error:
+      out += "(error) ";
+      out += r.str;
+      return;
+    case ReplyType::integer: out += fmt::format("(integer) {}", r.integer); return;
+    case ReplyType::bulk: out += fmt::format("\"{}\"", r.str); return;
+    case ReplyType::nil: out += "(nil)"; return;
+    case ReplyType::array:
+      if (r.elements.empty()) {
+        out += "(empty array)";
+        return;
+      }
+      for (std::size_t i = 0; i < r.elements.size(); ++i) {
+        if (i > 0) {
+          out += '\n';
+          out.append(static_cast<std::size_t>(indent), ' ');
+        }
+        out += fmt::format("{}) ", i + 1);
+        display_into(out, r.elements[i], indent + 3);
+      }
+      return;
+  }
+}
+}  // namespace
+
+std::string to_display(const Reply& reply) {
+  std::string out;
+  display_into(out, reply, 0);
+  return out;
+}
+
+}  // namespace locklab::sim::redis

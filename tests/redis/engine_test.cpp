@@ -1,0 +1,147 @@
+// The Engine's commands: replies, error texts and expiry by the node's clock,
+// as redis-server 7.0 gives them (the differential test checks the same
+// against a real server; these pin the cases that matter most to locks).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "locklab/sim/redis/engine.hpp"
+
+namespace locklab::sim::redis {
+namespace {
+
+constexpr std::int64_t kNow = 1'700'000'000'000;  // a node clock reading, ms
+
+Reply run(Engine& e, const Argv& argv, std::int64_t now = kNow) { return e.execute(argv, now); }
+
+TEST(Engine, SetNxPxIsTheLockAcquire) {
+  Engine e;
+  EXPECT_EQ(run(e, {"SET", "lock", "t1", "NX", "PX", "10000"}), Reply::ok());
+  EXPECT_EQ(run(e, {"SET", "lock", "t2", "NX", "PX", "10000"}), Reply::nil());
+  EXPECT_EQ(run(e, {"GET", "lock"}), Reply::bulk("t1"));
+  EXPECT_EQ(run(e, {"PTTL", "lock"}, kNow + 2500), Reply::integer_reply(7500));
+  EXPECT_EQ(run(e, {"TTL", "lock"}, kNow + 2500), Reply::integer_reply(8));  // rounded
+}
+
+// Keys expire by the node's clock: lazily on access at or after their time.
+TEST(Engine, KeysExpireByTheNodeClock) {
+  Engine e;
+  run(e, {"SET", "k", "v", "PX", "100"});
+  EXPECT_EQ(run(e, {"GET", "k"}, kNow + 99), Reply::bulk("v"));
+  EXPECT_EQ(run(e, {"GET", "k"}, kNow + 100), Reply::nil());
+  EXPECT_EQ(run(e, {"SET", "k", "w", "NX"}, kNow + 100), Reply::ok());
+  // A clock that jumped back does not resurrect a deleted key.
+  EXPECT_EQ(run(e, {"PTTL", "k"}, kNow), Reply::integer_reply(-1));
+}
+
+// A backward jump on the node lengthens the remaining TTL by the jump.
+TEST(Engine, BackwardClockLengthensTtl) {
+  Engine e;
+  run(e, {"SET", "k", "v", "PX", "1000"});
+  EXPECT_EQ(run(e, {"PTTL", "k"}, kNow - 5000), Reply::integer_reply(6000));
+}
+
+TEST(Engine, ActiveExpiryDeletesUntouchedKeys) {
+  Engine e;
+  std::vector<Argv> writes;
+  e.set_write_observer([&](const Argv& a) { writes.push_back(a); });
+  run(e, {"SET", "a", "1", "PX", "50"});
+  run(e, {"SET", "b", "2"});
+  EXPECT_EQ(e.active_expire_cycle(kNow + 49), 0u);
+  EXPECT_EQ(e.active_expire_cycle(kNow + 50), 1u);
+  EXPECT_EQ(e.keys().count("a"), 0u);
+  EXPECT_EQ(writes.back(), (Argv{"DEL", "a"}));
+}
+
+// What redis-server 7.0.15 answers, error texts included.
+TEST(Engine, ErrorTextsMatchRedis) {
+  Engine e;
+  EXPECT_EQ(run(e, {"SET", "k", "v", "NX", "XX"}), Reply::error("ERR syntax error"));
+  EXPECT_EQ(run(e, {"SET", "k", "v", "PX", "0"}),
+            Reply::error("ERR invalid expire time in 'set' command"));
+  EXPECT_EQ(run(e, {"SET", "k", "v", "PX", "-5"}),
+            Reply::error("ERR invalid expire time in 'set' command"));
+  EXPECT_EQ(run(e, {"SET", "k", "v", "PX", "abc"}),
+            Reply::error("ERR value is not an integer or out of range"));
+  EXPECT_EQ(run(e, {"SET", "k", "v", "PX"}), Reply::error("ERR syntax error"));
+  run(e, {"SET", "s", "notanumber"});
+  EXPECT_EQ(run(e, {"INCR", "s"}), Reply::error("ERR value is not an integer or out of range"));
+  EXPECT_EQ(run(e, {"GET"}), Reply::error("ERR wrong number of arguments for 'get' command"));
+  EXPECT_EQ(run(e, {"get", "a", "b"}),
+            Reply::error("ERR wrong number of arguments for 'get' command"));
+  EXPECT_EQ(run(e, {"FOO", "a", "b"}),
+            Reply::error("ERR unknown command 'FOO', with args beginning with: 'a' 'b' "));
+  EXPECT_EQ(run(e, {"EXPIRE", "k", "10", "NX", "XX"}),
+            Reply::error("ERR NX and XX, GT or LT options at the same time are not compatible"));
+  EXPECT_EQ(run(e, {"EXPIRE", "k", "10", "BAD"}), Reply::error("ERR Unsupported option BAD"));
+}
+
+TEST(Engine, PttlOfMissingAndPersistentKeys) {
+  Engine e;
+  EXPECT_EQ(run(e, {"PTTL", "nope"}), Reply::integer_reply(-2));
+  run(e, {"SET", "k", "v"});
+  EXPECT_EQ(run(e, {"PTTL", "k"}), Reply::integer_reply(-1));
+}
+
+// SET ... NX GET is allowed in 7.0: it returns the old value and sets only
+// when the key was missing.
+TEST(Engine, SetNxGetReturnsTheOldValue) {
+  Engine e;
+  EXPECT_EQ(run(e, {"SET", "k", "v1", "NX", "GET"}), Reply::nil());
+  EXPECT_EQ(run(e, {"SET", "k", "v2", "NX", "GET"}), Reply::bulk("v1"));
+  EXPECT_EQ(run(e, {"GET", "k"}), Reply::bulk("v1"));
+}
+
+TEST(Engine, KeepTtlAndPlainSetClearsTtl) {
+  Engine e;
+  run(e, {"SET", "k", "v", "PX", "5000"});
+  run(e, {"SET", "k", "w", "KEEPTTL"});
+  EXPECT_EQ(run(e, {"PTTL", "k"}), Reply::integer_reply(5000));
+  run(e, {"SET", "k", "x"});
+  EXPECT_EQ(run(e, {"PTTL", "k"}), Reply::integer_reply(-1));
+}
+
+TEST(Engine, IncrCountsAndKeepsTtl) {
+  Engine e;
+  EXPECT_EQ(run(e, {"INCR", "fence"}), Reply::integer_reply(1));
+  run(e, {"PEXPIRE", "fence", "1000"});
+  EXPECT_EQ(run(e, {"INCR", "fence"}), Reply::integer_reply(2));
+  EXPECT_EQ(run(e, {"PTTL", "fence"}), Reply::integer_reply(1000));
+  run(e, {"SET", "max", "9223372036854775807"});
+  EXPECT_EQ(run(e, {"INCR", "max"}), Reply::error("ERR increment or decrement would overflow"));
+}
+
+TEST(Engine, DelAndExistsCountKeys) {
+  Engine e;
+  run(e, {"SET", "a", "1"});
+  run(e, {"SET", "b", "2", "PX", "10"});
+  EXPECT_EQ(run(e, {"EXISTS", "a", "a", "b", "c"}), Reply::integer_reply(3));
+  EXPECT_EQ(run(e, {"DEL", "a", "b", "c"}, kNow + 10), Reply::integer_reply(1));
+}
+
+// Every write reaches the observer as the command that replays it exactly:
+// relative expiries become absolute (SET ... PXAT), as Redis 7's AOF writes.
+TEST(Engine, WritesAreObservedWithAbsoluteExpiry) {
+  Engine e;
+  std::vector<Argv> writes;
+  e.set_write_observer([&](const Argv& a) { writes.push_back(a); });
+  run(e, {"SET", "k", "v", "PX", "250"});
+  run(e, {"PEXPIRE", "k", "1000"});
+  run(e, {"EXPIRE", "k", "-1"});
+  EXPECT_THAT(writes, ::testing::ElementsAre(
+                          Argv{"SET", "k", "v", "PXAT", std::to_string(kNow + 250)},
+                          Argv{"PEXPIREAT", "k", std::to_string(kNow + 1000)}, Argv{"DEL", "k"}));
+}
+
+TEST(Engine, ScriptCommandsAreCheckedBeforeTheScriptEngine) {
+  Engine e;
+  EXPECT_EQ(run(e, {"SCRIPT", "NOPE"}),
+            Reply::error("ERR unknown subcommand 'NOPE'. Try SCRIPT HELP."));
+  EXPECT_EQ(run(e, {"SCRIPT", "FLUSH", "LATER"}),
+            Reply::error("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
+  EXPECT_EQ(run(e, {"SCRIPT", "FLUSH"}), Reply::ok());
+  EXPECT_EQ(run(e, {"EVAL", "return 1"}),
+            Reply::error("ERR wrong number of arguments for 'eval' command"));
+}
+
+}  // namespace
+}  // namespace locklab::sim::redis
