@@ -27,6 +27,7 @@ class Parser {
  public:
   explicit Parser(std::string_view bytes) : bytes_(bytes) {}
   bool at_end() const { return pos_ == bytes_.size(); }
+  std::size_t position() const { return pos_; }
 
   std::optional<Reply> value() {
     if (pos_ >= bytes_.size()) return std::nullopt;
@@ -122,6 +123,21 @@ std::optional<Argv> decode_command(std::string_view bytes) {
     argv.push_back(std::move(e.str));
   }
   return argv;
+}
+
+std::vector<Argv> decode_command_stream(std::string_view bytes) {
+  std::vector<Argv> commands;
+  Parser parser(bytes);
+  while (!parser.at_end()) {
+    const std::size_t start = parser.position();
+    std::optional<Reply> value = parser.value();
+    if (!value) break;
+    std::optional<Argv> argv =
+        decode_command(bytes.substr(start, parser.position() - start));
+    if (!argv) break;
+    commands.push_back(std::move(*argv));
+  }
+  return commands;
 }
 
 namespace {

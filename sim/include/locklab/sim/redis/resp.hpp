@@ -51,6 +51,9 @@ std::string encode_command(const Argv& argv);
 // Parses exactly one complete value; nullopt if the bytes are not one.
 std::optional<Reply> decode_reply(std::string_view bytes);
 std::optional<Argv> decode_command(std::string_view bytes);
+// Successive commands (an AOF): every complete command, in order; a
+// truncated last one is left out, as redis-server loads a truncated AOF.
+std::vector<Argv> decode_command_stream(std::string_view bytes);
 
 // Human-readable, as redis-cli shows it: OK, (error) ERR ..., (integer) 1,
 // "abc", (nil), 1) ... — for test failures and traces.

@@ -1,0 +1,37 @@
+// locklab/sim/redis/client.hpp — a Redis connection for code inside a world.
+//
+// Provides Client: what hiredis is to a real process, for a simulated one.
+// One connection to one node; call() sends a command and waits for its reply
+// until a deadline on the caller's clock. After a timeout (or any network
+// error) the connection is closed and the next call opens a new one, as a
+// hiredis context must be replaced after an error: a late reply can never be
+// matched to a later request. The bytes already sent still reach the node and
+// may still be applied — the caller must treat a timed-out write as
+// "maybe applied".
+//
+//   redis::Client c(process, node);
+//   SimResult<Reply> r = c.call({"SET", "k", "v", "NX", "PX", "1000"}, process.now() + 50ms);
+#pragma once
+
+#include "locklab/sim/errors.hpp"
+#include "locklab/sim/network.hpp"
+#include "locklab/sim/process.hpp"
+#include "locklab/sim/redis/resp.hpp"
+
+namespace locklab::sim::redis {
+
+class Client {
+ public:
+  Client(Process& self, ProcessId node) : self_(self), node_(node) {}
+
+  SimResult<Reply> call(const Argv& argv, LocalTime deadline);
+  bool connected() const { return socket_.valid(); }
+  void disconnect() { socket_.close(); }
+
+ private:
+  Process& self_;
+  ProcessId node_;
+  Socket socket_;
+};
+
+}  // namespace locklab::sim::redis

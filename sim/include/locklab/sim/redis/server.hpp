@@ -1,0 +1,55 @@
+// locklab/sim/redis/server.hpp — a simulated redis-server process.
+//
+// Provides redis_server(name, options): a ProcessSpec for World::add_process
+// that runs an Engine behind the simulated network, as one redis-server:
+//   - one command per message (RESP2), processed one at a time, each taking
+//     `command_time` of the node's clock (a slow server), scripts atomically;
+//   - keys expire by the node's own clock, lazily and by an active expiry
+//     cycle every `active_expire_period` (so a forward clock jump deletes
+//     untouched keys within that period, and they stay gone);
+//   - persistence on the process's Disk: none; AOF with appendfsync always or
+//     everysec (the AOF holds absolute expiry times, SET ... PXAT, so time
+//     spent down counts against a restored key); RDB snapshots every
+//     `rdb_interval`. What survives a kill or a machine crash follows from the
+//     Disk model (docs/simulator.md);
+//   - the script cache is never persisted: empty after any restart;
+//   - `restart_delay`: a restarted node stays unavailable (refuses
+//     connections) for at least this long before loading its data.
+// A paused node drops nothing: its requests queue and are applied on resume.
+//
+// Not here yet (issue 4, in progress): replication, failover, WAIT.
+//
+//   auto node = world.add_process(sim::redis::redis_server("redis-1",
+//       {.persistence = sim::redis::Persistence::aof_everysec}));
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "locklab/sim/process.hpp"
+#include "locklab/sim/time.hpp"
+
+namespace locklab::sim::redis {
+
+enum class Persistence : std::uint8_t { none, aof_always, aof_everysec, rdb };
+std::string_view name_of(Persistence persistence);
+
+struct ServerOptions {
+  Persistence persistence = Persistence::none;
+  Duration rdb_interval = std::chrono::seconds(60);
+  Duration command_time{0};
+  Duration active_expire_period = std::chrono::milliseconds(100);
+  Duration restart_delay{0};
+  ClockSpec clock{};
+};
+
+ProcessSpec redis_server(std::string name, ServerOptions options = {});
+
+// The node's wall clock in milliseconds, as Redis reads it (floor of its
+// process clock).
+std::int64_t node_millis(const Process& node);
+
+inline constexpr const char* kAofFile = "appendonly.aof";
+inline constexpr const char* kRdbFile = "dump.rdb";
+
+}  // namespace locklab::sim::redis
