@@ -200,6 +200,7 @@ void Network::close(std::uint64_t id, int side, bool abort) noexcept {
   Endpoint& e = c->ends[side];
   if (e.closed || e.dead) return;
   e.closed = true;
+  wake(*c, side);  // another fiber of the owner may be blocked reading this end
   // A killed process's sockets were already torn down by its "kernel";
   // closing them while it unwinds sends nothing.
   if (world_.admit_quietly(world_.process(e.owner)) && !e.reset) {

@@ -23,13 +23,15 @@ struct CommandSpec {
   const char* name;
   int arity;  // as Redis: n exactly, -n at least n
   bool allowed_in_scripts;
+  bool write;
 };
 
 constexpr CommandSpec kCommands[] = {
-    {"ping", -1, true},   {"set", -3, true},     {"setnx", 3, true},    {"get", 2, true},
-    {"del", -2, true},    {"exists", -2, true},  {"expire", -3, true},  {"pexpire", -3, true},
-    {"pexpireat", -3, true}, {"pttl", 2, true},  {"ttl", 2, true},      {"incr", 2, true},
-    {"eval", -3, false},  {"evalsha", -3, false}, {"script", -2, false},
+    {"ping", -1, true, false},     {"set", -3, true, true},       {"setnx", 3, true, true},
+    {"get", 2, true, false},       {"del", -2, true, true},       {"exists", -2, true, false},
+    {"expire", -3, true, true},    {"pexpire", -3, true, true},   {"pexpireat", -3, true, true},
+    {"pttl", 2, true, false},      {"ttl", 2, true, false},       {"incr", 2, true, true},
+    {"eval", -3, false, false},    {"evalsha", -3, false, false}, {"script", -2, false, false},
 };
 
 const CommandSpec* find_command(const std::string& name) {
@@ -74,6 +76,13 @@ Reply Engine::execute(const Argv& argv, std::int64_t now_ms) {
   return dispatch(argv, now_ms, false);
 }
 
+Reply Engine::apply_replicated(const Argv& argv, std::int64_t now_ms) {
+  applying_replicated_ = true;
+  Reply reply = dispatch(argv, now_ms, false);
+  applying_replicated_ = false;
+  return reply;
+}
+
 Reply Engine::dispatch(const Argv& argv, std::int64_t now_ms, bool from_script) {
   if (argv.empty()) return Reply::error("ERR empty command");
   const std::string name = lower(argv[0]);
@@ -89,6 +98,9 @@ Reply Engine::dispatch(const Argv& argv, std::int64_t now_ms, bool from_script) 
     return from_script
                ? Reply::error("ERR Wrong number of args calling Redis command from script")
                : Reply::error(fmt::format("ERR wrong number of arguments for '{}' command", name));
+  }
+  if (spec->write && replica_ && !applying_replicated_) {
+    return Reply::error("READONLY You can't write against a read only replica.");
   }
   if (name == "ping") {
     if (argv.size() > 2) return Reply::error("ERR wrong number of arguments for 'ping' command");

@@ -43,6 +43,9 @@ class Engine {
   // Runs one command at the node's wall-clock time `now_ms`.
   Reply execute(const Argv& argv, std::int64_t now_ms);
 
+  // A write from the master's replication stream: accepted on a replica.
+  Reply apply_replicated(const Argv& argv, std::int64_t now_ms);
+
   // Deletes expired keys (Redis's active expiry cycle); returns how many.
   std::size_t active_expire_cycle(std::int64_t now_ms);
 
@@ -62,7 +65,8 @@ class Engine {
   void flush_scripts();
 
   // A replica never expires keys itself (it waits for the master's DEL), as
-  // in Redis; reads still treat logically expired keys as missing.
+  // in Redis; reads still treat logically expired keys as missing, and
+  // clients' writes are refused (READONLY).
   void set_replica(bool replica) { replica_ = replica; }
 
  private:
@@ -87,6 +91,7 @@ class Engine {
   std::function<void(const Argv&)> write_observer_;
   std::int64_t script_now_ms_ = 0;
   bool replica_ = false;
+  bool applying_replicated_ = false;
   std::unique_ptr<ScriptEngine> scripts_;
 };
 

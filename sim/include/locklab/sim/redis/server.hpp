@@ -17,13 +17,20 @@
 //     connections) for at least this long before loading its data.
 // A paused node drops nothing: its requests queue and are applied on resume.
 //
-// Not here yet (issue 4, in progress): replication, failover, WAIT.
+// Replication: a node started with `replica_of` (or sent REPLICAOF name port)
+// connects to its master, receives a full copy, then every write in order,
+// and acknowledges what it applied; it refuses clients' writes (READONLY)
+// and never expires keys itself (the master's DELs arrive). A master serves
+// WAIT numreplicas timeout from those acknowledgements, blocking only the
+// caller. REPLICAOF NO ONE promotes a replica; writes its master had not yet
+// sent are lost, as with Redis.
 //
 //   auto node = world.add_process(sim::redis::redis_server("redis-1",
 //       {.persistence = sim::redis::Persistence::aof_everysec}));
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "locklab/sim/process.hpp"
@@ -41,6 +48,9 @@ struct ServerOptions {
   Duration active_expire_period = std::chrono::milliseconds(100);
   Duration restart_delay{0};
   ClockSpec clock{};
+  // Starts as a replica of the node with this process name (asynchronous
+  // replication over the simulated network, as REPLICAOF does).
+  std::optional<std::string> replica_of;
 };
 
 ProcessSpec redis_server(std::string name, ServerOptions options = {});
