@@ -4,7 +4,7 @@ namespace locklab::sim::redis {
 
 SimResult<Reply> Client::call(const Argv& argv, LocalTime deadline) {
   if (!socket_.valid()) {
-    SimResult<Socket> opened = self_.connect(node_, deadline);
+    SimResult<Socket> opened = self_.connect(node_(), deadline);
     if (!opened) return std::unexpected(opened.error());
     socket_ = std::move(*opened);
   }

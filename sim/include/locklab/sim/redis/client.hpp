@@ -13,6 +13,8 @@
 //   SimResult<Reply> r = c.call({"SET", "k", "v", "NX", "PX", "1000"}, process.now() + 50ms);
 #pragma once
 
+#include <functional>
+
 #include "locklab/sim/errors.hpp"
 #include "locklab/sim/network.hpp"
 #include "locklab/sim/process.hpp"
@@ -22,7 +24,10 @@ namespace locklab::sim::redis {
 
 class Client {
  public:
-  Client(Process& self, ProcessId node) : self_(self), node_(node) {}
+  Client(Process& self, ProcessId node) : self_(self), node_([node] { return node; }) {}
+  // Asks `resolve` for the node at each (re)connection (a logical name).
+  Client(Process& self, std::function<ProcessId()> resolve)
+      : self_(self), node_(std::move(resolve)) {}
 
   SimResult<Reply> call(const Argv& argv, LocalTime deadline);
   bool connected() const { return socket_.valid(); }
@@ -30,7 +35,7 @@ class Client {
 
  private:
   Process& self_;
-  ProcessId node_;
+  std::function<ProcessId()> node_;
   Socket socket_;
 };
 
