@@ -91,13 +91,14 @@ Reply Engine::dispatch(const Argv& argv, std::int64_t now_ms, bool from_script) 
     return from_script ? Reply::error("ERR Unknown Redis command called from script")
                        : Reply::error(unknown_command(argv));
   }
-  if (from_script && !spec->allowed_in_scripts) {
-    return Reply::error("ERR This Redis command is not allowed from script");
-  }
+  // Redis checks the arity before whether a script may call the command.
   if (!arity_ok(*spec, argv.size())) {
     return from_script
                ? Reply::error("ERR Wrong number of args calling Redis command from script")
                : Reply::error(fmt::format("ERR wrong number of arguments for '{}' command", name));
+  }
+  if (from_script && !spec->allowed_in_scripts) {
+    return Reply::error("ERR This Redis command is not allowed from script");
   }
   if (spec->write && replica_ && !applying_replicated_) {
     return Reply::error("READONLY You can't write against a read only replica.");
@@ -169,8 +170,7 @@ Reply Engine::cmd_script(const Argv& argv) {
     return Reply::array(std::move(found));
   }
   if (sub == "flush") {
-    if (argv.size() > 3) return Reply::error("ERR wrong number of arguments for 'script|flush' command");
-    if (argv.size() == 3 && lower(argv[2]) != "sync" && lower(argv[2]) != "async") {
+    if (argv.size() > 3 || (argv.size() == 3 && lower(argv[2]) != "sync" && lower(argv[2]) != "async")) {
       return Reply::error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
     }
     scripts_->flush();

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,5 +59,10 @@ std::vector<Argv> decode_command_stream(std::string_view bytes);
 // Human-readable, as redis-cli shows it: OK, (error) ERR ..., (integer) 1,
 // "abc", (nil), 1) ... — for test failures and traces.
 std::string to_display(const Reply& reply);
+
+// GoogleTest and streams print replies as redis-cli shows them.
+inline std::ostream& operator<<(std::ostream& out, const Reply& reply) {
+  return out << to_display(reply);
+}
 
 }  // namespace locklab::sim::redis
