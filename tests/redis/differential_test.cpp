@@ -13,7 +13,15 @@
 // EXAT) are computed from a base time taken once per sequence, so both sides
 // see the same arguments. TTLs are seconds to minutes long, so time passing
 // during a run (even under sanitizers) never expires a key it should not;
-// PTTL/TTL replies are compared within a tolerance, everything else exactly.
+// PTTL/TTL replies are compared within a tolerance, everything else exactly
+// (but for EXPIRE ... GT|LT between expiry times a few ms apart, which may go
+// either way: expiry_comparison_too_close).
+//
+// At least kMinSequences (500) sequences run, whatever RC_PARAMS says about
+// max_success (its seed and reproduce= still apply); the run ends by printing
+// how many commands were compared and which error texts the server gave, so a
+// CI log shows what was covered. kScripting and kExpireOptions take groups of
+// commands out of the sequences, to look past a known mismatch.
 //
 // The real server is started by the test (tests/support/redis_server.hpp); the
 // test fails, never skips, if redis-server is missing.
@@ -460,7 +468,7 @@ rc::Gen<Command> script_command() {
           {2, rc::gen::just(std::vector<std::string>{})},
           {3, rc::gen::container<std::vector<std::string>>(
                   1, rc::gen::element<std::string>("SYNC", "ASYNC", "async", "NOW"))},
-          {0, rc::gen::container<std::vector<std::string>>(
+          {1, rc::gen::container<std::vector<std::string>>(
                   2, rc::gen::element<std::string>("SYNC", "ASYNC", "x"))},
       });
       for (const auto& m : modes) c.args.push_back(lit(m));

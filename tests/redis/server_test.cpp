@@ -173,6 +173,23 @@ TEST(RedisServer, ForwardClockJumpExpiresKeysForGood) {
   EXPECT_THAT(s.replies, ::testing::ElementsAre("OK", "(nil)"));
 }
 
+// A backward jump of the node's clock lengthens every remaining TTL by the
+// jump: a key due to expire at 1s of the node's clock outlives it.
+TEST(RedisServer, BackwardClockJumpLengthensTtls) {
+  World world({.latency = FixedLatency{1ms}});
+  const ProcessId node = world.add_process(redis_server("redis"));
+  Script s{{{0ms, {"SET", "k", "v", "PX", "1000"}}, {500ms, {"PTTL", "k"}},
+            {1500ms, {"GET", "k"}}, {2500ms, {"GET", "k"}}}};
+  add_client(world, node, s);
+  world.schedule({true_time(200ms), ClockJump{node, -1s}});
+  world.run_until(true_time(3s));
+  // The SET reached the node at 3ms (after the 2ms handshake), so the key
+  // expires at 1003ms of the node's clock; the PTTL reached it at 501ms true
+  // time, when its clock read -499ms: 1502ms left. At 1500ms true time the
+  // clock reads 501ms (still there); at 2500ms it reads 1501ms (gone).
+  EXPECT_THAT(s.replies, ::testing::ElementsAre("OK", "(integer) 1502", "\"v\"", "(nil)"));
+}
+
 // A killed node resets its connections; the client's next call reconnects.
 TEST(RedisServer, KilledNodeResetsConnections) {
   World world({.latency = FixedLatency{1ms}});

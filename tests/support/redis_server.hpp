@@ -26,7 +26,9 @@
 // The child gets PR_SET_PDEATHSIG(SIGKILL), so a test process that crashes or
 // is killed by ctest's timeout leaves no redis-server behind. That signal is
 // tied to the thread that started the server: start it from a thread that
-// outlives the server (the test's main thread).
+// outlives the server (the test's main thread). Such a process does leave
+// its temporary directory (locklab-redis-XXXXXX in $TMPDIR, the server's log)
+// behind: only destructors remove it.
 //
 // Usage:
 //   test_support::RedisServer server;                  // throws if it can't
