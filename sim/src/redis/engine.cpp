@@ -8,16 +8,11 @@
 #include <cctype>
 
 #include "locklab/sim/redis/scripting.hpp"
+#include "text.hpp"
 
 namespace locklab::sim::redis {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 struct CommandSpec {
   const char* name;

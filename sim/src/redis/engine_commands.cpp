@@ -7,6 +7,7 @@
 
 #include "locklab/sim/redis/engine.hpp"
 #include "redis_number.hpp"
+#include "text.hpp"
 
 namespace locklab::sim::redis {
 
@@ -14,14 +15,6 @@ namespace {
 
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
-
-bool is(std::string_view arg, std::string_view word) {
-  if (arg.size() != word.size()) return false;
-  for (std::size_t i = 0; i < arg.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(arg[i])) != word[i]) return false;
-  }
-  return true;
-}
 
 Reply not_an_integer() { return Reply::error("ERR value is not an integer or out of range"); }
 Reply syntax_error() { return Reply::error("ERR syntax error"); }

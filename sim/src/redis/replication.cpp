@@ -11,21 +11,11 @@
 #include "locklab/sim/world.hpp"
 #include "node.hpp"
 #include "redis_number.hpp"
+#include "text.hpp"
 
 namespace locklab::sim::redis {
 
-namespace {
-
 using namespace std::chrono_literals;
-
-bool is(std::string_view arg, std::string_view word) {
-  return arg.size() == word.size() &&
-         std::equal(arg.begin(), arg.end(), word.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         });
-}
-
-}  // namespace
 
 std::string Node::snapshot_commands() const {
   std::string image;

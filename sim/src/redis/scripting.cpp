@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "scripting_internal.hpp"
+#include "text.hpp"
 
 namespace locklab::sim::redis {
 
@@ -116,12 +117,6 @@ void sha1_into(std::string_view text, char (&hex)[40]) {
       hex[word * 8 + nibble] = kDigits[(digest[word] >> (28 - 4 * nibble)) & 0xF];
     }
   }
-}
-
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // ---- redis.* -------------------------------------------------------------------
@@ -617,7 +612,7 @@ Reply ScriptEngine::evalsha(const Argv& argv) {
   if (argv[1].size() != 40) return noscript();
   const auto numkeys = parse_numkeys(argv);
   if (!numkeys) return numkeys.error();
-  const std::string sha = to_lower(argv[1]);
+  const std::string sha = lower(argv[1]);
   if (!state_->scripts.contains(sha)) return noscript();
   return state_->run(sha, argv, *numkeys);
 }
@@ -631,7 +626,7 @@ Reply ScriptEngine::load(std::string_view body) {
   return Reply::bulk(std::move(sha));
 }
 
-bool ScriptEngine::exists(std::string_view sha1) const { return state_->scripts.contains(to_lower(sha1)); }
+bool ScriptEngine::exists(std::string_view sha1) const { return state_->scripts.contains(lower(sha1)); }
 
 void ScriptEngine::flush() {
   // Redis drops the whole Lua state; its PRNG (kept in `sandbox`) carries on.

@@ -10,6 +10,7 @@
 
 #include "locklab/sim/redis/resp.hpp"
 #include "node.hpp"
+#include "text.hpp"
 
 namespace locklab::sim::redis {
 
@@ -31,11 +32,6 @@ std::int64_t node_millis(const Process& node) {
 namespace {
 
 bool uses_aof(Persistence p) { return p == Persistence::aof_always || p == Persistence::aof_everysec; }
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 }  // namespace
 
