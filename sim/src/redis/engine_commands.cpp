@@ -30,13 +30,21 @@ struct SetOptions {
   std::string expire_arg;
 };
 
+SetOptions::Expire expiry_option(std::string_view opt) {
+  using E = SetOptions::Expire;
+  if (is(opt, "ex")) return E::ex;
+  if (is(opt, "px")) return E::px;
+  if (is(opt, "exat")) return E::exat;
+  if (is(opt, "pxat")) return E::pxat;
+  return E::none;
+}
+
 std::optional<SetOptions> parse_set_options(const Argv& argv) {
   SetOptions o;
   using E = SetOptions::Expire;
   for (std::size_t j = 3; j < argv.size(); ++j) {
     const std::string& opt = argv[j];
-    const bool has_next = j + 1 < argv.size();
-    const bool no_expire_yet_except = !o.keepttl;
+    const E expiry = expiry_option(opt);
     if (is(opt, "nx") && !o.xx) {
       o.nx = true;
     } else if (is(opt, "xx") && !o.nx) {
@@ -45,17 +53,11 @@ std::optional<SetOptions> parse_set_options(const Argv& argv) {
       o.get = true;
     } else if (is(opt, "keepttl") && o.expire == E::none) {
       o.keepttl = true;
-    } else if (is(opt, "ex") && no_expire_yet_except && (o.expire == E::none || o.expire == E::ex) && has_next) {
-      o.expire = E::ex;
-      o.expire_arg = argv[++j];
-    } else if (is(opt, "px") && no_expire_yet_except && (o.expire == E::none || o.expire == E::px) && has_next) {
-      o.expire = E::px;
-      o.expire_arg = argv[++j];
-    } else if (is(opt, "exat") && no_expire_yet_except && (o.expire == E::none || o.expire == E::exat) && has_next) {
-      o.expire = E::exat;
-      o.expire_arg = argv[++j];
-    } else if (is(opt, "pxat") && no_expire_yet_except && (o.expire == E::none || o.expire == E::pxat) && has_next) {
-      o.expire = E::pxat;
+    } else if (expiry != E::none && !o.keepttl && (o.expire == E::none || o.expire == expiry) &&
+               j + 1 < argv.size()) {
+      // The same expiry option may repeat (the last value wins); mixing two
+      // kinds, or with KEEPTTL, is a syntax error, as in Redis.
+      o.expire = expiry;
       o.expire_arg = argv[++j];
     } else {
       return std::nullopt;
@@ -178,12 +180,20 @@ Reply Engine::cmd_expire(const Argv& argv, std::int64_t now_ms, std::int64_t uni
   if (gt && (when <= current || current == -1)) return Reply::integer_reply(0);
   if (lt && current != -1 && when >= current) return Reply::integer_reply(0);
 
+  return set_expiry(key, *entry, when, now_ms);
+}
+
+// A time already past deletes the key (propagated as DEL), except on a
+// replica, which waits for its master's DEL; otherwise PEXPIREAT is
+// propagated. Either way the reply is 1, as Redis answers.
+Reply Engine::set_expiry(const std::string& key, Entry& entry, std::int64_t when,
+                         std::int64_t now_ms) {
   if (when <= now_ms && !replica_) {
     keys_.erase(key);
     emit({"DEL", key});
     return Reply::integer_reply(1);
   }
-  entry->expires_at_ms = when;
+  entry.expires_at_ms = when;
   emit({"PEXPIREAT", key, std::to_string(when)});
   return Reply::integer_reply(1);
 }
@@ -194,14 +204,7 @@ Reply Engine::cmd_pexpireat(const Argv& argv, std::int64_t now_ms) {
   if (!when) return not_an_integer();
   Entry* entry = find_live(argv[1], now_ms);
   if (entry == nullptr) return Reply::integer_reply(0);
-  if (*when <= now_ms && !replica_) {
-    keys_.erase(argv[1]);
-    emit({"DEL", argv[1]});
-    return Reply::integer_reply(1);
-  }
-  entry->expires_at_ms = *when;
-  emit({"PEXPIREAT", argv[1], argv[2]});
-  return Reply::integer_reply(1);
+  return set_expiry(argv[1], *entry, *when, now_ms);
 }
 
 Reply Engine::cmd_ttl(const Argv& argv, std::int64_t now_ms, std::int64_t unit_ms) {

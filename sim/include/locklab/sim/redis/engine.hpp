@@ -84,6 +84,7 @@ class Engine {
   Reply cmd_ttl(const Argv& argv, std::int64_t now_ms, std::int64_t unit_ms);
   Reply cmd_incr(const Argv& argv, std::int64_t now_ms);
   Reply cmd_pexpireat(const Argv& argv, std::int64_t now_ms);
+  Reply set_expiry(const std::string& key, Entry& entry, std::int64_t when, std::int64_t now_ms);
   Reply cmd_script(const Argv& argv);
   Reply cmd_eval(const Argv& argv, std::int64_t now_ms, bool by_sha);
 
