@@ -80,14 +80,7 @@ std::int64_t wall_ms() {
       .count();
 }
 
-std::string quoted(const Argv& argv) {
-  std::string out;
-  for (const auto& arg : argv) {
-    if (!out.empty()) out += ' ';
-    out += '"' + arg + '"';
-  }
-  return out;
-}
+using test_support::quoted;
 
 // ------------------------------------------------------------------ scripts
 

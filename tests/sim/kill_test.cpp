@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,17 @@ using ::testing::ElementsAre;
 
 using testing::got;
 using testing::Story;
+
+// A server that accepts one connection and tells what its first read got:
+// the message, or how the connection ended.
+std::function<void(Process&)> reads_one_message(Story& story) {
+  return [&story](Process& p) {
+    Listener listener = p.listen();
+    SimResult<Socket> s = listener.accept();
+    ASSERT_TRUE(s);
+    story(p, got(s->recv()));
+  };
+}
 
 std::string outcome(const SimResult<void>& r) {
   return r ? "ok" : std::string(name_of(r.error()));
@@ -114,13 +126,8 @@ TEST(Kill, DestructorsSeeKilledAtOnceAndSendNothing) {
   };
   Story story;
   World world({.seed = 1, .latency = FixedLatency{1ms}, .trace = {.keep_records = true}});
-  auto server = [&](Process& p) {
-    Listener listener = p.listen();
-    SimResult<Socket> s = listener.accept();
-    ASSERT_TRUE(s);
-    story(p, got(s->recv()));
-  };
-  const ProcessId server_id = world.add_process({.name = "server", .main = server});
+  const ProcessId server_id =
+      world.add_process({.name = "server", .main = reads_one_message(story)});
   auto client = [&](Process& p) {
     SimResult<Socket> s = p.connect(server_id, p.now() + 50ms);
     ASSERT_TRUE(s);
@@ -309,13 +316,8 @@ TEST(Kill, MainReturningUnwindsTheOtherFibers) {
   bool ran_after_blocking = false;
   Story story;
   World world({.seed = 1, .latency = FixedLatency{1ms}});
-  auto server = [&](Process& p) {
-    Listener listener = p.listen();
-    SimResult<Socket> s = listener.accept();
-    ASSERT_TRUE(s);
-    story(p, got(s->recv()));
-  };
-  const ProcessId server_id = world.add_process({.name = "server", .main = server});
+  const ProcessId server_id =
+      world.add_process({.name = "server", .main = reads_one_message(story)});
   auto worker = [&](Process& p) {
     p.spawn("helper", [&] {
       Counted guard{destroyed};

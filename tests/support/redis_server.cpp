@@ -77,15 +77,6 @@ timeval to_timeval(std::chrono::milliseconds ms) {
   return tv;
 }
 
-std::string describe(const Argv& argv) {
-  std::string out;
-  for (const auto& arg : argv) {
-    if (!out.empty()) out += ' ';
-    out += '"' + arg + '"';
-  }
-  return out;
-}
-
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return fmt::format("was killed by signal {}", WTERMSIG(status));
@@ -120,6 +111,15 @@ struct ReplyDeleter {
 };
 
 }  // namespace
+
+std::string quoted(const Argv& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    if (!out.empty()) out += ' ';
+    out += '"' + arg + '"';
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------- RedisServer
 
@@ -360,7 +360,7 @@ Reply RedisClient::command(const Argv& argv) {
     const std::string why = context_->err != 0 ? context_->errstr : "no reply";
     throw RedisClientError(fmt::format(
         "{} to redis at {}: no reply (I/O error, closed connection, or no answer within {} ms): {}",
-        describe(argv), endpoint_, timeout_.count(), why));
+        quoted(argv), endpoint_, timeout_.count(), why));
   }
   const std::unique_ptr<redisReply, ReplyDeleter> reply(static_cast<redisReply*>(raw));
   return convert(*reply);

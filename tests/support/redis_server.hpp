@@ -112,6 +112,9 @@ class RedisServer {
 
 // A connection failure, a reply that did not come in time, or a broken
 // connection. After one, the client is unusable: make a new one.
+// A command as redis-cli's log shows it: "SET" "k" "v" (for messages).
+std::string quoted(const sim::redis::Argv& argv);
+
 class RedisClientError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
