@@ -2,12 +2,16 @@
 
 namespace locklab::sim::redis {
 
+SimResult<void> Client::connect(LocalTime deadline) {
+  if (socket_.valid()) return {};
+  SimResult<Socket> opened = self_.connect(node_(), deadline);
+  if (!opened) return std::unexpected(opened.error());
+  socket_ = std::move(*opened);
+  return {};
+}
+
 SimResult<Reply> Client::call(const Argv& argv, LocalTime deadline) {
-  if (!socket_.valid()) {
-    SimResult<Socket> opened = self_.connect(node_(), deadline);
-    if (!opened) return std::unexpected(opened.error());
-    socket_ = std::move(*opened);
-  }
+  if (SimResult<void> open = connect(deadline); !open) return std::unexpected(open.error());
   SimResult<std::string> bytes = std::unexpected(SimError::connection_closed);
   if (SimResult<void> sent = socket_.send(encode_command(argv)); sent) {
     bytes = socket_.recv(deadline);

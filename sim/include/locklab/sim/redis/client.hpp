@@ -30,6 +30,10 @@ class Client {
       : self_(self), node_(std::move(resolve)) {}
 
   SimResult<Reply> call(const Argv& argv, LocalTime deadline);
+  // Opens the connection now if it is not open (call() does it too). Lets a
+  // caller tell a failure to connect, when nothing was sent, from a failure
+  // after the request went out.
+  SimResult<void> connect(LocalTime deadline);
   bool connected() const { return socket_.valid(); }
   void disconnect() { socket_.close(); }
 

@@ -1,0 +1,74 @@
+// locklab/lock/detail/script_call.hpp — run a Lua script on several nodes by
+// EVALSHA, falling back to EVAL where a node answers NOSCRIPT.
+//
+// A node's script cache is empty after every restart, so NOSCRIPT is a normal
+// answer, not an error: those nodes get the same request again as EVAL within
+// the same deadline (one more round trip for them only). The caller's
+// observer never sees a NOSCRIPT reply.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "locklab/lock/backend.hpp"
+#include "locklab/lock/scripts.hpp"
+
+namespace locklab::lock::detail {
+
+inline Command script_command(bool by_digest, const Script& script,
+                              const std::vector<std::string>& keys,
+                              const std::vector<std::string>& args) {
+  Command c;
+  c.reserve(3 + keys.size() + args.size());
+  c.emplace_back(by_digest ? "EVALSHA" : "EVAL");
+  c.emplace_back(by_digest ? script.sha1 : script.text);
+  c.emplace_back(std::to_string(keys.size()));
+  c.insert(c.end(), keys.begin(), keys.end());
+  c.insert(c.end(), args.begin(), args.end());
+  return c;
+}
+
+inline bool is_noscript(const NodeResult& r) { return r && r->is_error_code("NOSCRIPT"); }
+
+// Runs `script` on each of `nodes`; results are index-aligned with `nodes`.
+template <Backend B>
+std::vector<NodeResult> run_script(B& backend, const Script& script,
+                                   std::span<const std::size_t> nodes,
+                                   const std::vector<std::string>& keys,
+                                   const std::vector<std::string>& args,
+                                   typename B::time_point deadline, std::stop_token stop,
+                                   const ReplyObserver& observer = {}) {
+  std::vector<NodeRequest> requests;
+  requests.reserve(nodes.size());
+  for (std::size_t node : nodes) {
+    requests.push_back({node, script_command(true, script, keys, args)});
+  }
+  bool stopped = false;
+  const ReplyObserver first_round = [&](std::size_t i, const NodeResult& r) {
+    if (is_noscript(r) || !observer) return true;
+    if (!observer(i, r)) stopped = true;
+    return !stopped;
+  };
+  std::vector<NodeResult> results = backend.fan_out(requests, deadline, stop, first_round);
+  if (stopped) return results;
+
+  std::vector<NodeRequest> again;
+  std::vector<std::size_t> where;  // index in `results` of each retried request
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (!is_noscript(results[i])) continue;
+    again.push_back({nodes[i], script_command(false, script, keys, args)});
+    where.push_back(i);
+  }
+  if (again.empty()) return results;
+  const ReplyObserver second_round = [&](std::size_t j, const NodeResult& r) {
+    return !observer || observer(where[j], r);
+  };
+  std::vector<NodeResult> retried = backend.fan_out(again, deadline, stop, second_round);
+  for (std::size_t j = 0; j < retried.size(); ++j) results[where[j]] = std::move(retried[j]);
+  return results;
+}
+
+}  // namespace locklab::lock::detail

@@ -1,0 +1,136 @@
+// locklab/lock/naive.hpp — the textbook lock with no owner check, kept as a
+// negative control.
+//
+// Provides NaiveLock<B>: acquire by `SET key value NX PX ttl` (what go-redis's
+// SetNX with an expiration sends) or, in the older variant, `SETNX key value`
+// then `PEXPIRE key ttl` as two commands (a crash or timeout between them
+// leaves a key that never expires); release by a plain `DEL key`, extend by
+// a plain `PEXPIRE key ttl` — neither checks that the caller still owns the
+// key. A holder whose lease expired therefore deletes (or extends) the next
+// holder's lock. The checkers must catch this; the tests show they do.
+//
+// It believes its lease for the full ttl from the start of the attempt (no
+// drift allowance), as naive code does.
+//
+//   lock::NaiveLock lock(backend, {.ttl = 1s});
+//   auto got = lock.acquire("job");
+//   (void)lock.release(*got.lease);   // DEL job — whoever holds it now
+#pragma once
+
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "locklab/lock/backend.hpp"
+#include "locklab/lock/detail/retry.hpp"
+#include "locklab/lock/options.hpp"
+#include "locklab/lock/outcome.hpp"
+#include "locklab/lock/token.hpp"
+
+namespace locklab::lock {
+
+enum class NaiveVariant : std::uint8_t {
+  set_nx_px,       // SET key value NX PX ttl
+  setnx_pexpire,   // SETNX key value; PEXPIRE key ttl
+};
+
+template <Backend B>
+class NaiveLock {
+ public:
+  using time_point = typename B::time_point;
+  using LeaseType = Lease<time_point>;
+  using Acquired = AcquireResult<time_point>;
+
+  explicit NaiveLock(B& backend, LockOptions options = {},
+                     NaiveVariant variant = NaiveVariant::set_nx_px, std::size_t node = 0)
+      : backend_(backend), options_(validate(single(options), 1, "NaiveLock")),
+        variant_(variant), node_(node) {
+    if (node_ >= backend_.node_count()) {
+      throw ConfigError("NaiveLock: node " + std::to_string(node) + " does not exist");
+    }
+  }
+
+  Acquired acquire(const std::string& key, std::optional<time_point> deadline = {},
+                   std::stop_token stop = {}) {
+    const std::string value = make_token(backend_);
+    return detail::acquire_with_retries(
+        backend_, options_.options, deadline, stop, std::numeric_limits<int>::max(),
+        [&](time_point d, std::stop_token s) { return attempt(key, value, d, s); });
+  }
+
+  // PEXPIRE key ttl: renews whatever key is there, ours or not.
+  ExtendResult extend(LeaseType& lease, std::optional<time_point> deadline = {},
+                      std::stop_token stop = {}) {
+    const time_point start = backend_.now();
+    NodeResult r = backend_.call(node_, {"PEXPIRE", lease.key, ttl_ms()}, until(start, deadline), stop);
+    ExtendResult out;
+    const bool ok = r && r->is_integer(1);
+    out.nodes.push_back({node_, std::move(r), ok});
+    out.outcome = ok ? Outcome::extended : Outcome::lost;
+    if (ok) lease.validity_end = start + options_.options.ttl;
+    return out;
+  }
+
+  // DEL key: deletes whatever key is there, ours or not.
+  ReleaseResult release(const LeaseType& lease, std::optional<time_point> deadline = {},
+                        std::stop_token stop = {}) {
+    NodeResult r = backend_.call(node_, {"DEL", lease.key}, until(backend_.now(), deadline), stop);
+    ReleaseResult out;
+    out.outcome = !r || r->type != ReplyType::integer ? Outcome::indeterminate
+                  : r->integer == 1                   ? Outcome::released
+                                                      : Outcome::not_held;
+    out.nodes.push_back({node_, std::move(r), out.outcome != Outcome::indeterminate});
+    return out;
+  }
+
+  const ValidatedOptions& options() const { return options_; }
+  NaiveVariant variant() const { return variant_; }
+
+ private:
+  static LockOptions single(LockOptions o) {
+    o.quorum = 1;
+    o.fencing = false;
+    return o;
+  }
+  std::string ttl_ms() const { return std::to_string(options_.options.ttl.count()); }
+  time_point until(time_point start, std::optional<time_point> deadline) const {
+    return std::min(deadline.value_or(time_point::max()), start + options_.node_timeout);
+  }
+
+  Acquired attempt(const std::string& key, const std::string& value, time_point deadline,
+                   std::stop_token stop) {
+    const time_point start = backend_.now();
+    const time_point limit = std::min(deadline, start + options_.node_timeout);
+    Acquired out;
+    NodeResult r = variant_ == NaiveVariant::set_nx_px
+                       ? backend_.call(node_, {"SET", key, value, "NX", "PX", ttl_ms()}, limit, stop)
+                       : backend_.call(node_, {"SETNX", key, value}, limit, stop);
+    const bool ok = r && (variant_ == NaiveVariant::set_nx_px ? r->is_ok() : r->is_integer(1));
+    const bool taken = r && (r->is_nil() || r->is_integer(0));
+    const bool maybe = !r && r.error().maybe_applied;
+    out.nodes.push_back({node_, std::move(r), ok});
+    if (ok && variant_ == NaiveVariant::setnx_pexpire) {
+      // The second command: if it is lost, the key never expires.
+      NodeResult e = backend_.call(node_, {"PEXPIRE", key, ttl_ms()},
+                                   std::min(deadline, backend_.now() + options_.node_timeout), stop);
+      out.nodes.push_back({node_, std::move(e), true});
+    }
+    if (ok) {
+      out.outcome = Outcome::acquired;
+      out.lease = LeaseType{key, value, std::nullopt, start, start + options_.options.ttl,
+                            {node_}, options_.options.ttl};
+      return out;
+    }
+    out.outcome = maybe ? Outcome::indeterminate
+                  : taken ? Outcome::busy
+                          : (stop.stop_requested() ? Outcome::cancelled : Outcome::timed_out);
+    return out;
+  }
+
+  B& backend_;
+  ValidatedOptions options_;
+  NaiveVariant variant_;
+  std::size_t node_;
+};
+
+}  // namespace locklab::lock

@@ -1,0 +1,300 @@
+// locklab/lock/redlock.hpp — RedLock over N independent Redis masters (and,
+// with N = 1, the single-node lock).
+//
+// Provides RedLock<B>: acquire, extend and release of a named lock, for any
+// Backend. One attempt:
+//   1. note the start on the client's own clock;
+//   2. send SET key token NX PX ttl to every node at once (fenced: a script
+//      that also INCRs the key's counter), each waited for at most
+//      node_timeout (a small fraction of the TTL);
+//   3. granted by at least `quorum` nodes (N/2 + 1 unless configured) and
+//      validity = ttl − elapsed − (ttl × drift_factor + 2 ms) positive:
+//      acquired, and the lease is believed until start + validity;
+//   4. otherwise release on every node — including those that timed out,
+//      whose SET may still be applied — and retry after delay + jitter (or
+//      as the caller's RetryPolicy says) until the deadline.
+// Fencing: single node, the counter is INCRed by the same script as the SET;
+// N nodes, the token is the largest counter among the granting nodes, raised
+// on each of them (a max register) before the grant counts — see
+// docs/locks.md for what this does and does not guarantee.
+//
+// Deliberately absent: any clock but the backend's, any catch of an unknown
+// exception (a simulated kill unwinds through here), and blocking without a
+// bound (every request has node_timeout; every loop has the deadline).
+//
+//   lock::RedLock lock(backend, {.ttl = 10s, .fencing = true});
+//   auto got = lock.acquire("orders", backend.now() + 2s);
+//   if (got) use(got.lease->fencing_token);
+//   (void)lock.release(*got.lease);
+#pragma once
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "locklab/lock/backend.hpp"
+#include "locklab/lock/detail/retry.hpp"
+#include "locklab/lock/detail/script_call.hpp"
+#include "locklab/lock/options.hpp"
+#include "locklab/lock/outcome.hpp"
+#include "locklab/lock/scripts.hpp"
+#include "locklab/lock/token.hpp"
+
+namespace locklab::lock {
+
+template <Backend B>
+class RedLock {
+ public:
+  using time_point = typename B::time_point;
+  using duration = typename B::duration;
+  using LeaseType = Lease<time_point>;
+  using Acquired = AcquireResult<time_point>;
+
+  // `nodes`: the backend's nodes this lock uses; empty: all of them.
+  explicit RedLock(B& backend, LockOptions options = {}, std::vector<std::size_t> nodes = {},
+                   std::string_view what = "RedLock")
+      : backend_(backend),
+        nodes_(nodes.empty() ? all_nodes(backend) : std::move(nodes)),
+        options_(validate(options, nodes_.size(), what)) {
+    for (std::size_t n : nodes_) {
+      if (n >= backend_.node_count()) {
+        throw ConfigError(std::string(what) + ": node " + std::to_string(n) +
+                          " does not exist (the backend has " +
+                          std::to_string(backend_.node_count()) + ")");
+      }
+    }
+  }
+
+  // Tries until acquired, refused for good, the deadline or `stop`.
+  Acquired acquire(const std::string& key, std::optional<time_point> deadline = {},
+                   std::stop_token stop = {}) {
+    const std::string token = make_token(backend_);
+    return detail::acquire_with_retries(
+        backend_, options_.options, deadline, stop, std::numeric_limits<int>::max(),
+        [&](time_point d, std::stop_token s) { return attempt(key, token, d, s); });
+  }
+
+  // One attempt, no retries.
+  Acquired try_acquire(const std::string& key, std::optional<time_point> deadline = {},
+                       std::stop_token stop = {}) {
+    const std::string token = make_token(backend_);
+    return detail::acquire_with_retries(
+        backend_, options_.options, deadline, stop, 1,
+        [&](time_point d, std::stop_token s) { return attempt(key, token, d, s); });
+  }
+
+  // Renews the lease for another ttl from now. Refuses (lost, nothing sent)
+  // once the lease's validity has ended on this clock.
+  ExtendResult extend(LeaseType& lease, std::optional<time_point> deadline = {},
+                      std::stop_token stop = {}) {
+    if (!deadline && options_.options.require_deadline) {
+      return {.outcome = Outcome::invalid, .detail = "no deadline given"};
+    }
+    const time_point start = backend_.now();
+    if (!lease.valid_at(start)) {
+      return {.outcome = Outcome::lost, .detail = "the lease had expired; not extended"};
+    }
+    if (stop.stop_requested()) return {.outcome = Outcome::cancelled};
+    const time_point until = std::min(deadline.value_or(time_point::max()),
+                                      std::min(lease.validity_end, start + options_.node_timeout));
+    std::vector<NodeResult> results =
+        detail::run_script(backend_, scripts::extend, nodes_, {lease.key},
+                           {lease.token, std::to_string(lease.ttl.count())}, until, stop,
+                           quorum_observer([](const Reply& r) { return r.is_integer(1); }));
+    ExtendResult out;
+    std::vector<std::size_t> held;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const bool ok = results[i] && results[i]->is_integer(1);
+      if (ok) held.push_back(nodes_[i]);
+      out.nodes.push_back({nodes_[i], std::move(results[i]), ok});
+    }
+    const duration validity = validity_after(start);
+    if (held.size() >= options_.quorum && validity > duration::zero()) {
+      lease.validity_end = start + validity;
+      lease.nodes = std::move(held);
+      out.outcome = Outcome::extended;
+    } else {
+      out.outcome = stop.stop_requested() ? Outcome::cancelled : Outcome::lost;
+      out.detail = held.size() >= options_.quorum ? "validity not positive after renewing"
+                                                  : "no quorum renewed the lease";
+    }
+    return out;
+  }
+
+  // Compare-and-delete on every node (not only those that granted: a node
+  // whose reply was lost may hold the key too). Never blocks longer than
+  // node_timeout per round.
+  ReleaseResult release(const LeaseType& lease, std::optional<time_point> deadline = {},
+                        std::stop_token stop = {}) {
+    return release_token(lease.key, lease.token, deadline, stop);
+  }
+
+  ReleaseResult release_token(const std::string& key, const std::string& token,
+                              std::optional<time_point> deadline = {},
+                              std::stop_token stop = {}) {
+    const time_point until =
+        std::min(deadline.value_or(time_point::max()), backend_.now() + options_.node_timeout);
+    std::vector<NodeResult> results =
+        detail::run_script(backend_, scripts::release, nodes_, {key}, {token}, until, stop);
+    ReleaseResult out;
+    bool any_deleted = false;
+    bool all_answered = true;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const bool answered = results[i] && results[i]->type == ReplyType::integer;
+      any_deleted = any_deleted || (answered && results[i]->integer == 1);
+      all_answered = all_answered && answered;
+      out.nodes.push_back({nodes_[i], std::move(results[i]), answered});
+    }
+    out.outcome = !all_answered ? Outcome::indeterminate
+                  : any_deleted ? Outcome::released
+                                : Outcome::not_held;
+    return out;
+  }
+
+  const ValidatedOptions& options() const { return options_; }
+  const std::vector<std::size_t>& nodes() const { return nodes_; }
+  B& backend() { return backend_; }
+
+ private:
+  static std::vector<std::size_t> all_nodes(const B& backend) {
+    std::vector<std::size_t> v(backend.node_count());
+    std::iota(v.begin(), v.end(), std::size_t{0});
+    return v;
+  }
+
+  // ttl − elapsed − (ttl × drift + 2 ms), elapsed on this client's clock.
+  duration validity_after(time_point start) const {
+    const auto ttl = std::chrono::duration_cast<duration>(options_.options.ttl);
+    const auto drift = duration(ttl.count() * options_.drift_ppm / 1'000'000) +
+                       std::chrono::duration_cast<duration>(std::chrono::milliseconds(2));
+    return ttl - (backend_.now() - start) - drift;
+  }
+
+  // With return_early: stop waiting once `quorum` nodes said yes, or so many
+  // said no that the quorum cannot be reached.
+  ReplyObserver quorum_observer(bool (*yes)(const Reply&)) const {
+    if (!options_.options.return_early) return {};
+    auto counts = std::make_shared<std::pair<std::size_t, std::size_t>>(0, 0);
+    const std::size_t quorum = options_.quorum;
+    const std::size_t n = nodes_.size();
+    return [counts, quorum, n, yes](std::size_t, const NodeResult& r) {
+      (r && yes(*r) ? counts->first : counts->second)++;
+      return counts->first < quorum && counts->second <= n - quorum;
+    };
+  }
+
+  static bool granted(const Reply& r, bool fenced) {
+    return fenced ? r.type == ReplyType::integer : r.is_ok();
+  }
+
+  Acquired attempt(const std::string& key, const std::string& token, time_point deadline,
+                   std::stop_token stop) {
+    const bool fenced = options_.options.fencing;
+    const time_point start = backend_.now();
+    const time_point until = std::min(deadline, start + options_.node_timeout);
+    const std::string ttl_ms = std::to_string(options_.options.ttl.count());
+    std::vector<NodeResult> results;
+    if (fenced) {
+      results = detail::run_script(
+          backend_, scripts::fenced_acquire, nodes_, {key, fence_key(key)}, {token, ttl_ms},
+          until, stop,
+          quorum_observer([](const Reply& r) { return r.type == ReplyType::integer; }));
+    } else {
+      std::vector<NodeRequest> requests;
+      for (std::size_t n : nodes_) requests.push_back({n, {"SET", key, token, "NX", "PX", ttl_ms}});
+      results = backend_.fan_out(requests, until, stop,
+                                 quorum_observer([](const Reply& r) { return r.is_ok(); }));
+    }
+
+    Acquired out;
+    std::vector<std::size_t> held;
+    std::optional<std::uint64_t> fence;
+    bool someone_else_holds = false;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const bool ok = results[i] && granted(*results[i], fenced);
+      if (ok) {
+        held.push_back(nodes_[i]);
+        if (fenced) fence = std::max(fence.value_or(0), static_cast<std::uint64_t>(results[i]->integer));
+      }
+      someone_else_holds = someone_else_holds || (results[i] && results[i]->is_nil());
+      out.nodes.push_back({nodes_[i], std::move(results[i]), ok});
+    }
+
+    if (held.size() >= options_.quorum && fenced && nodes_.size() > 1) {
+      held = raise_fence(key, *fence, held, deadline, stop);
+    }
+    const duration validity = validity_after(start);
+    if (held.size() >= options_.quorum && validity > duration::zero()) {
+      out.outcome = Outcome::acquired;
+      out.lease = LeaseType{key,   token, fence, start, start + validity, std::move(held),
+                            options_.options.ttl};
+      return out;
+    }
+
+    // Not acquired: undo on every node, including the ones that timed out.
+    const bool short_of_quorum = held.size() < options_.quorum;
+    ReleaseResult undo = release_token(key, token, {}, {});
+    const bool may_hold = undo.outcome == Outcome::indeterminate;
+    out.outcome = may_hold                                   ? Outcome::indeterminate
+                  : stop.stop_requested()                    ? Outcome::cancelled
+                  : (short_of_quorum && someone_else_holds) ? Outcome::busy
+                                                             : Outcome::timed_out;
+    out.detail = short_of_quorum ? "granted by " + std::to_string(held.size()) + " of " +
+                                       std::to_string(nodes_.size()) + " nodes, quorum " +
+                                       std::to_string(options_.quorum)
+                                 : "validity not positive: the attempt took too long";
+    return out;
+  }
+
+  // Lifts each granting node's counter to `fence`, so that any later grant,
+  // which must INCR on at least one of these nodes, draws a larger token.
+  // Returns the nodes that confirmed.
+  std::vector<std::size_t> raise_fence(const std::string& key, std::uint64_t fence,
+                                       const std::vector<std::size_t>& granted_nodes,
+                                       time_point deadline, std::stop_token stop) {
+    const time_point until = std::min(deadline, backend_.now() + options_.node_timeout);
+    std::vector<NodeResult> raised =
+        detail::run_script(backend_, scripts::raise_counter, granted_nodes, {fence_key(key)},
+                           {std::to_string(fence)}, until, stop);
+    std::vector<std::size_t> confirmed;
+    for (std::size_t i = 0; i < raised.size(); ++i) {
+      if (raised[i] && raised[i]->type == ReplyType::integer &&
+          static_cast<std::uint64_t>(raised[i]->integer) >= fence) {
+        confirmed.push_back(granted_nodes[i]);
+      }
+    }
+    return confirmed;
+  }
+
+  static std::string fence_key(const std::string& key) { return key + ":fence"; }
+
+  B& backend_;
+  std::vector<std::size_t> nodes_;
+  ValidatedOptions options_;
+};
+
+// The single-node lock: SET NX PX, Lua compare-and-delete and
+// compare-and-pexpire, on one node (RedLock with N = 1, quorum 1).
+template <Backend B>
+class SingleNodeLock : public RedLock<B> {
+ public:
+  explicit SingleNodeLock(B& backend, LockOptions options = {}, std::size_t node = 0)
+      : RedLock<B>(backend, single(options), {node}, "SingleNodeLock") {}
+
+ private:
+  static LockOptions single(LockOptions o) {
+    if (o.quorum && *o.quorum != 1) {
+      throw ConfigError("SingleNodeLock: quorum must be 1 (one node), got " +
+                        std::to_string(*o.quorum));
+    }
+    o.quorum = 1;
+    return o;
+  }
+};
+
+}  // namespace locklab::lock

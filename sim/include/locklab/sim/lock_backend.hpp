@@ -1,0 +1,137 @@
+// locklab/sim/lock_backend.hpp — the lock algorithms' Backend, for a client
+// process inside a world.
+//
+// Provides LockBackend: lockimpl's Backend concept (locklab/lock/backend.hpp)
+// implemented by a simulated process talking to simulated Redis nodes over
+// the simulated network:
+//   - now() and sleep_until() are the process's own clock (drift and jumps
+//     included); randomness is the process's seeded stream;
+//   - each node has a pool of redis::Client connections: a request takes an
+//     idle one or opens a new one, and a connection that timed out or broke
+//     is closed, never reused (as a hiredis context must be replaced), so a
+//     late reply can never answer a later request;
+//   - fan_out() runs every request on its own fiber of this process, so the
+//     requests travel in parallel and the call costs the slowest node's
+//     latency, not the sum; the caller waits on an Event for replies, its
+//     deadline or its stop token, whichever is first; requests still out then
+//     finish (or time out) in the background, on their own deadline;
+//   - at most `max_in_flight` requests are out at once; a request that finds
+//     no slot before its deadline fails with no_slot, unsent;
+//   - tasks are fibers of this process (unwound with it on a kill); Event is
+//     a manual-reset flag over sim::Signal; Mutex is a no-op, because fibers
+//     of one process never run at once and lockimpl never holds a Mutex
+//     across a blocking call.
+//
+// Fault model: whatever the network and the nodes do (sim/network.hpp,
+// sim/redis/server.hpp). A killed client's blocking calls unwind (ProcessKilled)
+// unless a NoThrowScope is alive, when they return killed at once.
+//
+// Deliberately absent: reading true time. Nodes are addressed by process id
+// or by a resolver (a Deployment's logical name, looked up at each connect).
+//
+//   sim::LockBackend backend(self, {node_a, node_b, node_c});
+//   lock::RedLock<sim::LockBackend> lock(backend, {.ttl = 10s});
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "locklab/lock/backend.hpp"
+#include "locklab/sim/process.hpp"
+#include "locklab/sim/time.hpp"
+
+namespace locklab::sim {
+
+struct LockBackendOptions {
+  std::size_t max_in_flight = 10;
+};
+
+struct LockNode {
+  std::string name;
+  std::function<ProcessId()> resolve;  // the node's process at connect time
+};
+
+// What a backend has done, for tests and reports.
+struct LockBackendStats {
+  std::uint64_t requests = 0;
+  std::uint64_t connections_opened = 0;
+  std::uint64_t connections_dropped = 0;  // closed after a timeout or error
+  std::uint64_t no_slot = 0;
+  std::size_t peak_in_flight = 0;
+};
+
+class LockBackend {
+ public:
+  using clock = LocalClock;
+  using time_point = LocalTime;
+  using duration = Duration;
+
+  LockBackend(Process& self, std::vector<ProcessId> nodes, LockBackendOptions options = {});
+  LockBackend(Process& self, std::vector<LockNode> nodes, LockBackendOptions options = {});
+
+  time_point now() const { return self_.now(); }
+  bool sleep_until(time_point t, std::stop_token stop = {});
+  bool sleep_for(duration d, std::stop_token stop = {}) { return sleep_until(now() + d, stop); }
+  std::uint64_t random_u64() { return self_.rng().next_u64(); }
+
+  std::size_t node_count() const;
+  std::string node_name(std::size_t node) const;
+
+  lock::NodeResult call(std::size_t node, const lock::Command& command, time_point deadline,
+                        std::stop_token stop = {});
+  std::vector<lock::NodeResult> fan_out(std::span<const lock::NodeRequest> requests,
+                                        time_point deadline, std::stop_token stop = {},
+                                        const lock::ReplyObserver& on_reply = {});
+  void spawn(std::string_view name, std::function<void()> task);
+
+  class Event {
+   public:
+    explicit Event(LockBackend& backend) : signal_(backend.self_) {}
+    void set() {
+      set_ = true;
+      signal_.notify_all();
+    }
+    void reset() { set_ = false; }
+    bool is_set() const { return set_; }
+    lock::WaitStatus wait_until(time_point deadline, std::stop_token stop = {});
+
+   private:
+    Signal signal_;
+    bool set_ = false;
+  };
+
+  struct Mutex {  // fibers of one process never run at once: nothing to exclude
+    void lock() {}
+    void unlock() {}
+    bool try_lock() { return true; }
+  };
+
+  class NoThrowScope {
+   public:
+    explicit NoThrowScope(LockBackend& backend) : scope_(backend.self_) {}
+
+   private:
+    Process::NoThrowScope scope_;
+  };
+
+  Process& process() { return self_; }
+  const LockBackendStats& stats() const;
+  std::size_t in_flight() const;
+
+ private:
+  struct Core;
+  Process& self_;
+  std::shared_ptr<Core> core_;  // shared with request fibers that outlive a call
+};
+
+static_assert(lock::Backend<LockBackend>);
+
+}  // namespace locklab::sim

@@ -1,0 +1,194 @@
+// The simulated lock backend: the seam's promises, shown in worlds.
+#include <gtest/gtest.h>
+
+#include <stop_token>
+
+#include "locklab/sim/lock_backend.hpp"
+#include "locklab/sim/redis/server.hpp"
+#include "locklab/sim/world.hpp"
+
+namespace locklab::sim {
+namespace {
+
+using namespace std::chrono_literals;
+
+void set_round_trip(World& world, ProcessId a, ProcessId b, Duration one_way) {
+  world.network().set_latency(a, b, FixedLatency{one_way});
+  world.network().set_latency(b, a, FixedLatency{one_way});
+}
+
+// Three nodes 1, 2 and 5 ms away: asking all three at once takes the slowest
+// round trip (10 ms), not the sum of the three (16 ms).
+TEST(LockBackend, FanOutCostsTheSlowestNodeNotTheSum) {
+  World world;
+  const std::vector<ProcessId> nodes = {world.add_process(redis::redis_server("r1")),
+                                        world.add_process(redis::redis_server("r2")),
+                                        world.add_process(redis::redis_server("r3"))};
+  Duration elapsed{};
+  std::vector<lock::NodeResult> replies;
+  const ProcessId client = world.add_process({.name = "client", .main = [&](Process& p) {
+    LockBackend b(p, nodes);
+    const std::vector<lock::NodeRequest> ping = {{0, {"PING"}}, {1, {"PING"}}, {2, {"PING"}}};
+    (void)b.fan_out(ping, p.now() + 1s);  // opens the connections
+    const TrueTime start = world.true_now();
+    replies = b.fan_out(ping, p.now() + 1s);
+    elapsed = world.true_now() - start;
+  }});
+  set_round_trip(world, client, nodes[0], 1ms);
+  set_round_trip(world, client, nodes[1], 2ms);
+  set_round_trip(world, client, nodes[2], 5ms);
+  world.run_until(true_time(1s));
+  ASSERT_EQ(replies.size(), 3u);
+  for (const lock::NodeResult& r : replies) {
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(*r, lock::Reply::status("PONG"));
+  }
+  EXPECT_EQ(elapsed, 10ms);
+}
+
+// A request that timed out is not forgotten by the network: its reply still
+// comes. The backend drops that connection, so the next request, on a new
+// one, gets its own reply — never the late one.
+TEST(LockBackend, TimedOutConnectionIsReplacedSoALateReplyIsNeverMatched) {
+  World world({.latency = FixedLatency{1ms}});
+  const ProcessId node = world.add_process(redis::redis_server("redis"));
+  lock::NodeResult first, second;
+  LockBackendStats stats;
+  const ProcessId client = world.add_process({.name = "client", .main = [&](Process& p) {
+    LockBackend b(p, {node});
+    (void)b.call(0, {"PING"}, p.now() + 1s);
+    first = b.call(0, {"INCR", "counter"}, p.now() + 10ms);  // delayed by 50 ms: times out
+    (void)p.sleep_for(100ms);
+    second = b.call(0, {"GET", "counter"}, p.now() + 1s);
+    stats = b.stats();
+  }});
+  world.schedule({.at = true_time(3ms), .action = MessageDelay{client, node, 50ms, 1}});  // the INCR
+  world.run_until(true_time(1s));
+  ASSERT_FALSE(first.has_value());
+  EXPECT_EQ(first.error().kind, lock::NodeErrorKind::timed_out);
+  EXPECT_TRUE(first.error().maybe_applied);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(*second, lock::Reply::bulk("1"));  // the late INCR was applied; GET got GET's reply
+  EXPECT_EQ(stats.connections_opened, 2u);
+  EXPECT_EQ(stats.connections_dropped, 1u);
+}
+
+// Nothing listens on a killed node's port: the request was never sent, so it
+// cannot have been applied.
+TEST(LockBackend, RefusedConnectionIsNeverMaybeApplied) {
+  World world;
+  const ProcessId node = world.add_process(redis::redis_server("redis"));
+  lock::NodeResult r;
+  world.add_process({.name = "client", .main = [&](Process& p) {
+    LockBackend b(p, {node});
+    (void)p.sleep_for(10ms);
+    r = b.call(0, {"SET", "k", "v"}, p.now() + 1s);
+  }});
+  world.schedule({.at = true_time(1ms), .action = ProcessKill{node}});
+  world.run_until(true_time(1s));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().kind, lock::NodeErrorKind::refused);
+  EXPECT_FALSE(r.error().maybe_applied);
+}
+
+// With at most two requests out at once, five requests to one node go out in
+// waves; none is lost, and the peak never exceeds the bound. Under a 3 ms
+// deadline the first wave (2 ms) answers, the second is out when the
+// deadline comes (maybe applied), and the fifth never gets a slot (unsent).
+TEST(LockBackend, InFlightBoundQueuesRequestsAndFailsUnsentOnesAtTheDeadline) {
+  World world({.latency = FixedLatency{1ms}});
+  const ProcessId node = world.add_process(redis::redis_server("redis"));
+  std::vector<lock::NodeResult> all, tight;
+  LockBackendStats stats;
+  world.add_process({.name = "client", .main = [&](Process& p) {
+    LockBackend b(p, {node}, {.max_in_flight = 2});
+    std::vector<lock::NodeRequest> five(5, lock::NodeRequest{0, {"INCR", "n"}});
+    all = b.fan_out(five, p.now() + 1s);
+    tight = b.fan_out(five, p.now() + 3ms);
+    stats = b.stats();
+  }});
+  world.run_until(true_time(2s));
+  ASSERT_EQ(all.size(), 5u);
+  for (const auto& r : all) EXPECT_TRUE(r.has_value() && r->type == lock::ReplyType::integer);
+  EXPECT_EQ(stats.peak_in_flight, 2u);
+  int ok = 0, out_at_deadline = 0, no_slot = 0;
+  for (const auto& r : tight) {
+    if (r) {
+      ++ok;
+    } else if (r.error().kind == lock::NodeErrorKind::no_slot) {
+      EXPECT_FALSE(r.error().maybe_applied);
+      ++no_slot;
+    } else if (r.error().kind == lock::NodeErrorKind::timed_out) {
+      EXPECT_TRUE(r.error().maybe_applied);
+      ++out_at_deadline;
+    }
+  }
+  EXPECT_EQ(ok, 2);
+  EXPECT_EQ(out_at_deadline, 2);
+  EXPECT_EQ(no_slot, 1);
+  EXPECT_EQ(stats.no_slot, 1u);
+}
+
+// A fan-out returns as soon as the caller's stop token fires; requests still
+// out are reported cancelled and may have been applied.
+TEST(LockBackend, StopTokenEndsAFanOutAtOnce) {
+  World world({.latency = FixedLatency{10ms}});
+  const ProcessId node = world.add_process(redis::redis_server("redis"));
+  std::vector<lock::NodeResult> r;
+  Duration waited{};
+  world.add_process({.name = "client", .main = [&](Process& p) {
+    LockBackend b(p, {node});
+    std::stop_source stop;
+    b.spawn("canceller", [&] {
+      (void)p.sleep_for(3ms);
+      stop.request_stop();
+    });
+    const LocalTime start = p.now();
+    r = b.fan_out(std::vector<lock::NodeRequest>{{0, {"PING"}}}, p.now() + 1s, stop.get_token());
+    waited = p.now() - start;
+  }});
+  world.run_until(true_time(1s));
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_FALSE(r[0].has_value());
+  EXPECT_EQ(r[0].error().kind, lock::NodeErrorKind::cancelled);
+  EXPECT_TRUE(r[0].error().maybe_applied);
+  EXPECT_EQ(waited, 3ms);
+}
+
+// An Event wakes its waiter when set, at its deadline otherwise, and at once
+// when the stop token fires; sleep_until is cut short by a stop.
+TEST(LockBackend, EventAndSleepHonourDeadlinesAndStops) {
+  World world;
+  std::vector<std::string> story;
+  world.add_process({.name = "client", .main = [&](Process& p) {
+    LockBackend b(p, std::vector<ProcessId>{});
+    LockBackend::Event e(b);
+    b.spawn("setter", [&] {
+      (void)p.sleep_for(5ms);
+      e.set();
+    });
+    const auto status = [](lock::WaitStatus s) {
+      return s == lock::WaitStatus::signalled ? "signalled"
+             : s == lock::WaitStatus::timed_out ? "timed_out"
+                                                : "cancelled";
+    };
+    story.push_back(status(e.wait_until(p.now() + 1ms)));
+    story.push_back(status(e.wait_until(p.now() + 1s)));
+    e.reset();
+    std::stop_source stop;
+    b.spawn("stopper", [&] {
+      (void)p.sleep_for(2ms);
+      stop.request_stop();
+    });
+    story.push_back(status(e.wait_until(p.now() + 1s, stop.get_token())));
+    const LocalTime before = p.now();
+    story.push_back(b.sleep_until(p.now() + 1s, stop.get_token()) ? "slept" : "woken");
+    story.push_back(p.now() == before ? "at once" : "late");
+  }});
+  world.run_until(true_time(2s));
+  EXPECT_EQ(story, (std::vector<std::string>{"timed_out", "signalled", "cancelled", "woken",
+                                             "at once"}));
+}
+
+}  // namespace
+}  // namespace locklab::sim
