@@ -1,0 +1,107 @@
+// tests/properties/hand_history.hpp — histories written by hand, for checker
+// tests.
+//
+// Times are milliseconds of true time; every client's clock reads true time,
+// so a validity end is given once and used as both local and true. Clients
+// are numbered; client n is process n, named "c<n>".
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "locklab/sim/history.hpp"
+#include "locklab/sim/storage.hpp"
+
+namespace locklab::properties::testing {
+
+using sim::OpKind;
+using sim::OpStatus;
+
+inline sim::TrueTime ms(std::int64_t n) { return sim::true_time(std::chrono::milliseconds(n)); }
+
+class HandHistory {
+ public:
+  // An acquire by client `c` on `key`; ok ones become grant <returned id>.
+  std::uint64_t acquire(std::uint32_t c, std::string key, std::int64_t invoked,
+                        std::int64_t completed, OpStatus status = OpStatus::ok,
+                        std::optional<std::int64_t> valid_until = {},
+                        std::optional<std::uint64_t> token = {}) {
+    sim::Operation op = base(c, std::move(key), OpKind::acquire, 0, invoked, completed, status);
+    op.id = next_++;
+    if (status == OpStatus::ok) op.grant = op.id;
+    op.outcome = status == OpStatus::ok ? "acquired" : status == OpStatus::info ? "indeterminate" : "busy";
+    op.fencing_token = token;
+    set_validity(op, valid_until);
+    history.append(op);
+    return op.id;
+  }
+  std::uint64_t release(std::uint64_t grant, std::int64_t invoked, std::int64_t completed,
+                        OpStatus status = OpStatus::ok) {
+    return add(grant, OpKind::release, invoked, completed, status, {}, {});
+  }
+  std::uint64_t extend(std::uint64_t grant, std::int64_t invoked, std::int64_t completed,
+                       OpStatus status, std::optional<std::int64_t> valid_until = {}) {
+    return add(grant, OpKind::extend, invoked, completed, status, valid_until, {});
+  }
+  std::uint64_t write(std::uint64_t grant, std::int64_t invoked, std::int64_t completed,
+                      std::optional<std::uint64_t> token = {}) {
+    return add(grant, OpKind::write, invoked, completed, OpStatus::ok, {}, token);
+  }
+
+  sim::History history;
+
+ private:
+  static sim::Operation base(std::uint32_t c, std::string key, OpKind kind, std::uint64_t grant,
+                             std::int64_t invoked, std::int64_t completed, OpStatus status) {
+    sim::Operation op;
+    op.client = sim::ProcessId{c};
+    op.client_name = "c" + std::to_string(c);
+    op.key = std::move(key);
+    op.kind = kind;
+    op.grant = grant;
+    op.invoked_true = ms(invoked);
+    op.invoked_local = sim::local_time(op.invoked_true.time_since_epoch());
+    op.status = status;
+    if (status != OpStatus::pending) {
+      op.completed_true = ms(completed);
+      op.completed_local = sim::local_time(op.completed_true.time_since_epoch());
+    }
+    return op;
+  }
+  static void set_validity(sim::Operation& op, std::optional<std::int64_t> valid_until) {
+    if (!valid_until) return;
+    op.validity_end_true = ms(*valid_until);
+    op.validity_end_local = sim::local_time(op.validity_end_true->time_since_epoch());
+  }
+  std::uint64_t add(std::uint64_t grant, OpKind kind, std::int64_t invoked, std::int64_t completed,
+                    OpStatus status, std::optional<std::int64_t> valid_until,
+                    std::optional<std::uint64_t> token) {
+    const sim::Operation& acquire = history.at(grant);
+    sim::Operation op = base(sim::index_of(acquire.client), acquire.key, kind, grant, invoked,
+                             completed, status);
+    op.id = next_++;
+    op.outcome = status == OpStatus::ok ? "ok" : std::string(sim::name_of(status));
+    op.fencing_token = token;
+    set_validity(op, valid_until);
+    history.append(op);
+    return op.id;
+  }
+
+  std::uint64_t next_ = 1;
+};
+
+// A storage-log entry applied at `applied` ms.
+inline sim::StorageWrite logged(std::uint32_t writer, std::uint64_t grant,
+                                std::optional<std::uint64_t> token, std::int64_t applied,
+                                bool accepted = true) {
+  return {.writer = sim::ProcessId{writer},
+          .writer_name = "c" + std::to_string(writer),
+          .grant = grant,
+          .fencing_token = token,
+          .payload = "w" + std::to_string(applied),
+          .applied_true = ms(applied),
+          .accepted = accepted};
+}
+
+}  // namespace locklab::properties::testing
