@@ -86,27 +86,35 @@ struct LockBackend::Core {
     stats.peak_in_flight = std::max(stats.peak_in_flight, in_flight);
     const Slot slot{*this};
 
-    std::unique_ptr<redis::Client> client;
-    if (!idle[node].empty()) {
-      client = std::move(idle[node].back());
-      idle[node].pop_back();
-    } else {
-      client = std::make_unique<redis::Client>(self, nodes[node].resolve);
-    }
-    if (!client->connected()) {
-      if (SimResult<void> opened = client->connect(deadline); !opened) {
-        return std::unexpected(to_node_error(opened.error(), false));
+    // A pooled connection may have broken while idle (the node restarted):
+    // if the request could not even be sent on it, nothing reached the node,
+    // so it goes once more on a fresh connection.
+    const bool pooled = !idle[node].empty();
+    SimResult<redis::Reply> reply = std::unexpected(SimError::connection_closed);
+    bool sent = false;
+    for (int round = pooled ? 0 : 1; round < 2; ++round) {
+      std::unique_ptr<redis::Client> client;
+      if (round == 0) {
+        client = std::move(idle[node].back());
+        idle[node].pop_back();
+      } else {
+        client = std::make_unique<redis::Client>(self, nodes[node].resolve);
+        if (SimResult<void> opened = client->connect(deadline); !opened) {
+          return std::unexpected(to_node_error(opened.error(), false));
+        }
+        ++stats.connections_opened;
       }
-      ++stats.connections_opened;
-    }
-    ++stats.requests;
-    SimResult<redis::Reply> reply = client->call(command, deadline);
-    if (!reply) {
+      ++stats.requests;
+      reply = client->call(command, deadline);
+      sent = client->last_request_sent();
+      if (reply) {
+        idle[node].push_back(std::move(client));
+        return to_lock_reply(*reply);
+      }
       ++stats.connections_dropped;  // Client::call closed it: never reused
-      return std::unexpected(to_node_error(reply.error(), true));
+      if (sent || reply.error() == SimError::killed) break;
     }
-    idle[node].push_back(std::move(client));
-    return to_lock_reply(*reply);
+    return std::unexpected(to_node_error(reply.error(), sent));
   }
 };
 

@@ -12,8 +12,10 @@ SimResult<void> Client::connect(LocalTime deadline) {
 
 SimResult<Reply> Client::call(const Argv& argv, LocalTime deadline) {
   if (SimResult<void> open = connect(deadline); !open) return std::unexpected(open.error());
+  last_sent_ = false;
   SimResult<std::string> bytes = std::unexpected(SimError::connection_closed);
   if (SimResult<void> sent = socket_.send(encode_command(argv)); sent) {
+    last_sent_ = true;
     bytes = socket_.recv(deadline);
   } else {
     bytes = std::unexpected(sent.error());

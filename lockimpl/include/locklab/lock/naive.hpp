@@ -17,6 +17,7 @@
 //   (void)lock.release(*got.lease);   // DEL job — whoever holds it now
 #pragma once
 
+#include <limits>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -52,22 +53,36 @@ class NaiveLock {
 
   Acquired acquire(const std::string& key, std::optional<time_point> deadline = {},
                    std::stop_token stop = {}) {
+    return acquire_for(key, options_.options.ttl, deadline, stop);
+  }
+
+  Acquired acquire_for(const std::string& key, std::chrono::milliseconds ttl,
+                       std::optional<time_point> deadline = {}, std::stop_token stop = {},
+                       int max_attempts = std::numeric_limits<int>::max()) {
     const std::string value = make_token(backend_);
     return detail::acquire_with_retries(
-        backend_, options_.options, deadline, stop, std::numeric_limits<int>::max(),
-        [&](time_point d, std::stop_token s) { return attempt(key, value, d, s); });
+        backend_, options_.options, deadline, stop, max_attempts,
+        [&](time_point d, std::stop_token s) { return attempt(key, value, ttl, d, s); });
   }
+
+  Acquired try_acquire(const std::string& key, std::optional<time_point> deadline = {},
+                       std::stop_token stop = {}) {
+    return acquire_for(key, options_.options.ttl, deadline, stop, 1);
+  }
+
+  B& backend() { return backend_; }
 
   // PEXPIRE key ttl: renews whatever key is there, ours or not.
   ExtendResult extend(LeaseType& lease, std::optional<time_point> deadline = {},
                       std::stop_token stop = {}) {
     const time_point start = backend_.now();
-    NodeResult r = backend_.call(node_, {"PEXPIRE", lease.key, ttl_ms()}, until(start, deadline), stop);
+    NodeResult r = backend_.call(node_, {"PEXPIRE", lease.key, std::to_string(lease.ttl.count())},
+                                 until(start, deadline), stop);
     ExtendResult out;
     const bool ok = r && r->is_integer(1);
     out.nodes.push_back({node_, std::move(r), ok});
     out.outcome = ok ? Outcome::extended : Outcome::lost;
-    if (ok) lease.validity_end = start + options_.options.ttl;
+    if (ok) lease.validity_end = start + lease.ttl;
     return out;
   }
 
@@ -92,18 +107,18 @@ class NaiveLock {
     o.fencing = false;
     return o;
   }
-  std::string ttl_ms() const { return std::to_string(options_.options.ttl.count()); }
   time_point until(time_point start, std::optional<time_point> deadline) const {
     return std::min(deadline.value_or(time_point::max()), start + options_.node_timeout);
   }
 
-  Acquired attempt(const std::string& key, const std::string& value, time_point deadline,
-                   std::stop_token stop) {
+  Acquired attempt(const std::string& key, const std::string& value,
+                   std::chrono::milliseconds ttl, time_point deadline, std::stop_token stop) {
+    const std::string ttl_ms = std::to_string(ttl.count());
     const time_point start = backend_.now();
     const time_point limit = std::min(deadline, start + options_.node_timeout);
     Acquired out;
     NodeResult r = variant_ == NaiveVariant::set_nx_px
-                       ? backend_.call(node_, {"SET", key, value, "NX", "PX", ttl_ms()}, limit, stop)
+                       ? backend_.call(node_, {"SET", key, value, "NX", "PX", ttl_ms}, limit, stop)
                        : backend_.call(node_, {"SETNX", key, value}, limit, stop);
     const bool ok = r && (variant_ == NaiveVariant::set_nx_px ? r->is_ok() : r->is_integer(1));
     const bool taken = r && (r->is_nil() || r->is_integer(0));
@@ -111,14 +126,13 @@ class NaiveLock {
     out.nodes.push_back({node_, std::move(r), ok});
     if (ok && variant_ == NaiveVariant::setnx_pexpire) {
       // The second command: if it is lost, the key never expires.
-      NodeResult e = backend_.call(node_, {"PEXPIRE", key, ttl_ms()},
+      NodeResult e = backend_.call(node_, {"PEXPIRE", key, ttl_ms},
                                    std::min(deadline, backend_.now() + options_.node_timeout), stop);
       out.nodes.push_back({node_, std::move(e), true});
     }
     if (ok) {
       out.outcome = Outcome::acquired;
-      out.lease = LeaseType{key, value, std::nullopt, start, start + options_.options.ttl,
-                            {node_}, options_.options.ttl};
+      out.lease = LeaseType{key, value, std::nullopt, start, start + ttl, {node_}, ttl};
       return out;
     }
     out.outcome = maybe ? Outcome::indeterminate

@@ -74,6 +74,7 @@ struct NodeOutcome {
 // A held lock: what the holder needs to use, extend and release it.
 template <typename TimePoint>
 struct Lease {
+  using TimePointType = TimePoint;
   std::string key;
   std::string token;  // 128 random bits, 32 hex digits: only its holder knows it
   std::optional<std::uint64_t> fencing_token;

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "locklab/assert.hpp"
 #include "locklab/lock/backend.hpp"
 #include "locklab/lock/detail/retry.hpp"
 #include "locklab/lock/detail/script_call.hpp"
@@ -73,19 +74,25 @@ class RedLock {
   // Tries until acquired, refused for good, the deadline or `stop`.
   Acquired acquire(const std::string& key, std::optional<time_point> deadline = {},
                    std::stop_token stop = {}) {
+    return acquire_for(key, options_.options.ttl, deadline, stop);
+  }
+
+  // As acquire(), with a TTL of this call's own (the lock manager's lock(key, ttl)).
+  Acquired acquire_for(const std::string& key, std::chrono::milliseconds ttl,
+                       std::optional<time_point> deadline = {}, std::stop_token stop = {},
+                       int max_attempts = std::numeric_limits<int>::max()) {
+    LOCKLAB_ASSERT(ttl > options_.node_timeout, "ttl ", ttl.count(),
+                   "ms must be longer than the node timeout");
     const std::string token = make_token(backend_);
     return detail::acquire_with_retries(
-        backend_, options_.options, deadline, stop, std::numeric_limits<int>::max(),
-        [&](time_point d, std::stop_token s) { return attempt(key, token, d, s); });
+        backend_, options_.options, deadline, stop, max_attempts,
+        [&](time_point d, std::stop_token s) { return attempt(key, token, ttl, d, s); });
   }
 
   // One attempt, no retries.
   Acquired try_acquire(const std::string& key, std::optional<time_point> deadline = {},
                        std::stop_token stop = {}) {
-    const std::string token = make_token(backend_);
-    return detail::acquire_with_retries(
-        backend_, options_.options, deadline, stop, 1,
-        [&](time_point d, std::stop_token s) { return attempt(key, token, d, s); });
+    return acquire_for(key, options_.options.ttl, deadline, stop, 1);
   }
 
   // Renews the lease for another ttl from now. Refuses (lost, nothing sent)
@@ -113,7 +120,7 @@ class RedLock {
       if (ok) held.push_back(nodes_[i]);
       out.nodes.push_back({nodes_[i], std::move(results[i]), ok});
     }
-    const duration validity = validity_after(start);
+    const duration validity = validity_after(start, lease.ttl);
     if (held.size() >= options_.quorum && validity > duration::zero()) {
       lease.validity_end = start + validity;
       lease.nodes = std::move(held);
@@ -168,8 +175,8 @@ class RedLock {
   }
 
   // ttl − elapsed − (ttl × drift + 2 ms), elapsed on this client's clock.
-  duration validity_after(time_point start) const {
-    const auto ttl = std::chrono::duration_cast<duration>(options_.options.ttl);
+  duration validity_after(time_point start, std::chrono::milliseconds ttl_ms) const {
+    const auto ttl = std::chrono::duration_cast<duration>(ttl_ms);
     const auto drift = duration(ttl.count() * options_.drift_ppm / 1'000'000) +
                        std::chrono::duration_cast<duration>(std::chrono::milliseconds(2));
     return ttl - (backend_.now() - start) - drift;
@@ -192,12 +199,12 @@ class RedLock {
     return fenced ? r.type == ReplyType::integer : r.is_ok();
   }
 
-  Acquired attempt(const std::string& key, const std::string& token, time_point deadline,
-                   std::stop_token stop) {
+  Acquired attempt(const std::string& key, const std::string& token,
+                   std::chrono::milliseconds ttl, time_point deadline, std::stop_token stop) {
     const bool fenced = options_.options.fencing;
     const time_point start = backend_.now();
     const time_point until = std::min(deadline, start + options_.node_timeout);
-    const std::string ttl_ms = std::to_string(options_.options.ttl.count());
+    const std::string ttl_ms = std::to_string(ttl.count());
     std::vector<NodeResult> results;
     if (fenced) {
       results = detail::run_script(
@@ -228,11 +235,10 @@ class RedLock {
     if (held.size() >= options_.quorum && fenced && nodes_.size() > 1) {
       held = raise_fence(key, *fence, held, deadline, stop);
     }
-    const duration validity = validity_after(start);
+    const duration validity = validity_after(start, ttl);
     if (held.size() >= options_.quorum && validity > duration::zero()) {
       out.outcome = Outcome::acquired;
-      out.lease = LeaseType{key,   token, fence, start, start + validity, std::move(held),
-                            options_.options.ttl};
+      out.lease = LeaseType{key, token, fence, start, start + validity, std::move(held), ttl};
       return out;
     }
 

@@ -35,12 +35,16 @@ class Client {
   // after the request went out.
   SimResult<void> connect(LocalTime deadline);
   bool connected() const { return socket_.valid(); }
+  // Whether the last call() got its request onto the connection (if not, the
+  // node cannot have applied it).
+  bool last_request_sent() const { return last_sent_; }
   void disconnect() { socket_.close(); }
 
  private:
   Process& self_;
   std::function<ProcessId()> node_;
   Socket socket_;
+  bool last_sent_ = false;
 };
 
 }  // namespace locklab::sim::redis
