@@ -1,0 +1,96 @@
+// locklab/sim/lock_client.hpp — a lock client's workload in a world, with
+// every operation recorded in a History.
+//
+// Provides ClientWorkload (what one client does) and run_lock_client(), which
+// drives any lockimpl lock (RedLock, SingleNodeLock, NaiveLock) through the
+// workload: acquire; while the lease is valid by the client's own clock, do
+// `writes` rounds of "check validity, work for `hold`, write to the protected
+// storage with the grant's fencing token"; release; think; repeat. Each
+// acquire, write and release is invoked and completed in the History with the
+// outcome in words, so the checkers in properties/ can judge the run.
+//
+// The validity check comes before the work, not after it: a pause during the
+// work (a GC pause, a stop-the-world) makes the write land after the lease
+// ended — the classic stale write that only fencing stops.
+//
+// Status mapping, as Jepsen's: acquired → ok; indeterminate → info (may hold
+// somewhere); other refusals → fail. A write accepted → ok, rejected → fail,
+// no reply → info. A release released → ok; not_held → fail; otherwise info.
+//
+//   sim::ClientWorkload w{.key = "job", .iterations = 3, .hold = 50ms};
+//   sim::run_lock_client(p, lock, history, &storage, w);
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "locklab/lock/outcome.hpp"
+#include "locklab/sim/history.hpp"
+#include "locklab/sim/process.hpp"
+#include "locklab/sim/storage.hpp"
+
+namespace locklab::sim {
+
+struct ClientWorkload {
+  std::string key = "lock";
+  int iterations = 1;
+  Duration start_after{0};                     // before the first acquire
+  Duration acquire_timeout = std::chrono::seconds(2);
+  int writes = 1;                              // per grant
+  Duration hold = std::chrono::milliseconds(10);   // work before each write
+  Duration write_timeout = std::chrono::milliseconds(100);
+  Duration think = std::chrono::milliseconds(10);  // between grants
+  bool release = true;
+};
+
+inline OpStatus acquire_status(lock::Outcome o) {
+  return o == lock::Outcome::acquired        ? OpStatus::ok
+         : o == lock::Outcome::indeterminate ? OpStatus::info
+                                             : OpStatus::fail;
+}
+
+inline OpStatus release_status(lock::Outcome o) {
+  return o == lock::Outcome::released   ? OpStatus::ok
+         : o == lock::Outcome::not_held ? OpStatus::fail
+                                        : OpStatus::info;
+}
+
+template <typename Lock>
+void run_lock_client(Process& p, Lock& lock, History& history, StorageClient* storage,
+                     const ClientWorkload& w) {
+  (void)p.sleep_for(w.start_after);
+  for (int i = 0; i < w.iterations; ++i) {
+    const std::uint64_t id = history.invoke(p, OpKind::acquire, w.key);
+    auto got = lock.acquire(w.key, p.now() + w.acquire_timeout);
+    std::optional<LocalTime> end;
+    std::optional<std::uint64_t> fence;
+    if (got.lease) {
+      end = got.lease->validity_end;
+      fence = got.lease->fencing_token;
+    }
+    history.complete(id, p, acquire_status(got.outcome), std::string(lock::name_of(got.outcome)),
+                     fence, end);
+    if (got.acquired()) {
+      for (int k = 0; k < w.writes && storage != nullptr; ++k) {
+        if (!got.lease->valid_at(p.now())) break;  // checked before the work
+        (void)p.sleep_for(w.hold);
+        const std::uint64_t wid = history.invoke(p, OpKind::write, w.key, id);
+        SimResult<WriteResult> r = storage->write(
+            id, fence, p.name() + "#" + std::to_string(k), p.now() + w.write_timeout);
+        history.complete(wid, p,
+                         !r ? OpStatus::info
+                            : (*r == WriteResult::accepted ? OpStatus::ok : OpStatus::fail),
+                         r ? std::string(name_of(*r)) : std::string(name_of(r.error())), fence);
+      }
+      if (w.release) {
+        const std::uint64_t rid = history.invoke(p, OpKind::release, w.key, id);
+        lock::ReleaseResult rr = lock.release(*got.lease);
+        history.complete(rid, p, release_status(rr.outcome), std::string(lock::name_of(rr.outcome)));
+      }
+    }
+    (void)p.sleep_for(w.think);
+  }
+}
+
+}  // namespace locklab::sim
