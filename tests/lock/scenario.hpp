@@ -37,7 +37,8 @@ struct Scenario {
     return world.add_process(
         {.name = std::move(name), .clock = clock,
          .main = [this, algorithm, options, workload](sim::Process& p) {
-           sim::LockBackend backend(p, redis);
+           sim::LockBackend backend = named.empty() ? sim::LockBackend(p, redis)
+                                                    : sim::LockBackend(p, named);
            sim::StorageClient store(p, storage);
            if (algorithm == Algorithm::naive) {
              lock::NaiveLock<sim::LockBackend> l(backend, options);
@@ -82,6 +83,7 @@ struct Scenario {
 
   sim::World world;
   std::vector<sim::ProcessId> redis;
+  std::vector<sim::LockNode> named;  // when set, clients reach these instead (logical names)
   sim::ProcessId storage{};
   std::shared_ptr<sim::StorageLog> log;
   sim::History history;
