@@ -50,9 +50,9 @@ Verdict violation(const Overlap& o, std::span<const FaultNote> faults) {
   verdict.kind = Verdict::Kind::violation;
   verdict.checker = "mutual_exclusion";
   verdict.summary = fmt::format(
-      "mutual exclusion violated on key \"{}\": {} and {} both believe they hold it during [{}, "
-      "{}); {}",
-      o.first->key, describe_grant(*o.first), describe_grant(*o.second), at(o.from), at(o.until),
+      "mutual exclusion violated on key \"{}\": two clients believe they hold it during [{}, {}); "
+      "{}; {}; {}",
+      o.first->key, at(o.from), at(o.until), describe_grant(*o.first), describe_grant(*o.second),
       describe_faults(v));
   verdict.first = std::move(v);
   return verdict;

@@ -110,8 +110,8 @@ std::string describe_belief(const GrantView& g) {
 }
 
 std::string describe_grant(const GrantView& g) {
-  return fmt::format("grant {} ({}, key \"{}\", acquire invoked {}) {}", g.grant, g.client_name,
-                     g.key, at(g.acquire_invoked), describe_belief(g));
+  return fmt::format("grant {} ({}, acquire invoked {}) {}", g.grant, g.client_name,
+                     at(g.acquire_invoked), describe_belief(g));
 }
 
 void attach_faults(Violation& v, sim::TrueTime window_start, sim::TrueTime window_end,

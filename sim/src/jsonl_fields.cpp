@@ -105,7 +105,8 @@ std::uint64_t Fields::u64(const char* name) const {
 std::int64_t Fields::i64(const char* name) const {
   const Json& v = required(name);
   if (v.is_number_integer() && !v.is_number_unsigned()) return v.get<std::int64_t>();
-  if (v.is_number_unsigned() && v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+  constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() <= kMax) {
     return static_cast<std::int64_t>(v.get<std::uint64_t>());
   }
   fail(name, "expected a 64-bit integer, got " + v.dump());

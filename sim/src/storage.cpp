@@ -26,7 +26,7 @@ void put_u64(std::string& out, std::uint64_t v) {
 
 std::uint64_t get_u64(std::string_view in) {
   std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(in[static_cast<std::size_t>(i)]);
+  for (std::size_t i = 8; i-- > 0;) v = (v << 8) | static_cast<unsigned char>(in[i]);
   return v;
 }
 

@@ -190,7 +190,8 @@ TEST(Storage, HistoryAndLogRoundTripThroughJsonLines) {
   EXPECT_EQ(acquire.grant, 1u);
   EXPECT_EQ(acquire.invoked_local, local_time(3ms));
   EXPECT_EQ(acquire.validity_end_local, local_time(103ms));
-  EXPECT_EQ(acquire.validity_end_true, true_time(99'980'004ns));  // the first t with t + floor(t * 200ppm) >= 100ms
+  // The first true time t with t + floor(t * 200ppm) >= 100ms.
+  EXPECT_EQ(acquire.validity_end_true, true_time(99'980'004ns));
   const Operation& late_write = story.history.operations().back();
   EXPECT_EQ(late_write.invoked_true, at_ms(2000));
   EXPECT_EQ(late_write.completed_true, at_ms(2004));

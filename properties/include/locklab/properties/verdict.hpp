@@ -106,9 +106,9 @@ std::string_view name_of(Verdict::Kind kind);
 // interval. Operations naming a grant that has no acquire are not in it.
 std::map<std::uint64_t, GrantView> grants_of(const sim::History& history);
 
-// "[10ms, 1.01s)" or "no belief".
+// "believed [10ms, 1.01s), ended by validity end", "no belief (acquire info)".
 std::string describe_belief(const GrantView& grant);
-// "grant 3 (client-1, key \"k\") believed [10ms, 1.01s), ended by release 5".
+// "grant 3 (client-1, acquire invoked 5ms) believed [10ms, 1.01s), ended by release 5".
 std::string describe_grant(const GrantView& grant);
 
 // The faults with window_start <= at <= window_end, and the window itself.
