@@ -169,8 +169,9 @@ SimResult<void> Network::send(std::uint64_t id, int side, std::string bytes) {
   if (!world_.admit(world_.process(e.owner)) || e.dead) return std::unexpected(SimError::killed);
   if (e.reset) return std::unexpected(SimError::connection_reset);
   if (e.closed) return std::unexpected(SimError::connection_closed);
-  world_.record(e.owner, TraceKind::send, id, bytes.size(), bytes);
-  enqueue(id, side, Segment::data, std::move(bytes));
+  const std::uint64_t digest = Trace::digest(bytes);
+  world_.record(e.owner, TraceKind::send, id, bytes.size(), bytes, digest);
+  enqueue(id, side, Segment::data, std::move(bytes), digest);
   return {};
 }
 
@@ -210,7 +211,8 @@ void Network::close(std::uint64_t id, int side, bool abort) noexcept {
   forget_if_finished(id);
 }
 
-void Network::enqueue(std::uint64_t id, int from_side, Segment kind, std::string bytes) {
+void Network::enqueue(std::uint64_t id, int from_side, Segment kind, std::string bytes,
+                      std::uint64_t digest) {
   Connection& c = connections_.at(id);
   const ProcessId from = c.ends[from_side].owner;
   const ProcessId to = c.ends[1 - from_side].owner;
@@ -224,7 +226,7 @@ void Network::enqueue(std::uint64_t id, int from_side, Segment kind, std::string
   // A stream never reorders: nothing arrives before what was sent earlier.
   arrival = std::max(arrival, pipe.last_arrival);
   pipe.last_arrival = arrival;
-  pipe.queue.push_back(InFlight{arrival, kind, std::move(bytes)});
+  pipe.queue.push_back(InFlight{arrival, kind, std::move(bytes), digest});
   if (!pipe.event_pending && !pipe.held) schedule_head(id, from_side);
 }
 
@@ -298,7 +300,8 @@ void Network::deliver_one(std::uint64_t id, int to_side, InFlight segment) {
     case Segment::data:
       if (e.closed) return answer_with_reset();
       if (e.reset) return;
-      world_.record(e.owner, TraceKind::deliver, id, segment.bytes.size(), segment.bytes);
+      world_.record(e.owner, TraceKind::deliver, id, segment.bytes.size(), segment.bytes,
+                    segment.digest);
       e.inbox.push_back(std::move(segment.bytes));
       return wake(c, to_side);
     case Segment::fin:

@@ -115,6 +115,7 @@ class Network {
     TrueTime arrival;
     Segment kind;
     std::string bytes;
+    std::uint64_t digest = 0;  // Trace::digest(bytes), computed once at send
   };
   struct Pipe {  // one direction of a connection
     std::deque<InFlight> queue;
@@ -162,7 +163,8 @@ class Network {
   void reset_between(ProcessId a, ProcessId b);
 
   Connection* find(std::uint64_t id);
-  void enqueue(std::uint64_t id, int from_side, Segment kind, std::string bytes);
+  void enqueue(std::uint64_t id, int from_side, Segment kind, std::string bytes,
+               std::uint64_t digest = 0);
   void schedule_head(std::uint64_t id, int from_side);
   void deliver_one(std::uint64_t id, int to_side, InFlight segment);
   void reset_connection(std::uint64_t id);

@@ -152,6 +152,10 @@ class World {
   bool admit_quietly(Process& process) noexcept;
   void record(ProcessId process, TraceKind kind, std::uint64_t a = 0, std::uint64_t b = 0,
               std::string_view text = {});
+  // As above, with Trace::digest(text) already computed (a message's bytes,
+  // recorded at send and again at delivery).
+  void record(ProcessId process, TraceKind kind, std::uint64_t a, std::uint64_t b,
+              std::string_view text, std::uint64_t text_digest);
   void push_event(TrueTime at, EventKind kind, std::uint64_t a, std::uint64_t b = 0) {
     events_.push(at, kind, a, b);
   }
