@@ -6,6 +6,7 @@
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/operations.hpp>
 #include <exception>
+#include <utility>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -215,8 +216,10 @@ SimResult<void> World::wait(Process& process, WaitQueue* queue,
 
 void World::arm_timer(FiberHandle handle, FiberRecord& fiber, const Process& process) {
   ++fiber.timer_generation;
+  events_.cancel(fiber.timer_event);  // a re-armed timer (clock jump) replaces the old one
   const TrueTime when = process.clock_.true_time_reaching(*fiber.deadline, now_);
-  events_.push(when, EventKind::fiber_timer, handle.pack(), fiber.timer_generation);
+  fiber.timer_event =
+      events_.push(when, EventKind::fiber_timer, handle.pack(), fiber.timer_generation);
 }
 
 void World::reschedule_timers(Process& process) {
@@ -229,6 +232,7 @@ void World::reschedule_timers(Process& process) {
 void World::fire_timer(FiberHandle handle, std::uint64_t generation) {
   FiberRecord* f = fibers_.find(handle);
   if (f == nullptr || f->state != FiberState::parked || f->timer_generation != generation) return;
+  f->timer_event = EventId{};  // popped: nothing left to cancel
   record(f->process, TraceKind::timer, f->id);
   unpark(handle, WakeReason::timed_out);
 }
@@ -252,6 +256,9 @@ void World::make_ready(FiberRecord& fiber, WakeReason reason) {
   fiber.state = FiberState::ready;
   fiber.wake_reason = reason;
   fiber.wake_deferred = false;
+  // Leaving the parked state makes its timer dead for good (the next wait
+  // arms a new one): remove it now rather than let it sit in the heap.
+  events_.cancel(std::exchange(fiber.timer_event, EventId{}));
   if (fiber.waiting_on != nullptr) {
     // Find our own handle among the queue's waiters by the context we own.
     auto& waiters = fiber.waiting_on->waiters_;
