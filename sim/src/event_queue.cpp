@@ -8,7 +8,7 @@ namespace locklab::sim {
 void EventQueue::sift_up(std::size_t at, Entry entry) {
   while (at > 0) {
     const std::size_t parent = (at - 1) / 2;
-    if (!before(entry.event, heap_[parent].event)) break;
+    if (!before(entry, heap_[parent])) break;
     place(at, heap_[parent]);
     at = parent;
   }
@@ -21,8 +21,8 @@ void EventQueue::sift_down(std::size_t at, Entry entry) {
   for (;;) {
     std::size_t child = 2 * at + 1;
     if (child >= n) break;
-    if (child + 1 < n && before(heap_[child + 1].event, heap_[child].event)) ++child;
-    if (!before(heap_[child].event, entry.event)) break;
+    if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+    if (!before(heap_[child], entry)) break;
     place(at, heap_[child]);
     at = child;
   }
@@ -38,8 +38,12 @@ EventId EventQueue::push(TrueTime at, EventKind kind, std::uint64_t a, std::uint
     slot = static_cast<std::uint32_t>(slots_.size());
     slots_.emplace_back();
   }
+  Slot& s = slots_[slot];
+  s.kind = kind;
+  s.a = a;
+  s.b = b;
   heap_.emplace_back();
-  sift_up(heap_.size() - 1, Entry{Event{at, next_seq_++, kind, a, b}, slot});
+  sift_up(heap_.size() - 1, Entry{at, next_seq_++, slot});
   return EventId{slot, slots_[slot].generation};
 }
 
@@ -51,7 +55,7 @@ void EventQueue::remove_at(std::size_t at) {
   const Entry last = heap_.back();
   heap_.pop_back();
   if (at == heap_.size()) return;
-  if (at > 0 && before(last.event, heap_[(at - 1) / 2].event)) {
+  if (at > 0 && before(last, heap_[(at - 1) / 2])) {
     sift_up(at, last);
   } else {
     sift_down(at, last);
@@ -60,7 +64,7 @@ void EventQueue::remove_at(std::size_t at) {
 
 Event EventQueue::pop() {
   LOCKLAB_ASSERT(!heap_.empty(), "pop from an empty event queue");
-  const Event e = heap_.front().event;
+  const Event e = event_of(heap_.front());
   remove_at(0);
   return e;
 }

@@ -178,7 +178,7 @@ void World::drain_ready() {
 // whether there is one.
 bool World::pop_live_event(Event& out) {
   while (!events_.empty()) {
-    const Event& top = events_.top();
+    const Event top = events_.top();
     if (top.kind == EventKind::fiber_timer) {
       const FiberRecord* f = fibers_.find(FiberHandle::unpack(top.a));
       if (f == nullptr || f->state != FiberState::parked || !f->deadline ||

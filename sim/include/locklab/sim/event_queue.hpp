@@ -57,22 +57,33 @@ class EventQueue {
   Event pop();
   // Removes the event if it is still queued; false if it already left.
   bool cancel(EventId id);
-  const Event& top() const { return heap_.front().event; }
+  // The event pop() would return.
+  Event top() const { return event_of(heap_.front()); }
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
 
  private:
+  // The heap holds only what orders events (24 bytes), so sifting moves
+  // little; the rest of an event waits in its slot.
   struct Entry {
-    Event event;
+    TrueTime at;
+    std::uint64_t seq;
     std::uint32_t slot;
   };
   struct Slot {
     std::uint32_t position = 0;    // index in heap_ while queued
     std::uint32_t generation = 1;  // bumped when the event leaves
+    EventKind kind = EventKind::callback;
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
   };
 
-  static bool before(const Event& x, const Event& y) {
+  static bool before(const Entry& x, const Entry& y) {
     return x.at != y.at ? x.at < y.at : x.seq < y.seq;
+  }
+  Event event_of(const Entry& e) const {
+    const Slot& slot = slots_[e.slot];
+    return Event{e.at, e.seq, slot.kind, slot.a, slot.b};
   }
   void place(std::size_t at, Entry entry) {
     slots_[entry.slot].position = static_cast<std::uint32_t>(at);
