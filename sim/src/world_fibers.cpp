@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/operations.hpp>
+#include <boost/fiber/scheduler.hpp>
 #include <exception>
 #include <utility>
 
@@ -117,6 +118,7 @@ void World::fiber_main(FiberHandle h) {
   record(p.id(), TraceKind::fiber_exit, f.id, static_cast<std::uint64_t>(end));
   erase_handle(p.fibers_, h);
   props_of(boost::fibers::context::active())->world = nullptr;
+  running_ = FiberHandle{0, 0};  // from here on this fiber is no longer the world's
   fibers_.release(h);
   scheduler_.request_release_of_terminated();
   // A process whose main function returns has exited: its other fibers are
@@ -125,13 +127,12 @@ void World::fiber_main(FiberHandle h) {
 }
 
 FiberHandle World::current_fiber(const Process& process) const {
-  const SimFiberProps* props = props_of(boost::fibers::context::active());
-  LOCKLAB_ASSERT(props != nullptr && props->world == this,
+  LOCKLAB_ASSERT(running_.generation != 0,
                  "a blocking simulator call was made outside a simulated process's fibers "
                  "(process '", process.name(), "')");
-  LOCKLAB_ASSERT(const_cast<FiberTable&>(fibers_).at(props->handle).process == process.id(),
+  LOCKLAB_ASSERT(const_cast<FiberTable&>(fibers_).at(running_).process == process.id(),
                  "process '", process.name(), "' was called from another process's fiber");
-  return props->handle;
+  return running_;
 }
 
 void World::push_ready(boost::fibers::context* ctx, FiberHandle handle) {
@@ -150,6 +151,7 @@ boost::fibers::context* World::take_ready() {
   const ReadyFiber next = ready_.front();
   ready_.pop_front();
   fibers_.at(next.handle).state = FiberState::running;
+  running_ = next.handle;
   return next.ctx;
 }
 
@@ -173,17 +175,15 @@ SimResult<void> World::enter_blocking(FiberRecord& fiber) {
 }
 
 bool World::admit(Process& process) {
-  const SimFiberProps* props = props_of(boost::fibers::context::active());
-  if (props == nullptr || props->world != this) return process.up();  // driver or test code
-  FiberRecord& f = fibers_.at(props->handle);
+  if (running_.generation == 0) return process.up();  // driver or test code
+  FiberRecord& f = fibers_.at(running_);
   if (!f.killed) return true;
   return enter_blocking(f).has_value();
 }
 
 bool World::admit_quietly(Process& process) noexcept {
-  const SimFiberProps* props = props_of(boost::fibers::context::active());
-  if (props == nullptr || props->world != this) return process.up();
-  return process.up() && !fibers_.at(props->handle).killed;
+  if (running_.generation == 0) return process.up();
+  return process.up() && !fibers_.at(running_).killed;
 }
 
 SimResult<void> World::wait(Process& process, WaitQueue* queue,
@@ -200,7 +200,7 @@ SimResult<void> World::wait(Process& process, WaitQueue* queue,
   f.wake_reason = WakeReason::none;
   f.deadline = deadline;
   if (deadline) arm_timer(h, f, process);
-  boost::fibers::context::active()->suspend();
+  f.ctx->suspend();  // f.ctx is this fiber's context (set when it was made ready)
   // Whoever woke us set the reason and took us off the queue.
   f.deadline.reset();
   if (f.killed) return enter_blocking(f);
@@ -267,7 +267,9 @@ void World::make_ready(FiberRecord& fiber, WakeReason reason) {
                   waiters.end());
     fiber.waiting_on = nullptr;
   }
-  boost::fibers::context::active()->schedule(fiber.ctx);
+  // As context::active()->schedule(ctx) does on one thread, without the
+  // thread-local lookup.
+  fiber.ctx->get_scheduler()->schedule(fiber.ctx);
 }
 
 void World::notify_one(WaitQueue& queue) {

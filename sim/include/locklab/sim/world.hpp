@@ -218,6 +218,11 @@ class World {
   Trace trace_;
   FiberTable fibers_;
   std::deque<ReadyFiber> ready_;
+  // The world fiber running on this thread now (generation 0: none — the
+  // driver, Boost's dispatcher or a fiber outside the world). Kept by the
+  // scheduler at every switch, so the calls into the world need not look the
+  // fiber up through Boost's thread-local context::active().
+  FiberHandle running_{0, 0};
   std::vector<std::unique_ptr<Process>> processes_;
   std::unique_ptr<Network> network_;
   std::vector<FaultAction> faults_;
