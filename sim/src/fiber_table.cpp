@@ -14,9 +14,9 @@ FiberHandle FiberTable::allocate() {
     free_.pop_back();
   } else {
     index = static_cast<std::uint32_t>(slots_.size());
-    slots_.emplace_back();
+    slots_.push_back(std::make_unique<FiberRecord>());
   }
-  FiberRecord& r = slots_[index];
+  FiberRecord& r = *slots_[index];
   const std::uint32_t generation = r.generation;
   r = FiberRecord{};
   r.generation = generation;

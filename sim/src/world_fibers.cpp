@@ -189,7 +189,7 @@ bool World::admit_quietly(Process& process) noexcept {
 SimResult<void> World::wait(Process& process, WaitQueue* queue,
                             std::optional<LocalTime> deadline) {
   const FiberHandle h = current_fiber(process);
-  FiberRecord& f = fibers_.at(h);  // stable: records live in a deque
+  FiberRecord& f = fibers_.at(h);  // stable: records are owned one by one
   if (auto admitted = enter_blocking(f); !admitted) return admitted;
   if (queue != nullptr) {
     queue->world_ = this;
@@ -292,6 +292,12 @@ void World::notify_all(WaitQueue& queue) {
     if (f == nullptr || f->state != FiberState::parked || f->waiting_on != &queue) continue;
     f->waiting_on = nullptr;
     unpark(h, WakeReason::notified);
+  }
+  // Hand the buffer back (waking runs no fiber, so nobody queued meanwhile):
+  // otherwise every wait after a notify_all allocated a new one.
+  if (queue.waiters_.capacity() == 0) {
+    waiters.clear();
+    queue.waiters_ = std::move(waiters);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 namespace locklab::sim::redis {
 
@@ -49,9 +50,7 @@ class Parser {
   std::optional<Argv> command() {
     if (pos_ >= bytes_.size() || bytes_[pos_] != '*') return std::nullopt;
     ++pos_;
-    auto line = this->line();
-    if (!line) return std::nullopt;
-    auto n = number(*line);
+    auto n = header_number();
     if (!n || *n < 1) return std::nullopt;  // also nil (-1) and the empty array
     Argv argv;
     // Each argument takes at least 6 bytes ("$0\r\n\r\n"): a huge count in a
@@ -108,20 +107,42 @@ class Parser {
   std::optional<std::string_view> bulk() {
     if (pos_ >= bytes_.size() || bytes_[pos_] != '$') return std::nullopt;
     ++pos_;
-    auto line = this->line();
-    if (!line) return std::nullopt;
-    auto n = number(*line);
+    auto n = header_number();
     if (!n || *n < 0) return std::nullopt;
     return bulk_body(static_cast<std::size_t>(*n));
   }
   // The `size` bytes after a bulk header and the CRLF that ends them.
   std::optional<std::string_view> bulk_body(std::size_t size) {
-    if (bytes_.size() - pos_ < size + 2 || bytes_.substr(pos_ + size, 2) != "\r\n") {
+    if (bytes_.size() - pos_ < size + 2 || bytes_[pos_ + size] != '\r' ||
+        bytes_[pos_ + size + 1] != '\n') {
       return std::nullopt;
     }
     std::string_view body = bytes_.substr(pos_, size);
     pos_ += size + 2;
     return body;
+  }
+
+  // The number that ends a header line ("*3\r\n", "$5\r\n", ":-1\r\n").
+  // Short plain numbers are read in one pass; anything else goes the general
+  // way (the line up to the first CRLF, through from_chars), so both accept
+  // exactly the same inputs.
+  std::optional<std::int64_t> header_number() {
+    std::size_t p = pos_;
+    const bool negative = p < bytes_.size() && bytes_[p] == '-';
+    if (negative) ++p;
+    const std::size_t first = p;
+    std::int64_t n = 0;
+    while (p < bytes_.size() && p - first < 18 && bytes_[p] >= '0' && bytes_[p] <= '9') {
+      n = n * 10 + (bytes_[p] - '0');
+      ++p;
+    }
+    if (p > first && bytes_.size() - p >= 2 && bytes_[p] == '\r' && bytes_[p + 1] == '\n') {
+      pos_ = p + 2;
+      return negative ? -n : n;
+    }
+    auto line = this->line();
+    if (!line) return std::nullopt;
+    return number(*line);
   }
 
   std::optional<std::string_view> line() {
@@ -150,16 +171,40 @@ std::string encode(const Reply& reply) {
   return out;
 }
 
+namespace {
+
+// Writes "<prefix><n>\r\n" at `out`; returns the end.
+char* write_header(char* out, char prefix, std::size_t n) {
+  *out++ = prefix;
+  out = std::to_chars(out, out + 20, n).ptr;
+  *out++ = '\r';
+  *out++ = '\n';
+  return out;
+}
+
+std::size_t header_size(std::size_t n) {
+  std::size_t digits = 1;
+  while (n >= 10) {
+    n /= 10;
+    ++digits;
+  }
+  return digits + 3;
+}
+
+}  // namespace
+
+// Sized exactly first, then written in place: one allocation, no appends.
 std::string encode_command(const Argv& argv) {
-  std::size_t size = 16;
-  for (const std::string& arg : argv) size += arg.size() + 16;
-  std::string out;
-  out.reserve(size);
-  append_header(out, '*', static_cast<std::int64_t>(argv.size()));
+  std::size_t size = header_size(argv.size());
+  for (const std::string& arg : argv) size += header_size(arg.size()) + arg.size() + 2;
+  std::string out(size, '\0');
+  char* p = write_header(out.data(), '*', argv.size());
   for (const std::string& arg : argv) {
-    append_header(out, '$', static_cast<std::int64_t>(arg.size()));
-    out += arg;
-    out += "\r\n";
+    p = write_header(p, '$', arg.size());
+    std::memcpy(p, arg.data(), arg.size());
+    p += arg.size();
+    *p++ = '\r';
+    *p++ = '\n';
   }
   return out;
 }
