@@ -38,11 +38,14 @@ ProcessClock::ProcessClock(TrueTime start, ClockSpec spec) {
 
 LocalTime ProcessClock::reading_in(const Piece& piece, TrueTime t) {
   const i128 elapsed = nanos(t) - nanos(piece.start);
-  const i128 drift = floor_div(elapsed * piece.drift_ppm, kPpmScale);
+  // Most clocks never drift: skip the 128-bit division (a libgcc call) then.
+  const i128 drift = piece.drift_ppm == 0 ? 0 : floor_div(elapsed * piece.drift_ppm, kPpmScale);
   return LocalTime{Duration{static_cast<std::int64_t>(nanos(piece.reading) + elapsed + drift)}};
 }
 
 const ProcessClock::Piece& ProcessClock::piece_at(TrueTime t) const {
+  // The common case, a reading now: the newest piece is in force.
+  if (t >= pieces_.back().start) return pieces_.back();
   LOCKLAB_ASSERT(t >= pieces_.front().start, "clock read before its start");
   // The last piece starting at or before t. Pieces are sorted by start; when
   // several start at the same instant (a jump right after a drift change),
@@ -88,7 +91,9 @@ TrueTime ProcessClock::true_time_reaching(LocalTime target, TrueTime from) const
     //   floor(e * (1e6 + ppm) / 1e6) >= target - reading
     // is e = ceil((target - reading) * 1e6 / (1e6 + ppm)).
     const i128 needed = nanos(target) - nanos(piece->reading);
-    const i128 elapsed = ceil_div(needed * kPpmScale, kPpmScale + piece->drift_ppm);
+    const i128 elapsed = piece->drift_ppm == 0
+                             ? needed
+                             : ceil_div(needed * kPpmScale, kPpmScale + piece->drift_ppm);
     const TrueTime reached{Duration{static_cast<std::int64_t>(nanos(piece->start) + elapsed)}};
     const auto next = std::next(piece);
     if (next == pieces_.end() || reached < next->start) return std::max(reached, begin);

@@ -1,26 +1,80 @@
 #include "locklab/sim/event_queue.hpp"
 
-#include <algorithm>
-
 #include "locklab/assert.hpp"
 
 namespace locklab::sim {
 
-// std::push_heap/pop_heap build a max-heap for the comparator; giving them
-// "after" makes the earliest event the front.
-void EventQueue::push(TrueTime at, EventKind kind, std::uint64_t a, std::uint64_t b) {
-  heap_.push_back(Event{at, next_seq_++, kind, a, b});
-  std::push_heap(heap_.begin(), heap_.end(),
-                 [](const Event& x, const Event& y) { return before(y, x); });
+// Moves `entry` up from the hole at `at` to where it belongs.
+void EventQueue::sift_up(std::size_t at, Entry entry) {
+  while (at > 0) {
+    const std::size_t parent = (at - 1) / 2;
+    if (!before(entry, heap_[parent])) break;
+    place(at, heap_[parent]);
+    at = parent;
+  }
+  place(at, entry);
+}
+
+// Moves `entry` down from the hole at `at` to where it belongs.
+void EventQueue::sift_down(std::size_t at, Entry entry) {
+  const std::size_t n = heap_.size();
+  for (;;) {
+    std::size_t child = 2 * at + 1;
+    if (child >= n) break;
+    if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+    if (!before(heap_[child], entry)) break;
+    place(at, heap_[child]);
+    at = child;
+  }
+  place(at, entry);
+}
+
+EventId EventQueue::push(TrueTime at, EventKind kind, std::uint64_t a, std::uint64_t b) {
+  std::uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  Slot& s = slots_[slot];
+  s.kind = kind;
+  s.a = a;
+  s.b = b;
+  heap_.emplace_back();
+  sift_up(heap_.size() - 1, Entry{at, next_seq_++, slot});
+  return EventId{slot, slots_[slot].generation};
+}
+
+// Frees the slot of the entry at `at` and closes the hole with the last entry.
+void EventQueue::remove_at(std::size_t at) {
+  Slot& slot = slots_[heap_[at].slot];
+  if (++slot.generation == 0) slot.generation = 1;  // 0 means "no event"
+  free_slots_.push_back(heap_[at].slot);
+  const Entry last = heap_.back();
+  heap_.pop_back();
+  if (at == heap_.size()) return;
+  if (at > 0 && before(last, heap_[(at - 1) / 2])) {
+    sift_up(at, last);
+  } else {
+    sift_down(at, last);
+  }
 }
 
 Event EventQueue::pop() {
   LOCKLAB_ASSERT(!heap_.empty(), "pop from an empty event queue");
-  std::pop_heap(heap_.begin(), heap_.end(),
-                [](const Event& x, const Event& y) { return before(y, x); });
-  Event e = heap_.back();
-  heap_.pop_back();
+  const Event e = event_of(heap_.front());
+  remove_at(0);
   return e;
+}
+
+bool EventQueue::cancel(EventId id) {
+  if (!id.valid() || id.slot >= slots_.size() || slots_[id.slot].generation != id.generation) {
+    return false;
+  }
+  remove_at(slots_[id.slot].position);
+  return true;
 }
 
 }  // namespace locklab::sim

@@ -1,5 +1,7 @@
 #include "locklab/sim/detail/fiber_table.hpp"
 
+#include <cstdlib>
+
 #include "locklab/assert.hpp"
 
 namespace locklab::sim {
@@ -12,9 +14,9 @@ FiberHandle FiberTable::allocate() {
     free_.pop_back();
   } else {
     index = static_cast<std::uint32_t>(slots_.size());
-    slots_.emplace_back();
+    slots_.push_back(std::make_unique<FiberRecord>());
   }
-  FiberRecord& r = slots_[index];
+  FiberRecord& r = *slots_[index];
   const std::uint32_t generation = r.generation;
   r = FiberRecord{};
   r.generation = generation;
@@ -32,16 +34,9 @@ void FiberTable::release(FiberHandle h) {
   --live_;
 }
 
-FiberRecord* FiberTable::find(FiberHandle h) {
-  if (h.index >= slots_.size()) return nullptr;
-  FiberRecord& r = slots_[h.index];
-  return r.in_use && r.generation == h.generation ? &r : nullptr;
-}
-
-FiberRecord& FiberTable::at(FiberHandle h) {
-  FiberRecord* r = find(h);
-  LOCKLAB_ASSERT(r != nullptr, "stale fiber handle ", h.index, "/", h.generation);
-  return *r;
+void FiberTable::stale(FiberHandle h) {
+  LOCKLAB_ASSERT(false, "stale fiber handle ", h.index, "/", h.generation);
+  std::abort();  // LOCKLAB_ASSERT(false) does not return
 }
 
 }  // namespace locklab::sim

@@ -92,14 +92,15 @@ Duration Network::draw(ProcessId from, ProcessId to) {
   return draw_latency(it != link_latency_.end() ? it->second : default_latency_, rng_);
 }
 
-Network::Connection* Network::find(std::uint64_t id) {
-  auto it = connections_.find(id);
-  return it == connections_.end() ? nullptr : &it->second;
+Network::Connection& Network::at(std::uint64_t id) {
+  Connection* c = find(id);
+  LOCKLAB_ASSERT(c != nullptr, "no connection ", id);
+  return *c;
 }
 
 ProcessId Network::peer(std::uint64_t id, int side) const {
-  auto it = connections_.find(id);
-  return it == connections_.end() ? kNoProcess : it->second.ends[1 - side].owner;
+  const Connection* c = id < connections_.size() ? connections_[id].get() : nullptr;
+  return c == nullptr ? kNoProcess : c->ends[1 - side].owner;
 }
 
 void Network::wake(Connection& c, int side) { world_.notify_all(c.waiters[side]); }
@@ -113,7 +114,10 @@ SimResult<Socket> Network::connect(Process& client, ProcessId target, LocalTime 
   if (reset_blocked(client.id(), target) || reset_blocked(target, client.id())) {
     return std::unexpected(SimError::unreachable);
   }
-  Connection& c = connections_[id];
+  if (connections_.size() <= id) connections_.resize(id + 1);
+  connections_[id] = std::make_unique<Connection>();
+  ++open_connections_;
+  Connection& c = *connections_[id];
   c.ends[0].owner = client.id();
   c.ends[1].owner = target;
   client.connections_.insert(ConnectionId{id});
@@ -169,8 +173,9 @@ SimResult<void> Network::send(std::uint64_t id, int side, std::string bytes) {
   if (!world_.admit(world_.process(e.owner)) || e.dead) return std::unexpected(SimError::killed);
   if (e.reset) return std::unexpected(SimError::connection_reset);
   if (e.closed) return std::unexpected(SimError::connection_closed);
-  world_.record(e.owner, TraceKind::send, id, bytes.size(), bytes);
-  enqueue(id, side, Segment::data, std::move(bytes));
+  const std::uint64_t digest = Trace::digest(bytes);
+  world_.record(e.owner, TraceKind::send, id, bytes.size(), bytes, digest);
+  enqueue(id, side, Segment::data, std::move(bytes), digest);
   return {};
 }
 
@@ -210,8 +215,9 @@ void Network::close(std::uint64_t id, int side, bool abort) noexcept {
   forget_if_finished(id);
 }
 
-void Network::enqueue(std::uint64_t id, int from_side, Segment kind, std::string bytes) {
-  Connection& c = connections_.at(id);
+void Network::enqueue(std::uint64_t id, int from_side, Segment kind, std::string bytes,
+                      std::uint64_t digest) {
+  Connection& c = at(id);
   const ProcessId from = c.ends[from_side].owner;
   const ProcessId to = c.ends[1 - from_side].owner;
   TrueTime arrival = world_.true_now() + draw(from, to);
@@ -224,12 +230,12 @@ void Network::enqueue(std::uint64_t id, int from_side, Segment kind, std::string
   // A stream never reorders: nothing arrives before what was sent earlier.
   arrival = std::max(arrival, pipe.last_arrival);
   pipe.last_arrival = arrival;
-  pipe.queue.push_back(InFlight{arrival, kind, std::move(bytes)});
+  pipe.queue.push_back(InFlight{arrival, kind, std::move(bytes), digest});
   if (!pipe.event_pending && !pipe.held) schedule_head(id, from_side);
 }
 
 void Network::schedule_head(std::uint64_t id, int from_side) {
-  Pipe& pipe = connections_.at(id).pipes[from_side];
+  Pipe& pipe = at(id).pipes[from_side];
   pipe.event_pending = true;
   world_.push_event(pipe.queue.front().arrival, EventKind::pipe_deliver,
                     id * 2 + static_cast<std::uint64_t>(from_side), pipe.generation);
@@ -269,7 +275,7 @@ void Network::deliver_due(std::uint64_t pipe_id, std::uint64_t generation) {
 }
 
 void Network::deliver_one(std::uint64_t id, int to_side, InFlight segment) {
-  Connection& c = connections_.at(id);
+  Connection& c = at(id);
   Endpoint& e = c.ends[to_side];
   Process& receiver = world_.process(e.owner);
   auto answer_with_reset = [&] {
@@ -298,7 +304,8 @@ void Network::deliver_one(std::uint64_t id, int to_side, InFlight segment) {
     case Segment::data:
       if (e.closed) return answer_with_reset();
       if (e.reset) return;
-      world_.record(e.owner, TraceKind::deliver, id, segment.bytes.size(), segment.bytes);
+      world_.record(e.owner, TraceKind::deliver, id, segment.bytes.size(), segment.bytes,
+                    segment.digest);
       e.inbox.push_back(std::move(segment.bytes));
       return wake(c, to_side);
     case Segment::fin:
@@ -319,7 +326,7 @@ void Network::deliver_one(std::uint64_t id, int to_side, InFlight segment) {
 }
 
 void Network::reset_connection(std::uint64_t id) {
-  Connection& c = connections_.at(id);
+  Connection& c = at(id);
   for (int side = 0; side < 2; ++side) {
     Endpoint& e = c.ends[side];
     Pipe& pipe = c.pipes[side];
@@ -339,9 +346,11 @@ void Network::reset_connection(std::uint64_t id) {
 
 void Network::reset_matching(ProcessId a, ProcessId b) {
   std::vector<std::uint64_t> matching;
-  for (const auto& [id, c] : connections_) {
-    const ProcessId x = c.ends[0].owner;
-    const ProcessId y = c.ends[1].owner;
+  for (std::uint64_t id = 0; id < connections_.size(); ++id) {
+    const Connection* c = connections_[id].get();
+    if (c == nullptr) continue;
+    const ProcessId x = c->ends[0].owner;
+    const ProcessId y = c->ends[1].owner;
     if ((x == a && y == b) || (x == b && y == a)) matching.push_back(id);
   }
   for (std::uint64_t id : matching) {
@@ -404,7 +413,7 @@ void Network::release_held(ProcessId from, ProcessId to) {
     held_pipes_.erase(pipe_id);
     const std::uint64_t id = pipe_id / 2;
     const int side = static_cast<int>(pipe_id % 2);
-    Pipe& pipe = connections_.at(id).pipes[side];
+    Pipe& pipe = at(id).pipes[side];
     pipe.held = false;
     if (pipe.queue.empty()) continue;
     // Retransmission after heal takes one more trip; order is kept.
@@ -428,9 +437,9 @@ void Network::delay(ProcessId from, ProcessId to, Duration extra, std::uint32_t 
 void Network::reset_between(ProcessId a, ProcessId b) { reset_matching(a, b); }
 
 void Network::forget_if_finished(std::uint64_t id) {
-  auto it = connections_.find(id);
-  if (it == connections_.end()) return;
-  const Connection& c = it->second;
+  const Connection* found = find(id);
+  if (found == nullptr) return;
+  const Connection& c = *found;
   for (int side = 0; side < 2; ++side) {
     const Endpoint& e = c.ends[side];
     // The accepting end of a handshake whose SYN never reached a listening
@@ -447,7 +456,8 @@ void Network::forget_if_finished(std::uint64_t id) {
     world_.process(c.ends[side].owner).connections_.erase(ConnectionId{id});
     held_pipes_.erase(id * 2 + static_cast<std::uint64_t>(side));
   }
-  connections_.erase(it);
+  connections_[id].reset();
+  --open_connections_;
 }
 
 }  // namespace locklab::sim

@@ -104,6 +104,7 @@ WorldScheduler::context* WorldScheduler::choose_next() noexcept {
       if (props != nullptr && props->world == driving_) driving_->note_real_clock_wait(props->handle);
     }
     if (driving_->has_ready() && !driving_->stop_requested_) return driving_->take_ready();
+    driving_->running_ = FiberHandle{0, 0};  // whatever runs next is not a world fiber
     if (release_wanted_ && dispatcher_ != nullptr) {
       release_wanted_ = false;
       return std::exchange(dispatcher_, nullptr);
@@ -153,11 +154,13 @@ void WorldScheduler::begin_drive(World* world) {
   LOCKLAB_ASSERT(props == nullptr || props->world == nullptr,
                  "World::run called from inside a simulated process");
   driving_ = world;
+  world->running_ = FiberHandle{0, 0};
   driver_ = active;
   driver_ready_ = false;
 }
 
 void WorldScheduler::end_drive() {
+  if (driving_ != nullptr) driving_->running_ = FiberHandle{0, 0};
   driving_ = nullptr;
   driver_ = nullptr;
   driver_ready_ = false;

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "locklab/sim/rng.hpp"
+#include "trace_hash.hpp"
 
 namespace locklab::sim {
 
@@ -20,35 +21,34 @@ constexpr std::array<std::string_view, kTraceKindCount> kKindNames = {
     "disk_sync",     "connection_reset_fault",
 };
 
-// Appends the little-endian bytes of an integer to the running FNV-1a hash.
-template <typename Int>
-std::uint64_t hash_int(std::uint64_t hash, Int value) {
-  auto bits = static_cast<std::make_unsigned_t<Int>>(value);
-  for (std::size_t i = 0; i < sizeof(Int); ++i) {
-    hash ^= static_cast<std::uint8_t>(bits >> (8 * i));
-    hash *= kFnvPrime;
-  }
-  return hash;
-}
-
 }  // namespace
 
 std::string_view name_of(TraceKind kind) { return kKindNames[static_cast<std::size_t>(kind)]; }
 
 Trace::Trace(TraceOptions options) : options_(options), hash_(kFnvOffsetBasis) {}
 
+std::uint64_t Trace::digest(std::string_view text) {
+  return detail::hash_bytes(text, kFnvOffsetBasis);
+}
+
 void Trace::record(TrueTime at, ProcessId process, LocalTime local, TraceKind kind,
                    std::uint64_t a, std::uint64_t b, std::string_view text) {
+  record(at, process, local, kind, a, b, text, digest(text));
+}
+
+void Trace::record(TrueTime at, ProcessId process, LocalTime local, TraceKind kind,
+                   std::uint64_t a, std::uint64_t b, std::string_view text,
+                   std::uint64_t text_digest) {
+  using detail::hash_round;
   std::uint64_t h = hash_;
-  h = hash_int(h, kFormatVersion);
-  h = hash_int(h, static_cast<std::uint8_t>(kind));
-  h = hash_int(h, nanos(at));
-  h = hash_int(h, index_of(process));
-  h = hash_int(h, nanos(local));
-  h = hash_int(h, a);
-  h = hash_int(h, b);
-  h = hash_int(h, static_cast<std::uint32_t>(text.size()));
-  hash_ = fnv1a64(text, h);
+  h = hash_round(h, std::uint64_t{kFormatVersion} |
+                        std::uint64_t{static_cast<std::uint8_t>(kind)} << 8 |
+                        std::uint64_t{index_of(process)} << 32);
+  h = hash_round(h, static_cast<std::uint64_t>(nanos(at)));
+  h = hash_round(h, static_cast<std::uint64_t>(nanos(local)));
+  h = hash_round(h, a);
+  h = hash_round(h, b);
+  hash_ = hash_round(h, text_digest);
   ++per_kind_[static_cast<std::size_t>(kind)];
 
   if (options_.jsonl != nullptr || options_.keep_records) {
@@ -85,7 +85,7 @@ void Trace::write_json(const TraceRecord& r) const {
 }
 
 std::string Trace::summary() const {
-  std::string out = fmt::format("trace: {} records, hash {:016x} (fnv1a64, format v{})\n",
+  std::string out = fmt::format("trace: {} records, hash {:016x} (format v{})\n",
                                 count_, hash_, kFormatVersion);
   for (std::size_t i = 0; i < kTraceKindCount; ++i) {
     if (per_kind_[i] == 0) continue;

@@ -95,6 +95,13 @@ void World::record(ProcessId process, TraceKind kind, std::uint64_t a, std::uint
   trace_.record(now_, process, local, kind, a, b, text);
 }
 
+void World::record(ProcessId process, TraceKind kind, std::uint64_t a, std::uint64_t b,
+                   std::string_view text, std::uint64_t text_digest) {
+  const LocalTime local =
+      valid(process) ? processes_[index_of(process)]->clock_.local_at(now_) : LocalTime{};
+  trace_.record(now_, process, local, kind, a, b, text, text_digest);
+}
+
 RunResult World::run() { return drive(TrueTime::max(), false); }
 
 RunResult World::run_until(TrueTime until) {
@@ -171,7 +178,7 @@ void World::drain_ready() {
 // whether there is one.
 bool World::pop_live_event(Event& out) {
   while (!events_.empty()) {
-    const Event& top = events_.top();
+    const Event top = events_.top();
     if (top.kind == EventKind::fiber_timer) {
       const FiberRecord* f = fibers_.find(FiberHandle::unpack(top.a));
       if (f == nullptr || f->state != FiberState::parked || !f->deadline ||

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/operations.hpp>
+#include <boost/fiber/scheduler.hpp>
 #include <exception>
+#include <utility>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -116,6 +118,7 @@ void World::fiber_main(FiberHandle h) {
   record(p.id(), TraceKind::fiber_exit, f.id, static_cast<std::uint64_t>(end));
   erase_handle(p.fibers_, h);
   props_of(boost::fibers::context::active())->world = nullptr;
+  running_ = FiberHandle{0, 0};  // from here on this fiber is no longer the world's
   fibers_.release(h);
   scheduler_.request_release_of_terminated();
   // A process whose main function returns has exited: its other fibers are
@@ -124,13 +127,12 @@ void World::fiber_main(FiberHandle h) {
 }
 
 FiberHandle World::current_fiber(const Process& process) const {
-  const SimFiberProps* props = props_of(boost::fibers::context::active());
-  LOCKLAB_ASSERT(props != nullptr && props->world == this,
+  LOCKLAB_ASSERT(running_.generation != 0,
                  "a blocking simulator call was made outside a simulated process's fibers "
                  "(process '", process.name(), "')");
-  LOCKLAB_ASSERT(const_cast<FiberTable&>(fibers_).at(props->handle).process == process.id(),
+  LOCKLAB_ASSERT(const_cast<FiberTable&>(fibers_).at(running_).process == process.id(),
                  "process '", process.name(), "' was called from another process's fiber");
-  return props->handle;
+  return running_;
 }
 
 void World::push_ready(boost::fibers::context* ctx, FiberHandle handle) {
@@ -149,6 +151,7 @@ boost::fibers::context* World::take_ready() {
   const ReadyFiber next = ready_.front();
   ready_.pop_front();
   fibers_.at(next.handle).state = FiberState::running;
+  running_ = next.handle;
   return next.ctx;
 }
 
@@ -172,23 +175,21 @@ SimResult<void> World::enter_blocking(FiberRecord& fiber) {
 }
 
 bool World::admit(Process& process) {
-  const SimFiberProps* props = props_of(boost::fibers::context::active());
-  if (props == nullptr || props->world != this) return process.up();  // driver or test code
-  FiberRecord& f = fibers_.at(props->handle);
+  if (running_.generation == 0) return process.up();  // driver or test code
+  FiberRecord& f = fibers_.at(running_);
   if (!f.killed) return true;
   return enter_blocking(f).has_value();
 }
 
 bool World::admit_quietly(Process& process) noexcept {
-  const SimFiberProps* props = props_of(boost::fibers::context::active());
-  if (props == nullptr || props->world != this) return process.up();
-  return process.up() && !fibers_.at(props->handle).killed;
+  if (running_.generation == 0) return process.up();
+  return process.up() && !fibers_.at(running_).killed;
 }
 
 SimResult<void> World::wait(Process& process, WaitQueue* queue,
                             std::optional<LocalTime> deadline) {
   const FiberHandle h = current_fiber(process);
-  FiberRecord& f = fibers_.at(h);  // stable: records live in a deque
+  FiberRecord& f = fibers_.at(h);  // stable: records are owned one by one
   if (auto admitted = enter_blocking(f); !admitted) return admitted;
   if (queue != nullptr) {
     queue->world_ = this;
@@ -199,7 +200,7 @@ SimResult<void> World::wait(Process& process, WaitQueue* queue,
   f.wake_reason = WakeReason::none;
   f.deadline = deadline;
   if (deadline) arm_timer(h, f, process);
-  boost::fibers::context::active()->suspend();
+  f.ctx->suspend();  // f.ctx is this fiber's context (set when it was made ready)
   // Whoever woke us set the reason and took us off the queue.
   f.deadline.reset();
   if (f.killed) return enter_blocking(f);
@@ -215,8 +216,10 @@ SimResult<void> World::wait(Process& process, WaitQueue* queue,
 
 void World::arm_timer(FiberHandle handle, FiberRecord& fiber, const Process& process) {
   ++fiber.timer_generation;
+  events_.cancel(fiber.timer_event);  // a re-armed timer (clock jump) replaces the old one
   const TrueTime when = process.clock_.true_time_reaching(*fiber.deadline, now_);
-  events_.push(when, EventKind::fiber_timer, handle.pack(), fiber.timer_generation);
+  fiber.timer_event =
+      events_.push(when, EventKind::fiber_timer, handle.pack(), fiber.timer_generation);
 }
 
 void World::reschedule_timers(Process& process) {
@@ -229,6 +232,7 @@ void World::reschedule_timers(Process& process) {
 void World::fire_timer(FiberHandle handle, std::uint64_t generation) {
   FiberRecord* f = fibers_.find(handle);
   if (f == nullptr || f->state != FiberState::parked || f->timer_generation != generation) return;
+  f->timer_event = EventId{};  // popped: nothing left to cancel
   record(f->process, TraceKind::timer, f->id);
   unpark(handle, WakeReason::timed_out);
 }
@@ -252,6 +256,9 @@ void World::make_ready(FiberRecord& fiber, WakeReason reason) {
   fiber.state = FiberState::ready;
   fiber.wake_reason = reason;
   fiber.wake_deferred = false;
+  // Leaving the parked state makes its timer dead for good (the next wait
+  // arms a new one): remove it now rather than let it sit in the heap.
+  events_.cancel(std::exchange(fiber.timer_event, EventId{}));
   if (fiber.waiting_on != nullptr) {
     // Find our own handle among the queue's waiters by the context we own.
     auto& waiters = fiber.waiting_on->waiters_;
@@ -260,7 +267,9 @@ void World::make_ready(FiberRecord& fiber, WakeReason reason) {
                   waiters.end());
     fiber.waiting_on = nullptr;
   }
-  boost::fibers::context::active()->schedule(fiber.ctx);
+  // As context::active()->schedule(ctx) does on one thread, without the
+  // thread-local lookup.
+  fiber.ctx->get_scheduler()->schedule(fiber.ctx);
 }
 
 void World::notify_one(WaitQueue& queue) {
@@ -283,6 +292,12 @@ void World::notify_all(WaitQueue& queue) {
     if (f == nullptr || f->state != FiberState::parked || f->waiting_on != &queue) continue;
     f->waiting_on = nullptr;
     unpark(h, WakeReason::notified);
+  }
+  // Hand the buffer back (waking runs no fiber, so nobody queued meanwhile):
+  // otherwise every wait after a notify_all allocated a new one.
+  if (queue.waiters_.capacity() == 0) {
+    waiters.clear();
+    queue.waiters_ = std::move(waiters);
   }
 }
 

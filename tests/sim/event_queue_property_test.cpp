@@ -82,5 +82,45 @@ RC_GTEST_PROP(EventQueueProperty, InterleavedPopsMatchTheModel, ()) {
   RC_ASSERT(q.empty());
 }
 
+// Pushes, pops and cancels interleaved at random: a cancelled event never
+// comes out, the others still come out earliest first with ties in push
+// order, and cancelling an event that already left (popped or cancelled,
+// its slot perhaps reused since) changes nothing.
+RC_GTEST_PROP(EventQueueProperty, CancelRemovesOnlyItsEvent, ()) {
+  EventQueue q;
+  std::set<std::pair<std::int64_t, std::uint64_t>> model;
+  std::vector<std::pair<EventId, std::pair<std::int64_t, std::uint64_t>>> pushed;
+  std::uint64_t next_index = 0;
+  const int ops = *rc::gen::inRange(0, 300);
+  for (int i = 0; i < ops; ++i) {
+    const int op = *rc::gen::inRange(0, 4);
+    if (op == 0 && !model.empty()) {
+      const Event e = q.pop();
+      RC_ASSERT(e.a == model.begin()->second);
+      model.erase(model.begin());
+    } else if (op == 1 && !pushed.empty()) {
+      const auto& [id, key] = pushed[*rc::gen::inRange<std::size_t>(0, pushed.size())];
+      const bool queued = model.contains(key);
+      RC_ASSERT(q.cancel(id) == queued);
+      model.erase(key);
+    } else {
+      const std::int64_t t = *time_gen();
+      const EventId id = q.push(TrueTime{Duration{t}}, EventKind::fiber_timer, next_index);
+      pushed.emplace_back(id, std::pair{t, next_index});
+      model.emplace(t, next_index);
+      ++next_index;
+    }
+    RC_ASSERT(q.size() == model.size());
+    if (!model.empty()) RC_ASSERT(q.top().a == model.begin()->second);
+  }
+  while (!model.empty()) {
+    const Event e = q.pop();
+    RC_ASSERT(nanos(e.at) == model.begin()->first);
+    RC_ASSERT(e.a == model.begin()->second);
+    model.erase(model.begin());
+  }
+  RC_ASSERT(q.empty());
+}
+
 }  // namespace
 }  // namespace locklab::sim

@@ -109,5 +109,23 @@ TEST(EventQueue, SequenceContinuesAcrossPops) {
   EXPECT_LT(first.seq, second.seq);
 }
 
+// A cancelled event never fires; cancelling it again, or cancelling one
+// that already fired after its slot was reused, does nothing.
+TEST(EventQueue, CancelRemovesTheEventOnce) {
+  EventQueue q;
+  const EventId early = q.push(true_time(1s), EventKind::fiber_timer, 1);
+  const EventId late = q.push(true_time(2s), EventKind::fiber_timer, 2);
+  EXPECT_TRUE(q.cancel(early));
+  EXPECT_FALSE(q.cancel(early));
+  EXPECT_EQ(q.size(), 1u);
+  EXPECT_EQ(q.top().a, 2u);
+  EXPECT_EQ(q.pop().a, 2u);
+  q.push(true_time(3s), EventKind::fiber_timer, 3);  // reuses a freed slot
+  EXPECT_FALSE(q.cancel(late));
+  EXPECT_FALSE(q.cancel(EventId{}));
+  EXPECT_EQ(q.size(), 1u);
+  EXPECT_EQ(q.pop().a, 3u);
+}
+
 }  // namespace
 }  // namespace locklab::sim

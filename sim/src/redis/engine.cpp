@@ -14,24 +14,35 @@ namespace locklab::sim::redis {
 
 namespace {
 
+enum class Command : std::uint8_t {
+  ping, set, setnx, get, del, exists, expire, pexpire, pexpireat, pttl, ttl, incr, eval,
+  evalsha, script,
+};
+
 struct CommandSpec {
   const char* name;
+  Command command;
   int arity;  // as Redis: n exactly, -n at least n
   bool allowed_in_scripts;
   bool write;
 };
 
+using C = Command;
 constexpr CommandSpec kCommands[] = {
-    {"ping", -1, true, false},     {"set", -3, true, true},       {"setnx", 3, true, true},
-    {"get", 2, true, false},       {"del", -2, true, true},       {"exists", -2, true, false},
-    {"expire", -3, true, true},    {"pexpire", -3, true, true},   {"pexpireat", -3, true, true},
-    {"pttl", 2, true, false},      {"ttl", 2, true, false},       {"incr", 2, true, true},
-    {"eval", -3, false, false},    {"evalsha", -3, false, false}, {"script", -2, false, false},
+    {"ping", C::ping, -1, true, false},         {"set", C::set, -3, true, true},
+    {"setnx", C::setnx, 3, true, true},         {"get", C::get, 2, true, false},
+    {"del", C::del, -2, true, true},            {"exists", C::exists, -2, true, false},
+    {"expire", C::expire, -3, true, true},      {"pexpire", C::pexpire, -3, true, true},
+    {"pexpireat", C::pexpireat, -3, true, true}, {"pttl", C::pttl, 2, true, false},
+    {"ttl", C::ttl, 2, true, false},            {"incr", C::incr, 2, true, true},
+    {"eval", C::eval, -3, false, false},        {"evalsha", C::evalsha, -3, false, false},
+    {"script", C::script, -2, false, false},
 };
 
-const CommandSpec* find_command(const std::string& name) {
+// Compares in place, in any case: no lower-cased copy of the name.
+const CommandSpec* find_command(std::string_view name) {
   for (const CommandSpec& spec : kCommands) {
-    if (name == spec.name) return &spec;
+    if (is(name, spec.name)) return &spec;
   }
   return nullptr;
 }
@@ -80,8 +91,7 @@ Reply Engine::apply_replicated(const Argv& argv, std::int64_t now_ms) {
 
 Reply Engine::dispatch(const Argv& argv, std::int64_t now_ms, bool from_script) {
   if (argv.empty()) return Reply::error("ERR empty command");
-  const std::string name = lower(argv[0]);
-  const CommandSpec* spec = find_command(name);
+  const CommandSpec* spec = find_command(argv[0]);
   if (spec == nullptr) {
     return from_script ? Reply::error("ERR Unknown Redis command called from script")
                        : Reply::error(unknown_command(argv));
@@ -90,7 +100,8 @@ Reply Engine::dispatch(const Argv& argv, std::int64_t now_ms, bool from_script) 
   if (!arity_ok(*spec, argv.size())) {
     return from_script
                ? Reply::error("ERR Wrong number of args calling Redis command from script")
-               : Reply::error(fmt::format("ERR wrong number of arguments for '{}' command", name));
+               : Reply::error(
+                     fmt::format("ERR wrong number of arguments for '{}' command", spec->name));
   }
   if (from_script && !spec->allowed_in_scripts) {
     return Reply::error("ERR This Redis command is not allowed from script");
@@ -98,24 +109,26 @@ Reply Engine::dispatch(const Argv& argv, std::int64_t now_ms, bool from_script) 
   if (spec->write && replica_ && !applying_replicated_) {
     return Reply::error("READONLY You can't write against a read only replica.");
   }
-  if (name == "ping") {
-    if (argv.size() > 2) return Reply::error("ERR wrong number of arguments for 'ping' command");
-    return argv.size() == 2 ? Reply::bulk(argv[1]) : Reply::status("PONG");
+  switch (spec->command) {
+    case C::ping:
+      if (argv.size() > 2) return Reply::error("ERR wrong number of arguments for 'ping' command");
+      return argv.size() == 2 ? Reply::bulk(argv[1]) : Reply::status("PONG");
+    case C::set: return cmd_set(argv, now_ms);
+    case C::setnx: return cmd_setnx(argv, now_ms);
+    case C::get: return cmd_get(argv, now_ms);
+    case C::del: return cmd_del(argv, now_ms);
+    case C::exists: return cmd_exists(argv, now_ms);
+    case C::expire: return cmd_expire(argv, now_ms, 1000);
+    case C::pexpire: return cmd_expire(argv, now_ms, 1);
+    case C::pexpireat: return cmd_pexpireat(argv, now_ms);
+    case C::pttl: return cmd_ttl(argv, now_ms, 1);
+    case C::ttl: return cmd_ttl(argv, now_ms, 1000);
+    case C::incr: return cmd_incr(argv, now_ms);
+    case C::script: return cmd_script(argv);
+    case C::eval: return cmd_eval(argv, now_ms, false);
+    case C::evalsha: return cmd_eval(argv, now_ms, true);
   }
-  if (name == "set") return cmd_set(argv, now_ms);
-  if (name == "setnx") return cmd_setnx(argv, now_ms);
-  if (name == "get") return cmd_get(argv, now_ms);
-  if (name == "del") return cmd_del(argv, now_ms);
-  if (name == "exists") return cmd_exists(argv, now_ms);
-  if (name == "expire") return cmd_expire(argv, now_ms, 1000);
-  if (name == "pexpire") return cmd_expire(argv, now_ms, 1);
-  if (name == "pexpireat") return cmd_pexpireat(argv, now_ms);
-  if (name == "pttl") return cmd_ttl(argv, now_ms, 1);
-  if (name == "ttl") return cmd_ttl(argv, now_ms, 1000);
-  if (name == "incr") return cmd_incr(argv, now_ms);
-  if (name == "script") return cmd_script(argv);
-  if (name == "eval") return cmd_eval(argv, now_ms, false);
-  return cmd_eval(argv, now_ms, true);  // evalsha
+  return Reply::error("ERR unreachable command");
 }
 
 Engine::Entry* Engine::find_live(const std::string& key, std::int64_t now_ms) {

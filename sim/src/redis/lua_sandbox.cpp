@@ -568,8 +568,10 @@ void freeze_globals(lua_State* L) {
   pop(L, 1);
 }
 
+void push_globals(lua_State* L) { lua_getfield(L, LUA_REGISTRYINDEX, kGlobalsKey); }
+
 void set_global(lua_State* L, const char* name) {
-  lua_getfield(L, LUA_REGISTRYINDEX, kGlobalsKey);
+  push_globals(L);
   lua_insert(L, -2);
   raw_set_field(L, -2, name);
   pop(L, 1);

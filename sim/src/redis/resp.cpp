@@ -2,21 +2,36 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 namespace locklab::sim::redis {
 
 namespace {
 
+// "<prefix><n>\r\n" without fmt: the headers of every bulk string and array.
+void append_header(std::string& out, char prefix, std::int64_t n) {
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+  out += prefix;
+  out.append(digits, static_cast<std::size_t>(end - digits));
+  out += "\r\n";
+}
+
 void encode_into(std::string& out, const Reply& r) {
   switch (r.type) {
     case ReplyType::status: out += '+'; out += r.str; out += "\r\n"; return;
     case ReplyType::error: out += '-'; out += r.str; out += "\r\n"; return;
-    case ReplyType::integer: out += fmt::format(":{}\r\n", r.integer); return;
-    case ReplyType::bulk: out += fmt::format("${}\r\n", r.str.size()); out += r.str; out += "\r\n"; return;
+    case ReplyType::integer: append_header(out, ':', r.integer); return;
+    case ReplyType::bulk:
+      append_header(out, '$', static_cast<std::int64_t>(r.str.size()));
+      out += r.str;
+      out += "\r\n";
+      return;
     case ReplyType::nil: out += "$-1\r\n"; return;
     case ReplyType::array:
-      out += fmt::format("*{}\r\n", r.elements.size());
+      append_header(out, '*', static_cast<std::int64_t>(r.elements.size()));
       for (const Reply& e : r.elements) encode_into(out, e);
       return;
   }
@@ -28,6 +43,27 @@ class Parser {
   explicit Parser(std::string_view bytes) : bytes_(bytes) {}
   bool at_end() const { return pos_ == bytes_.size(); }
   std::size_t position() const { return pos_; }
+
+  // A command (a non-empty array of bulk strings) parsed straight into an
+  // Argv, with no Reply tree in between. Accepts exactly what value() accepts
+  // and decode_command() then takes as a command.
+  std::optional<Argv> command() {
+    if (pos_ >= bytes_.size() || bytes_[pos_] != '*') return std::nullopt;
+    ++pos_;
+    auto n = header_number();
+    if (!n || *n < 1) return std::nullopt;  // also nil (-1) and the empty array
+    Argv argv;
+    // Each argument takes at least 6 bytes ("$0\r\n\r\n"): a huge count in a
+    // short message must not reserve a huge vector.
+    argv.reserve(static_cast<std::size_t>(
+        std::min<std::int64_t>(*n, static_cast<std::int64_t>((bytes_.size() - pos_) / 6 + 1))));
+    for (std::int64_t i = 0; i < *n; ++i) {
+      auto arg = bulk();
+      if (!arg) return std::nullopt;
+      argv.emplace_back(*arg);
+    }
+    return argv;
+  }
 
   std::optional<Reply> value() {
     if (pos_ >= bytes_.size()) return std::nullopt;
@@ -46,13 +82,9 @@ class Parser {
         auto n = number(*line);
         if (!n || *n < -1) return std::nullopt;
         if (*n == -1) return Reply::nil();
-        const auto size = static_cast<std::size_t>(*n);
-        if (bytes_.size() - pos_ < size + 2 || bytes_.substr(pos_ + size, 2) != "\r\n") {
-          return std::nullopt;
-        }
-        std::string body(bytes_.substr(pos_, size));
-        pos_ += size + 2;
-        return Reply::bulk(std::move(body));
+        auto body = bulk_body(static_cast<std::size_t>(*n));
+        if (!body) return std::nullopt;
+        return Reply::bulk(std::string(*body));
       }
       case '*': {
         auto n = number(*line);
@@ -71,6 +103,48 @@ class Parser {
   }
 
  private:
+  // A non-nil bulk string: "$<n>\r\n<n bytes>\r\n".
+  std::optional<std::string_view> bulk() {
+    if (pos_ >= bytes_.size() || bytes_[pos_] != '$') return std::nullopt;
+    ++pos_;
+    auto n = header_number();
+    if (!n || *n < 0) return std::nullopt;
+    return bulk_body(static_cast<std::size_t>(*n));
+  }
+  // The `size` bytes after a bulk header and the CRLF that ends them.
+  std::optional<std::string_view> bulk_body(std::size_t size) {
+    if (bytes_.size() - pos_ < size + 2 || bytes_[pos_ + size] != '\r' ||
+        bytes_[pos_ + size + 1] != '\n') {
+      return std::nullopt;
+    }
+    std::string_view body = bytes_.substr(pos_, size);
+    pos_ += size + 2;
+    return body;
+  }
+
+  // The number that ends a header line ("*3\r\n", "$5\r\n", ":-1\r\n").
+  // Short plain numbers are read in one pass; anything else goes the general
+  // way (the line up to the first CRLF, through from_chars), so both accept
+  // exactly the same inputs.
+  std::optional<std::int64_t> header_number() {
+    std::size_t p = pos_;
+    const bool negative = p < bytes_.size() && bytes_[p] == '-';
+    if (negative) ++p;
+    const std::size_t first = p;
+    std::int64_t n = 0;
+    while (p < bytes_.size() && p - first < 18 && bytes_[p] >= '0' && bytes_[p] <= '9') {
+      n = n * 10 + (bytes_[p] - '0');
+      ++p;
+    }
+    if (p > first && bytes_.size() - p >= 2 && bytes_[p] == '\r' && bytes_[p + 1] == '\n') {
+      pos_ = p + 2;
+      return negative ? -n : n;
+    }
+    auto line = this->line();
+    if (!line) return std::nullopt;
+    return number(*line);
+  }
+
   std::optional<std::string_view> line() {
     const std::size_t end = bytes_.find("\r\n", pos_);
     if (end == std::string_view::npos) return std::nullopt;
@@ -97,12 +171,40 @@ std::string encode(const Reply& reply) {
   return out;
 }
 
+namespace {
+
+// Writes "<prefix><n>\r\n" at `out`; returns the end.
+char* write_header(char* out, char prefix, std::size_t n) {
+  *out++ = prefix;
+  out = std::to_chars(out, out + 20, n).ptr;
+  *out++ = '\r';
+  *out++ = '\n';
+  return out;
+}
+
+std::size_t header_size(std::size_t n) {
+  std::size_t digits = 1;
+  while (n >= 10) {
+    n /= 10;
+    ++digits;
+  }
+  return digits + 3;
+}
+
+}  // namespace
+
+// Sized exactly first, then written in place: one allocation, no appends.
 std::string encode_command(const Argv& argv) {
-  std::string out = fmt::format("*{}\r\n", argv.size());
+  std::size_t size = header_size(argv.size());
+  for (const std::string& arg : argv) size += header_size(arg.size()) + arg.size() + 2;
+  std::string out(size, '\0');
+  char* p = write_header(out.data(), '*', argv.size());
   for (const std::string& arg : argv) {
-    out += fmt::format("${}\r\n", arg.size());
-    out += arg;
-    out += "\r\n";
+    p = write_header(p, '$', arg.size());
+    std::memcpy(p, arg.data(), arg.size());
+    p += arg.size();
+    *p++ = '\r';
+    *p++ = '\n';
   }
   return out;
 }
@@ -115,13 +217,9 @@ std::optional<Reply> decode_reply(std::string_view bytes) {
 }
 
 std::optional<Argv> decode_command(std::string_view bytes) {
-  auto value = decode_reply(bytes);
-  if (!value || value->type != ReplyType::array || value->elements.empty()) return std::nullopt;
-  Argv argv;
-  for (Reply& e : value->elements) {
-    if (e.type != ReplyType::bulk) return std::nullopt;
-    argv.push_back(std::move(e.str));
-  }
+  Parser parser(bytes);
+  auto argv = parser.command();
+  if (!argv || !parser.at_end()) return std::nullopt;
   return argv;
 }
 
@@ -129,11 +227,7 @@ std::vector<Argv> decode_command_stream(std::string_view bytes) {
   std::vector<Argv> commands;
   Parser parser(bytes);
   while (!parser.at_end()) {
-    const std::size_t start = parser.position();
-    std::optional<Reply> value = parser.value();
-    if (!value) break;
-    std::optional<Argv> argv =
-        decode_command(bytes.substr(start, parser.position() - start));
+    std::optional<Argv> argv = parser.command();
     if (!argv) break;
     commands.push_back(std::move(*argv));
   }

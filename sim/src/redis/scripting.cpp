@@ -27,6 +27,7 @@
 #include <exception>
 #include <expected>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -493,7 +494,15 @@ struct ScriptEngine::State {
   lua::SandboxState sandbox;  // outlives the Lua states: flush() makes a new one
   CallContext context;
   lua_State* L = nullptr;
-  std::set<std::string> scripts;  // SHA1s of the compiled scripts
+  // SHA1 -> registry reference of the compiled function (also kept in the
+  // kScriptsKey table). References make a run's set-up index lookups rather
+  // than string lookups: the handler, the function, the globals table and the
+  // names KEYS and ARGV are fetched with lua_rawgeti.
+  std::map<std::string, int, std::less<>> scripts;
+  int handler_ref = LUA_NOREF;
+  int globals_ref = LUA_NOREF;
+  int keys_name_ref = LUA_NOREF;
+  int argv_name_ref = LUA_NOREF;
   bool running = false;
 
   explicit State(CommandCall command_call) : call(std::move(command_call)) {
@@ -520,6 +529,15 @@ struct ScriptEngine::State {
     lua::new_table(L);
     lua_setfield(L, LUA_REGISTRYINDEX, kScriptsKey);
     lua::freeze_globals(L);
+    // One message handler for every run (a fresh closure per run was garbage).
+    lua::push_function(L, error_handler);
+    handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua::push_globals(L);
+    globals_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushliteral(L, "KEYS");
+    keys_name_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushliteral(L, "ARGV");
+    argv_name_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   }
 
   void close() {
@@ -559,23 +577,25 @@ struct ScriptEngine::State {
     push(L, sha);
     lua_pushvalue(L, -3);
     lua_rawset(L, -3);
-    pop(L, 2);
-    scripts.insert(sha);
+    pop(L, 1);
+    scripts.emplace(sha, luaL_ref(L, LUA_REGISTRYINDEX));  // pops the function
     return std::nullopt;
   }
 
-  // Runs compiled script `sha` with argv's keys and args.
-  Reply run(const std::string& sha, const Argv& argv, std::size_t numkeys) {
+  // Runs compiled script `sha` (registry reference `function_ref`) with
+  // argv's keys and args.
+  Reply run(const std::string& sha, int function_ref, const Argv& argv, std::size_t numkeys) {
     lua_settop(L, 0);
-    lua::push_function(L, error_handler);
-    lua_getfield(L, LUA_REGISTRYINDEX, kScriptsKey);
-    push(L, sha);
-    lua_rawget(L, -2);
-    lua_remove(L, -2);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, handler_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, function_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, globals_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, keys_name_ref);
     push_strings(L, argv, 3, 3 + numkeys);
-    lua::set_global(L, "KEYS");
+    lua_rawset(L, -3);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, argv_name_ref);
     push_strings(L, argv, 3 + numkeys, argv.size());
-    lua::set_global(L, "ARGV");
+    lua_rawset(L, -3);
+    pop(L, 1);  // the globals: the handler and the function remain
 
     context = CallContext{&call, false, nullptr, stack_address() - kStackBudget};
     running = true;
@@ -602,7 +622,7 @@ Reply ScriptEngine::eval(const Argv& argv) {
   if (!state_->scripts.contains(sha)) {
     if (auto error = state_->compile(argv[1], sha)) return *error;
   }
-  return state_->run(sha, argv, *numkeys);
+  return state_->run(sha, state_->scripts.find(sha)->second, argv, *numkeys);
 }
 
 Reply ScriptEngine::evalsha(const Argv& argv) {
@@ -612,9 +632,15 @@ Reply ScriptEngine::evalsha(const Argv& argv) {
   if (argv[1].size() != 40) return noscript();
   const auto numkeys = parse_numkeys(argv);
   if (!numkeys) return numkeys.error();
-  const std::string sha = lower(argv[1]);
-  if (!state_->scripts.contains(sha)) return noscript();
-  return state_->run(sha, argv, *numkeys);
+  // SHA1s are kept in lower case; most clients send them so (no copy then).
+  const std::string& given = argv[1];
+  const bool has_upper = std::any_of(given.begin(), given.end(),
+                                     [](char c) { return c >= 'A' && c <= 'Z'; });
+  std::string lowered;
+  if (has_upper) lowered = lower(given);
+  const auto found = state_->scripts.find(has_upper ? std::string_view(lowered) : given);
+  if (found == state_->scripts.end()) return noscript();
+  return state_->run(found->first, found->second, argv, *numkeys);
 }
 
 Reply ScriptEngine::load(std::string_view body) {

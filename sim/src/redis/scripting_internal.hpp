@@ -42,6 +42,10 @@ void freeze_globals(lua_State* L);
 // read-only protection: how KEYS and ARGV are set before each run.
 void set_global(lua_State* L, const char* name);
 
+// Pushes the real (writable) globals table, for a caller that keeps a
+// reference to it and sets KEYS and ARGV itself.
+void push_globals(lua_State* L);
+
 // Pushes tostring(value at index) as the sandbox's tostring computes it.
 void push_tostring(lua_State* L, int index);
 

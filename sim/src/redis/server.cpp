@@ -110,12 +110,12 @@ void Node::serve(std::shared_ptr<Socket> socket) {
       (void)socket->send(encode(Reply::error("ERR Protocol error: invalid multibulk length")));
       return;
     }
-    const std::string name = lower((*argv)[0]);
-    if (name == "psync" || name == "sync") return feed_replica(std::move(socket));
+    const std::string& name = (*argv)[0];
+    if (is(name, "psync") || is(name, "sync")) return feed_replica(std::move(socket));
     Reply reply;
-    if (name == "wait") {
+    if (is(name, "wait")) {
       reply = wait_for_replicas(*argv, last_write);
-    } else if (name == "replicaof" || name == "slaveof") {
+    } else if (is(name, "replicaof") || is(name, "slaveof")) {
       reply = replicaof(*argv);
     } else {
       const std::uint64_t before = offset;

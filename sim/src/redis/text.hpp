@@ -2,14 +2,15 @@
 // (internal to sim/src/redis).
 #pragma once
 
-#include <cctype>
 #include <string>
 #include <string_view>
 
 namespace locklab::sim::redis {
 
+// ASCII only, as std::tolower in the "C" locale Redis runs in — but without
+// the locale lookup, which showed in the command path's profile.
 inline char ascii_lower(char c) {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
 inline std::string lower(std::string_view text) {

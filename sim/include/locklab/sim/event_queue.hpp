@@ -6,13 +6,19 @@
 // heap internals or addresses.
 //
 // An Event is a small value (kind and two operands); what it means is up to
-// the World, which dispatches on the kind. There is no cancellation: a timer
-// that is no longer wanted is recognised as stale when it fires (its operands
-// carry a generation number), which keeps push and pop O(log n) and allocation
-// free in the steady state.
+// the World, which dispatches on the kind. push() returns an EventId with
+// which the event can be cancelled before it fires: the heap is indexed (each
+// event knows its position through a slot table), so cancel is O(log n). The
+// world cancels a wait's timer as soon as the wait is woken otherwise —
+// without that, every call answered before its deadline left a timer behind,
+// and the heap grew by one dead entry per call. A cancelled event is simply
+// never popped; the order of the others is unchanged. An EventId carries its
+// slot's generation, so cancelling an event that already fired (its slot
+// reused since) does nothing. Allocation free in the steady state.
 //
 //   EventQueue q;
-//   q.push(t, EventKind::fiber_timer, handle, generation);
+//   EventId id = q.push(t, EventKind::fiber_timer, handle, generation);
+//   q.cancel(id);
 //   while (!q.empty()) { Event e = q.pop(); ... }
 #pragma once
 
@@ -38,19 +44,58 @@ struct Event {
   std::uint64_t b = 0;
 };
 
+// Names a pushed event until it is popped or cancelled.
+struct EventId {
+  std::uint32_t slot = 0;
+  std::uint32_t generation = 0;  // 0: no event
+  bool valid() const { return generation != 0; }
+};
+
 class EventQueue {
  public:
-  void push(TrueTime at, EventKind kind, std::uint64_t a, std::uint64_t b = 0);
+  EventId push(TrueTime at, EventKind kind, std::uint64_t a, std::uint64_t b = 0);
   Event pop();
-  const Event& top() const { return heap_.front(); }
+  // Removes the event if it is still queued; false if it already left.
+  bool cancel(EventId id);
+  // The event pop() would return.
+  Event top() const { return event_of(heap_.front()); }
   bool empty() const { return heap_.empty(); }
   std::size_t size() const { return heap_.size(); }
 
  private:
-  static bool before(const Event& x, const Event& y) {
+  // The heap holds only what orders events (24 bytes), so sifting moves
+  // little; the rest of an event waits in its slot.
+  struct Entry {
+    TrueTime at;
+    std::uint64_t seq;
+    std::uint32_t slot;
+  };
+  struct Slot {
+    std::uint32_t position = 0;    // index in heap_ while queued
+    std::uint32_t generation = 1;  // bumped when the event leaves
+    EventKind kind = EventKind::callback;
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+  };
+
+  static bool before(const Entry& x, const Entry& y) {
     return x.at != y.at ? x.at < y.at : x.seq < y.seq;
   }
-  std::vector<Event> heap_;
+  Event event_of(const Entry& e) const {
+    const Slot& slot = slots_[e.slot];
+    return Event{e.at, e.seq, slot.kind, slot.a, slot.b};
+  }
+  void place(std::size_t at, Entry entry) {
+    slots_[entry.slot].position = static_cast<std::uint32_t>(at);
+    heap_[at] = entry;
+  }
+  void sift_up(std::size_t at, Entry entry);
+  void sift_down(std::size_t at, Entry entry);
+  void remove_at(std::size_t at);
+
+  std::vector<Entry> heap_;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
   std::uint64_t next_seq_ = 0;
 };
 

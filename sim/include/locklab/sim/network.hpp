@@ -34,10 +34,12 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "locklab/sim/errors.hpp"
 #include "locklab/sim/fault.hpp"
@@ -102,7 +104,7 @@ class Network {
   void set_default_latency(LatencyModel model);
 
   bool blocked(ProcessId from, ProcessId to) const;
-  std::size_t open_connections() const { return connections_.size(); }
+  std::size_t open_connections() const { return open_connections_; }
 
  private:
   friend class World;
@@ -115,6 +117,7 @@ class Network {
     TrueTime arrival;
     Segment kind;
     std::string bytes;
+    std::uint64_t digest = 0;  // Trace::digest(bytes), computed once at send
   };
   struct Pipe {  // one direction of a connection
     std::deque<InFlight> queue;
@@ -161,8 +164,12 @@ class Network {
   void delay(ProcessId from, ProcessId to, Duration extra, std::uint32_t count);
   void reset_between(ProcessId a, ProcessId b);
 
-  Connection* find(std::uint64_t id);
-  void enqueue(std::uint64_t id, int from_side, Segment kind, std::string bytes);
+  Connection* find(std::uint64_t id) {
+    return id < connections_.size() ? connections_[id].get() : nullptr;
+  }
+  Connection& at(std::uint64_t id);  // asserts it exists
+  void enqueue(std::uint64_t id, int from_side, Segment kind, std::string bytes,
+               std::uint64_t digest = 0);
   void schedule_head(std::uint64_t id, int from_side);
   void deliver_one(std::uint64_t id, int to_side, InFlight segment);
   void reset_connection(std::uint64_t id);
@@ -179,7 +186,11 @@ class Network {
   LatencyModel default_latency_;
   std::map<std::pair<ProcessId, ProcessId>, LatencyModel> link_latency_;
   std::map<std::pair<ProcessId, ProcessId>, LinkState> links_;
-  std::map<std::uint64_t, Connection> connections_;
+  // Indexed by connection id (ids count up from 1 and are never reused), so
+  // the lookups every message makes are an index, not a tree walk; a
+  // finished connection leaves an empty slot. Iteration is in id order.
+  std::vector<std::unique_ptr<Connection>> connections_;
+  std::size_t open_connections_ = 0;
   std::set<std::uint64_t> held_pipes_;  // pipe id = connection * 2 + from_side
   std::uint64_t next_connection_ = 1;
 };

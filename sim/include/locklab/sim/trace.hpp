@@ -4,12 +4,18 @@
 // its true time, the process it concerns, that process's local time, a kind
 // and two integer operands plus optional text (message bytes, notes).
 //
-// The trace hash is FNV-1a 64 over each record's canonical encoding, chained
-// from record to record. Canonical encoding, version 1 (all little-endian):
-//   u8 version=1, u8 kind, i64 true_ns, u32 process, i64 local_ns,
-//   u64 a, u64 b, u32 text_length, text bytes.
-// Two runs with equal hashes saw the same events in the same order with the
-// same data. Process names are not hashed (they are labels, not behaviour).
+// The trace hash is chained from record to record, starting from the FNV-1a
+// offset basis. Canonical encoding, version 2: each record is six 64-bit
+// words, each folded in by one xxHash64 round (trace_hash.hpp):
+//   u8 version=2 | u8 kind << 8 | u32 process << 32, i64 true_ns,
+//   i64 local_ns, u64 a, u64 b, text_digest(text).
+// The text digest covers the length and the bytes, read 8 at a time as
+// little-endian words (the same value on every platform). A message's digest
+// is computed once, when it is sent, and reused for its delivery record.
+// Every round is a bijection of the running hash, so a change in any one word
+// always changes the hash. Two runs with equal hashes saw the same events in
+// the same order with the same data. Process names are not hashed (they are
+// labels, not behaviour).
 //
 // Output on request: JSON Lines (one object per record) to a stream, and/or the
 // records kept in memory. By default only the hash and per-kind counts are
@@ -89,12 +95,19 @@ struct TraceOptions {
 
 class Trace {
  public:
-  static constexpr std::uint8_t kFormatVersion = 1;
+  static constexpr std::uint8_t kFormatVersion = 2;
+
+  // What a record's text contributes to the hash; a caller that records the
+  // same bytes twice (a message's send and delivery) may compute it once.
+  static std::uint64_t digest(std::string_view text);
 
   explicit Trace(TraceOptions options = {});
 
   void record(TrueTime at, ProcessId process, LocalTime local, TraceKind kind,
               std::uint64_t a = 0, std::uint64_t b = 0, std::string_view text = {});
+  // As above, with `text_digest` == digest(text) already computed.
+  void record(TrueTime at, ProcessId process, LocalTime local, TraceKind kind, std::uint64_t a,
+              std::uint64_t b, std::string_view text, std::uint64_t text_digest);
 
   // Labels for JSON output; not part of the hash.
   void name_process(ProcessId id, std::string name);

@@ -152,6 +152,10 @@ class World {
   bool admit_quietly(Process& process) noexcept;
   void record(ProcessId process, TraceKind kind, std::uint64_t a = 0, std::uint64_t b = 0,
               std::string_view text = {});
+  // As above, with Trace::digest(text) already computed (a message's bytes,
+  // recorded at send and again at delivery).
+  void record(ProcessId process, TraceKind kind, std::uint64_t a, std::uint64_t b,
+              std::string_view text, std::uint64_t text_digest);
   void push_event(TrueTime at, EventKind kind, std::uint64_t a, std::uint64_t b = 0) {
     events_.push(at, kind, a, b);
   }
@@ -214,6 +218,11 @@ class World {
   Trace trace_;
   FiberTable fibers_;
   std::deque<ReadyFiber> ready_;
+  // The world fiber running on this thread now (generation 0: none — the
+  // driver, Boost's dispatcher or a fiber outside the world). Kept by the
+  // scheduler at every switch, so the calls into the world need not look the
+  // fiber up through Boost's thread-local context::active().
+  FiberHandle running_{0, 0};
   std::vector<std::unique_ptr<Process>> processes_;
   std::unique_ptr<Network> network_;
   std::vector<FaultAction> faults_;
