@@ -245,7 +245,15 @@ class RedLock {
     // Not acquired: undo on every node, including the ones that timed out.
     const bool short_of_quorum = held.size() < options_.quorum;
     ReleaseResult undo = release_token(key, token, {}, {});
-    const bool may_hold = undo.outcome == Outcome::indeterminate;
+    // Only a node whose SET granted or may have been applied can hold the key
+    // for us; one that refused the connection or answered nil holds nothing,
+    // whether or not it answers the release.
+    bool may_hold = false;
+    for (std::size_t i = 0; i < undo.nodes.size(); ++i) {
+      const NodeOutcome& set = out.nodes[i];
+      const bool may_have_set = set.granted || (!set.result && set.result.error().maybe_applied);
+      may_hold = may_hold || (may_have_set && !undo.nodes[i].granted);
+    }
     out.outcome = may_hold                                   ? Outcome::indeterminate
                   : stop.stop_requested()                    ? Outcome::cancelled
                   : (short_of_quorum && someone_else_holds) ? Outcome::busy
