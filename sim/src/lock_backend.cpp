@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <utility>
 
 #include "locklab/assert.hpp"
 #include "locklab/sim/redis/client.hpp"
@@ -62,59 +63,119 @@ struct LockBackend::Core {
   Signal slot_freed;
   LockBackendStats stats;
 
-  // Gives a slot back even when the request unwinds (a kill).
-  struct Slot {
-    Core& core;
-    ~Slot() {
-      --core.in_flight;
-      core.slot_freed.notify_one();
+  // A request slot, given back even when the request unwinds (a kill).
+  class SlotHold {
+   public:
+    explicit SlotHold(Core* core) : core_(core) {}
+    SlotHold(SlotHold&& other) noexcept : core_(std::exchange(other.core_, nullptr)) {}
+    SlotHold& operator=(SlotHold&&) = delete;
+    ~SlotHold() {
+      if (core_ == nullptr) return;
+      --core_->in_flight;
+      core_->slot_freed.notify_one();
     }
+
+   private:
+    Core* core_;
   };
 
-  lock::NodeResult request(std::size_t node, const lock::Command& command, LocalTime deadline) {
+  // A request on its way: sent on `client`, or already failed (`failed`),
+  // or not sent because its pooled connection had broken (`stale`).
+  struct Pending {
+    std::size_t node = 0;
+    std::unique_ptr<redis::Client> client;
+    std::optional<lock::NodeError> failed;
+    std::optional<SlotHold> slot;
+    bool stale = false;
+  };
+
+  // Takes a slot and sends the request (without waiting for the reply).
+  // With reconnect = false a broken pooled connection is reported `stale`
+  // instead of being replaced here (opening one is a round trip).
+  Pending begin(std::size_t node, const lock::Command& command, LocalTime deadline,
+                bool reconnect = true) {
     LOCKLAB_ASSERT_LT(node, nodes.size());
+    Pending p{.node = node};
     while (in_flight >= options.max_in_flight) {
       SimResult<void> w = slot_freed.wait(finite(deadline));
-      if (!w && w.error() == SimError::killed) return std::unexpected(to_node_error(SimError::killed, false));
+      if (!w && w.error() == SimError::killed) {
+        p.failed = to_node_error(SimError::killed, false);
+        return p;
+      }
       if (!w && in_flight >= options.max_in_flight) {
         ++stats.no_slot;
-        return std::unexpected(lock::NodeError{lock::NodeErrorKind::no_slot, false,
-                                               "no free request slot before the deadline"});
+        p.failed = lock::NodeError{lock::NodeErrorKind::no_slot, false,
+                                   "no free request slot before the deadline"};
+        return p;
       }
     }
     ++in_flight;
     stats.peak_in_flight = std::max(stats.peak_in_flight, in_flight);
-    const Slot slot{*this};
+    p.slot.emplace(this);
 
     // A pooled connection may have broken while idle (the node restarted):
     // if the request could not even be sent on it, nothing reached the node,
     // so it goes once more on a fresh connection.
     const bool pooled = !idle[node].empty();
-    SimResult<redis::Reply> reply = std::unexpected(SimError::connection_closed);
-    bool sent = false;
     for (int round = pooled ? 0 : 1; round < 2; ++round) {
-      std::unique_ptr<redis::Client> client;
       if (round == 0) {
-        client = std::move(idle[node].back());
+        p.client = std::move(idle[node].back());
         idle[node].pop_back();
       } else {
-        client = std::make_unique<redis::Client>(self, nodes[node].resolve);
-        if (SimResult<void> opened = client->connect(deadline); !opened) {
-          return std::unexpected(to_node_error(opened.error(), false));
+        p.client = std::make_unique<redis::Client>(self, nodes[node].resolve);
+        if (SimResult<void> opened = p.client->connect(deadline); !opened) {
+          p.failed = to_node_error(opened.error(), false);
+          return p;
         }
         ++stats.connections_opened;
       }
       ++stats.requests;
-      reply = client->call(command, deadline);
-      sent = client->last_request_sent();
-      if (reply) {
-        idle[node].push_back(std::move(client));
-        return to_lock_reply(*reply);
+      SimResult<void> sent = p.client->send(command, deadline);
+      if (sent) return p;
+      ++stats.connections_dropped;  // Client::send closed it: never reused
+      const bool reached = p.client->last_request_sent();
+      if (!reached && round == 0 && !reconnect && sent.error() != SimError::killed) {
+        p.stale = true;
+        p.slot.reset();
+        return p;
       }
-      ++stats.connections_dropped;  // Client::call closed it: never reused
-      if (sent || reply.error() == SimError::killed) break;
+      if (reached || sent.error() == SimError::killed || round == 1) {
+        p.failed = to_node_error(sent.error(), reached);
+        return p;
+      }
     }
-    return std::unexpected(to_node_error(reply.error(), sent));
+    return p;
+  }
+
+  // Waits for the reply to a request begun; the connection goes back to the
+  // pool only after a reply.
+  lock::NodeResult finish(Pending& p, LocalTime deadline) {
+    if (p.failed) return std::unexpected(std::move(*p.failed));
+    SimResult<redis::Reply> reply = p.client->receive(deadline);
+    p.slot.reset();
+    if (!reply) {
+      ++stats.connections_dropped;  // Client::receive closed it: never reused
+      return std::unexpected(to_node_error(reply.error(), true));
+    }
+    idle[p.node].push_back(std::move(p.client));
+    return to_lock_reply(*reply);
+  }
+
+  lock::NodeResult request(std::size_t node, const lock::Command& command, LocalTime deadline) {
+    Pending p = begin(node, command, deadline);
+    return finish(p, deadline);
+  }
+
+  // Whether fan_out may send every request from the calling fiber before
+  // awaiting any reply: each needs an open pooled connection (opening one is
+  // a round trip that must not be paid node after node) and a free slot.
+  bool can_pipeline(std::span<const lock::NodeRequest> requests) const {
+    if (in_flight + requests.size() > options.max_in_flight) return false;
+    std::vector<std::size_t> wanted(nodes.size(), 0);
+    for (const lock::NodeRequest& r : requests) {
+      if (r.node >= nodes.size() || ++wanted[r.node] > idle[r.node].size()) return false;
+    }
+    return true;
   }
 };
 
@@ -196,13 +257,47 @@ struct FanOutState {
 std::vector<lock::NodeResult> LockBackend::fan_out(std::span<const lock::NodeRequest> requests,
                                                    time_point deadline, std::stop_token stop,
                                                    const lock::ReplyObserver& on_reply) {
-  std::vector<lock::NodeResult> out;
-  if (requests.empty()) return out;
-  if (requests.size() == 1 && !stop.stop_possible() && !on_reply) {
-    out.push_back(core_->request(requests[0].node, requests[0].command, deadline));
-    return out;
+  if (requests.empty()) return {};
+  if (!stop.stop_possible() && !on_reply && core_->can_pipeline(requests)) {
+    return pipelined(requests, deadline);
   }
+  return on_fibers(requests, deadline, stop, on_reply);
+}
 
+// Every request sent before any reply is awaited, from the calling fiber: the
+// replies travel in parallel, so this costs the slowest node's latency without
+// a fiber per request. Replies are taken in request order, which is why it
+// serves only callers that watch neither replies nor a stop token. Requests
+// whose pooled connection had broken go out again on fibers of their own, in
+// parallel with the replies already on their way.
+std::vector<lock::NodeResult> LockBackend::pipelined(std::span<const lock::NodeRequest> requests,
+                                                     time_point deadline) {
+  std::vector<Core::Pending> pending;
+  pending.reserve(requests.size());
+  std::vector<lock::NodeRequest> resend;
+  std::vector<std::size_t> resent_at;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    pending.push_back(core_->begin(requests[i].node, requests[i].command, deadline, false));
+    if (pending.back().stale) {
+      resend.push_back(requests[i]);
+      resent_at.push_back(i);
+    }
+  }
+  std::vector<lock::NodeResult> out(requests.size());
+  if (!resend.empty()) {
+    std::vector<lock::NodeResult> again = on_fibers(resend, deadline, {}, {});
+    for (std::size_t j = 0; j < again.size(); ++j) out[resent_at[j]] = std::move(again[j]);
+  }
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    if (!pending[i].stale) out[i] = core_->finish(pending[i], deadline);
+  }
+  return out;
+}
+
+std::vector<lock::NodeResult> LockBackend::on_fibers(std::span<const lock::NodeRequest> requests,
+                                                     time_point deadline, std::stop_token stop,
+                                                     const lock::ReplyObserver& on_reply) {
+  std::vector<lock::NodeResult> out;
   auto state = std::make_shared<FanOutState>(self_, requests.size());
   state->outstanding = requests.size();
   for (std::size_t i = 0; i < requests.size(); ++i) {

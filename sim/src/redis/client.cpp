@@ -10,16 +10,19 @@ SimResult<void> Client::connect(LocalTime deadline) {
   return {};
 }
 
-SimResult<Reply> Client::call(const Argv& argv, LocalTime deadline) {
-  if (SimResult<void> open = connect(deadline); !open) return std::unexpected(open.error());
+SimResult<void> Client::send(const Argv& argv, LocalTime deadline) {
   last_sent_ = false;
-  SimResult<std::string> bytes = std::unexpected(SimError::connection_closed);
-  if (SimResult<void> sent = socket_.send(encode_command(argv)); sent) {
-    last_sent_ = true;
-    bytes = socket_.recv(deadline);
-  } else {
-    bytes = std::unexpected(sent.error());
+  if (SimResult<void> open = connect(deadline); !open) return open;
+  if (SimResult<void> sent = socket_.send(encode_command(argv)); !sent) {
+    socket_.close();
+    return sent;
   }
+  last_sent_ = true;
+  return {};
+}
+
+SimResult<Reply> Client::receive(LocalTime deadline) {
+  SimResult<std::string> bytes = socket_.recv(deadline);
   if (!bytes) {
     socket_.close();  // never reuse a connection a reply may still arrive on
     return std::unexpected(bytes.error());
@@ -29,7 +32,12 @@ SimResult<Reply> Client::call(const Argv& argv, LocalTime deadline) {
     socket_.close();
     return std::unexpected(SimError::connection_reset);  // a protocol error ends the connection
   }
-  return *reply;
+  return std::move(*reply);
+}
+
+SimResult<Reply> Client::call(const Argv& argv, LocalTime deadline) {
+  if (SimResult<void> sent = send(argv, deadline); !sent) return std::unexpected(sent.error());
+  return receive(deadline);
 }
 
 }  // namespace locklab::sim::redis

@@ -10,11 +10,14 @@
 //     idle one or opens a new one, and a connection that timed out or broke
 //     is closed, never reused (as a hiredis context must be replaced), so a
 //     late reply can never answer a later request;
-//   - fan_out() runs every request on its own fiber of this process, so the
-//     requests travel in parallel and the call costs the slowest node's
-//     latency, not the sum; the caller waits on an Event for replies, its
-//     deadline or its stop token, whichever is first; requests still out then
-//     finish (or time out) in the background, on their own deadline;
+//   - fan_out() sends every request at once, so they travel in parallel and
+//     the call costs the slowest node's latency, not the sum. When the caller
+//     watches replies (early return) or a stop token, each request runs on a
+//     fiber of its own and the caller waits for replies, its deadline or its
+//     stop token, whichever is first (requests still out then finish, or time
+//     out, in the background); otherwise, over open pooled connections, the
+//     caller's fiber sends them all and then takes the replies (no fiber per
+//     request: the common case, and the cheap one);
 //   - at most `max_in_flight` requests are out at once; a request that finds
 //     no slot before its deadline fails with no_slot, unsent;
 //   - tasks are fibers of this process (unwound with it on a kill); Event is
@@ -128,6 +131,11 @@ class LockBackend {
 
  private:
   struct Core;
+  std::vector<lock::NodeResult> pipelined(std::span<const lock::NodeRequest> requests,
+                                          time_point deadline);
+  std::vector<lock::NodeResult> on_fibers(std::span<const lock::NodeRequest> requests,
+                                          time_point deadline, std::stop_token stop,
+                                          const lock::ReplyObserver& on_reply);
   Process& self_;
   std::shared_ptr<Core> core_;  // shared with request fibers that outlive a call
 };

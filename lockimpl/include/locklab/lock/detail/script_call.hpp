@@ -47,11 +47,16 @@ std::vector<NodeResult> run_script(B& backend, const Script& script,
     requests.push_back({node, script_command(true, script, keys, args)});
   }
   bool stopped = false;
-  const ReplyObserver first_round = [&](std::size_t i, const NodeResult& r) {
-    if (is_noscript(r) || !observer) return true;
-    if (!observer(i, r)) stopped = true;
-    return !stopped;
-  };
+  // Without an observer of the caller's, pass none: a backend may then take a
+  // cheaper path (no per-reply wake-ups); NOSCRIPT is handled below anyway.
+  ReplyObserver first_round;
+  if (observer) {
+    first_round = [&](std::size_t i, const NodeResult& r) {
+      if (is_noscript(r)) return true;
+      if (!observer(i, r)) stopped = true;
+      return !stopped;
+    };
+  }
   std::vector<NodeResult> results = backend.fan_out(requests, deadline, stop, first_round);
   if (stopped) return results;
 
@@ -63,9 +68,10 @@ std::vector<NodeResult> run_script(B& backend, const Script& script,
     where.push_back(i);
   }
   if (again.empty()) return results;
-  const ReplyObserver second_round = [&](std::size_t j, const NodeResult& r) {
-    return !observer || observer(where[j], r);
-  };
+  ReplyObserver second_round;
+  if (observer) {
+    second_round = [&](std::size_t j, const NodeResult& r) { return observer(where[j], r); };
+  }
   std::vector<NodeResult> retried = backend.fan_out(again, deadline, stop, second_round);
   for (std::size_t j = 0; j < retried.size(); ++j) results[where[j]] = std::move(retried[j]);
   return results;

@@ -30,6 +30,12 @@ class Client {
       : self_(self), node_(std::move(resolve)) {}
 
   SimResult<Reply> call(const Argv& argv, LocalTime deadline);
+  // call() in two halves, so one fiber can have requests out on several
+  // connections at once: send() connects if needed and sends; receive()
+  // waits for the reply to the request sent. Either closes the connection on
+  // failure, as call() does.
+  SimResult<void> send(const Argv& argv, LocalTime deadline);
+  SimResult<Reply> receive(LocalTime deadline);
   // Opens the connection now if it is not open (call() does it too). Lets a
   // caller tell a failure to connect, when nothing was sent, from a failure
   // after the request went out.
