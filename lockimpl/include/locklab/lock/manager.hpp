@@ -74,13 +74,18 @@ class LockManager {
       }
     }
 
-    // Blocks until the result is known (or `stop` fires: then the place in
-    // the queue is given up and the result is cancelled).
+    // Blocks until the result is known, at the latest until the request's
+    // deadline (or `stop` fires): then the place in the queue is given up and
+    // the result is timed_out (cancelled).
     Result wait(std::stop_token stop = {}) {
-      const auto forever = time_point::max();
-      if (waiter_->ready.wait_until(forever, stop) != WaitStatus::signalled) {
+      const auto until = waiter_->deadline.value_or(time_point::max());
+      const WaitStatus s = waiter_->ready.wait_until(until, stop);
+      if (s != WaitStatus::signalled) {
         waiter_->cancel.request_stop();
         waiter_->finished.set();
+        if (s == WaitStatus::timed_out) {
+          return Result{.outcome = Outcome::timed_out, .detail = "the deadline passed while queued"};
+        }
         return Result{.outcome = Outcome::cancelled, .detail = "stopped while waiting"};
       }
       return *waiter_->result;
