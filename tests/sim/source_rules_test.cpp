@@ -113,13 +113,31 @@ std::string code_only(const std::string& src) {
   return out;
 }
 
+// What lockimpl/ (one source for simulation and production) must never hold.
+const std::vector<Rule>& lockimpl_rules() {
+  static const std::vector<Rule> all = {
+      {R"(catch\s*\(\s*\.\.\.\s*\))", "catch (...) would swallow a simulated kill"},
+      {R"(^\s*#\s*(if|ifdef|ifndef|elif)\b)", "#if in lockimpl: one source for both backends"},
+      {R"(#\s*include\s*[<"]locklab/sim/)", "lockimpl must not know the simulator"},
+      {R"(\b(true_now|TrueTime|TrueClock)\b)", "true time belongs to the world, not to an algorithm"},
+  };
+  return all;
+}
+
 // "file:line: why: text" for every rule broken in `source`.
-std::vector<std::string> violations(const std::string& name, const std::string& source) {
+std::vector<std::string> violations(const std::string& name, const std::string& source,
+                                    const std::vector<Rule>& which = rules()) {
   std::vector<std::string> found;
-  std::istringstream lines(code_only(source));
+  // Includes name their header in a string literal: keep those lines whole.
+  const std::string code = &which == &lockimpl_rules() ? source : code_only(source);
+  std::istringstream lines(code);
   std::string line;
   for (int number = 1; std::getline(lines, line); ++number) {
-    for (const Rule& rule : rules()) {
+    if (&which == &lockimpl_rules() && line.find("//") != std::string::npos &&
+        line.find("#include") == std::string::npos) {
+      line = code_only(line);  // a comment may mention what the code must not do
+    }
+    for (const Rule& rule : which) {
       if (std::regex_search(line, std::regex(rule.pattern))) {
         found.push_back(name + ":" + std::to_string(number) + ": " + rule.why + ": " + line);
       }
@@ -156,6 +174,40 @@ TEST(SourceRules, SimAndLockimplUseNoRealTimeRandomnessOrSleep) {
     for (std::string& v : violations(rel.string(), text.str())) all.push_back(std::move(v));
   }
   EXPECT_THAT(all, ::testing::IsEmpty());
+}
+
+TEST(SourceRules, LockimplHasNoCatchAllNoIfdefAndNoSimulation) {
+  std::vector<std::string> all;
+  std::size_t scanned = 0;
+  for (const fs::path& rel : checked_files()) {
+    if (!rel.string().starts_with("lockimpl/")) continue;
+    ++scanned;
+    std::ifstream in(fs::path(LOCKLAB_SOURCE_DIR) / rel);
+    std::stringstream text;
+    text << in.rdbuf();
+    for (std::string& v : violations(rel.string(), text.str(), lockimpl_rules())) {
+      all.push_back(std::move(v));
+    }
+  }
+  ASSERT_GT(scanned, 10u);
+  EXPECT_THAT(all, ::testing::IsEmpty());
+}
+
+TEST(SourceRules, LockimplScannerCatchesEachForbiddenConstruct) {
+  const std::vector<std::string> bad = {
+      "} catch (...) {",
+      "#ifdef LOCKLAB_SIM",
+      "  #if defined(X)",
+      "#include \"locklab/sim/world.hpp\"",
+      "auto t = world.true_now();",
+  };
+  for (const std::string& line : bad) {
+    EXPECT_EQ(violations("x.hpp", line, lockimpl_rules()).size(), 1u) << line;
+  }
+  EXPECT_THAT(violations("x.hpp", "// never catch (...) here", lockimpl_rules()),
+              ::testing::IsEmpty());
+  EXPECT_THAT(violations("x.hpp", "#include \"locklab/lock/backend.hpp\"", lockimpl_rules()),
+              ::testing::IsEmpty());
 }
 
 // The scanner itself: each forbidden call is caught...
