@@ -13,6 +13,7 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
+#include "asan_stack.hpp"
 #include "locklab/assert.hpp"
 #include "locklab/sim/detail/scheduler.hpp"
 #include "locklab/sim/detail/stack_pool.hpp"
@@ -83,6 +84,7 @@ void World::fiber_main(FiberHandle h) {
   const char stack_top = 0;
   const std::size_t stack_size = stacks_->size;
   fibers_.at(h).stack_top = &stack_top;
+  detail::note_running_stack(&stack_top, stack_size);
   asan_clear_fiber_stack(&stack_top, stack_size, false);
   {
     std::function<void()> body = std::move(fibers_.at(h).body);
@@ -150,8 +152,10 @@ boost::fibers::context* World::take_ready() {
   }
   const ReadyFiber next = ready_.front();
   ready_.pop_front();
-  fibers_.at(next.handle).state = FiberState::running;
+  FiberRecord& f = fibers_.at(next.handle);
+  f.state = FiberState::running;
   running_ = next.handle;
+  detail::note_running_stack(f.stack_top, stacks_->size);  // unset until its first run
   return next.ctx;
 }
 
