@@ -247,12 +247,16 @@ class RedLock {
     ReleaseResult undo = release_token(key, token, {}, {});
     // Only a node whose SET granted or may have been applied can hold the key
     // for us; one that refused the connection or answered nil holds nothing,
-    // whether or not it answers the release.
+    // whether or not it answers the release. A granted SET was applied before
+    // the release was sent, so the release's answer settles it. A SET that got
+    // no answer may still be on its way (on the dropped connection, or queued
+    // at a paused node) and land after the release: nothing settles that but
+    // the TTL.
     bool may_hold = false;
     for (std::size_t i = 0; i < undo.nodes.size(); ++i) {
       const NodeOutcome& set = out.nodes[i];
-      const bool may_have_set = set.granted || (!set.result && set.result.error().maybe_applied);
-      may_hold = may_hold || (may_have_set && !undo.nodes[i].granted);
+      const bool unanswered = !set.result && set.result.error().maybe_applied;
+      may_hold = may_hold || unanswered || (set.granted && !undo.nodes[i].granted);
     }
     out.outcome = may_hold                                   ? Outcome::indeterminate
                   : stop.stop_requested()                    ? Outcome::cancelled
