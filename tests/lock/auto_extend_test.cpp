@@ -151,9 +151,10 @@ TEST(AutoExtender, AfterAPauseLongerThanTheTtlItNeverReportsTheLease) {
 }
 
 // stop() ends the renewals and leaves the key to its TTL: the state is
-// `stopped` (so holding() is false and lease() empty: the extender vouches
-// for nothing any more), no renewal follows, and a prober gets in only once
-// the key expires. release() stops and frees the key at once.
+// `stopped` (holding() is false: nothing renews it any more), lease() still
+// gives the lease until its validity ends and nothing after, no renewal
+// follows, and a prober gets in only once the key expires. release() stops
+// and frees the key at once.
 TEST(AutoExtender, StopKeepsTheLeaseUntilItsEndAndReleaseFreesIt) {
   LockWorld w(3, one_ms_links());
   std::vector<std::string> story;
@@ -169,8 +170,10 @@ TEST(AutoExtender, StopKeepsTheLeaseUntilItsEndAndReleaseFreesIt) {
       keep.stop();
       const int renewals = keep.renewals();
       story.push_back(keep.state() == ExtenderState::stopped ? "stopped" : "not stopped");
-      story.push_back(keep.holding() || keep.lease() ? "still vouches" : "vouches for nothing");
+      story.push_back(keep.holding() ? "still renewing" : "not renewing");
+      story.push_back(keep.lease() ? "lease until its end" : "no lease");
       (void)p.sleep_until(sim::local_time(1s));
+      story.push_back(keep.lease() ? "lease past its end" : "no lease after its end");
       story.push_back(keep.renewals() == renewals ? "no renewal after stop" : "renewed after stop");
     }
     (void)p.sleep_until(sim::local_time(2s));
@@ -186,7 +189,8 @@ TEST(AutoExtender, StopKeepsTheLeaseUntilItsEndAndReleaseFreesIt) {
   // Right after the release at 2050 ms.
   w.client("c", prober(probes_release, 2060ms, 2060ms));
   w.world.run_until(sim::true_time(5s));
-  EXPECT_EQ(story, (std::vector<std::string>{"stopped", "vouches for nothing", "no renewal after stop",
+  EXPECT_EQ(story, (std::vector<std::string>{"stopped", "not renewing", "lease until its end",
+                                             "no lease after its end", "no renewal after stop",
                                              "released"}));
   EXPECT_THAT(probes_stop, ElementsAre(Outcome::busy, Outcome::busy, Outcome::busy,
                                        Outcome::acquired, Outcome::acquired));

@@ -56,9 +56,11 @@ class AutoExtender {
     return shared_->state;
   }
   bool holding() const { return state() == ExtenderState::holding; }
-  // The current lease (its validity end moves with each renewal) while held.
+  // The current lease (its validity end moves with each renewal) while it is
+  // valid on this clock: renewed, or stopped but not yet at its end.
   std::optional<LeaseType> lease() const {
-    if (!holding()) return std::nullopt;
+    if (state() == ExtenderState::lost) return std::nullopt;
+    if (!shared_->lease.valid_at(lock_.backend().now())) return std::nullopt;
     return shared_->lease;
   }
   int renewals() const { return shared_->renewals; }
