@@ -88,23 +88,35 @@ void WorldScheduler::awakened(context* ctx, SimFiberProps& props) noexcept {
 }
 
 WorldScheduler::context* WorldScheduler::pick_next() noexcept {
-  context* next = choose_next();
   context* active = context::active();
+  context* next = choose_next(active);
   if (next != nullptr && next != active) switch_exception_state(active, next);
   return next;
 }
 
-WorldScheduler::context* WorldScheduler::choose_next() noexcept {
+WorldScheduler::context* WorldScheduler::choose_next(context* active) noexcept {
   if (driving_ != nullptr) {
     // A simulated fiber that suspends into Boost's sleep queue waits on the
     // real clock: report it, the world fails the run.
-    context* active = context::active();
     if (active != driver_ && active->sleep_is_linked()) {
       auto* props = static_cast<SimFiberProps*>(active->get_properties());
       if (props != nullptr && props->world == driving_) driving_->note_real_clock_wait(props->handle);
     }
     if (driving_->has_ready() && !driving_->stop_requested_) return driving_->take_ready();
     driving_->running_ = FiberHandle{0, 0};  // whatever runs next is not a world fiber
+    // The driver would be next: let the world fire a delivery due now first
+    // (World::fire_due_delivery). Not when the dispatcher is wanted (it runs
+    // before the driver), and never to resume the context that is switching
+    // out (a delivery may wake the fiber now parking): the driver takes over.
+    const auto* active_props = static_cast<const SimFiberProps*>(active->get_properties());
+    if (driver_ready_ && !release_wanted_ && active_props != nullptr &&
+        active_props->world == driving_) {
+      while (driving_->fire_due_delivery()) {
+        if (!driving_->has_ready() || driving_->stop_requested_) continue;
+        if (driving_->ready_contains(active)) break;
+        return driving_->take_ready();
+      }
+    }
     if (release_wanted_ && dispatcher_ != nullptr) {
       release_wanted_ = false;
       return std::exchange(dispatcher_, nullptr);

@@ -77,7 +77,7 @@ class WorldScheduler final
   void request_release_of_terminated() { release_wanted_ = true; }
 
  private:
-  context* choose_next() noexcept;
+  context* choose_next(context* active) noexcept;
 
   std::deque<context*> others_;
   context* dispatcher_ = nullptr;  // Boost's dispatcher, when ready
