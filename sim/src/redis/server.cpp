@@ -54,12 +54,12 @@ void Node::load() {
 
 // Every write goes to the AOF (if any) and to the replicas, in order.
 void Node::observe_writes() {
-  engine.set_write_observer([this](const Argv& argv) {
+  engine.set_write_observer([this](const Engine::Write& write) {
     if (uses_aof(options.persistence)) {
-      process.disk().append(kAofFile, encode_command(argv));
+      process.disk().append(kAofFile, encode_command(write.command()));
       if (options.persistence == Persistence::aof_always) process.disk().fsync(kAofFile);
     }
-    propagate(argv);
+    propagate(write);
   });
 }
 
