@@ -48,21 +48,26 @@ class Parser {
   // Argv, with no Reply tree in between. Accepts exactly what value() accepts
   // and decode_command() then takes as a command.
   std::optional<Argv> command() {
-    if (pos_ >= bytes_.size() || bytes_[pos_] != '*') return std::nullopt;
+    Argv argv;
+    if (!command(argv)) return std::nullopt;
+    return argv;
+  }
+  // The same into `argv`, whose strings keep their capacity.
+  bool command(Argv& argv) {
+    if (pos_ >= bytes_.size() || bytes_[pos_] != '*') return false;
     ++pos_;
     auto n = header_number();
-    if (!n || *n < 1) return std::nullopt;  // also nil (-1) and the empty array
-    Argv argv;
-    // Each argument takes at least 6 bytes ("$0\r\n\r\n"): a huge count in a
-    // short message must not reserve a huge vector.
-    argv.reserve(static_cast<std::size_t>(
-        std::min<std::int64_t>(*n, static_cast<std::int64_t>((bytes_.size() - pos_) / 6 + 1))));
-    for (std::int64_t i = 0; i < *n; ++i) {
+    if (!n || *n < 1) return false;  // also nil (-1) and the empty array
+    // Each argument takes at least 6 bytes ("$0\r\n\r\n"): a count that
+    // cannot fit in what is left fails before anything is sized by it.
+    if (*n > static_cast<std::int64_t>((bytes_.size() - pos_) / 6)) return false;
+    argv.resize(static_cast<std::size_t>(*n));
+    for (std::string& slot : argv) {
       auto arg = bulk();
-      if (!arg) return std::nullopt;
-      argv.emplace_back(*arg);
+      if (!arg) return false;
+      slot.assign(*arg);
     }
-    return argv;
+    return true;
   }
 
   std::optional<Reply> value() {
@@ -221,6 +226,11 @@ std::optional<Argv> decode_command(std::string_view bytes) {
   auto argv = parser.command();
   if (!argv || !parser.at_end()) return std::nullopt;
   return argv;
+}
+
+bool decode_command(std::string_view bytes, Argv& argv) {
+  Parser parser(bytes);
+  return parser.command(argv) && parser.at_end();
 }
 
 std::vector<Argv> decode_command_stream(std::string_view bytes) {
