@@ -20,7 +20,7 @@ enum class Command : std::uint8_t {
 };
 
 struct CommandSpec {
-  const char* name;
+  std::string_view name;  // a view: no strlen per comparison
   Command command;
   int arity;  // as Redis: n exactly, -n at least n
   bool allowed_in_scripts;
