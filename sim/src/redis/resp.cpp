@@ -132,17 +132,19 @@ class Parser {
   // way (the line up to the first CRLF, through from_chars), so both accept
   // exactly the same inputs.
   std::optional<std::int64_t> header_number() {
-    std::size_t p = pos_;
-    const bool negative = p < bytes_.size() && bytes_[p] == '-';
+    const char* p = bytes_.data() + pos_;
+    const char* const end = bytes_.data() + bytes_.size();
+    const bool negative = p != end && *p == '-';
     if (negative) ++p;
-    const std::size_t first = p;
+    const char* const first = p;
+    const char* const limit = end - first > 18 ? first + 18 : end;  // 18 digits cannot overflow
     std::int64_t n = 0;
-    while (p < bytes_.size() && p - first < 18 && bytes_[p] >= '0' && bytes_[p] <= '9') {
-      n = n * 10 + (bytes_[p] - '0');
+    while (p != limit && static_cast<unsigned char>(*p - '0') <= 9) {
+      n = n * 10 + (*p - '0');
       ++p;
     }
-    if (p > first && bytes_.size() - p >= 2 && bytes_[p] == '\r' && bytes_[p + 1] == '\n') {
-      pos_ = p + 2;
+    if (p != first && end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
+      pos_ = static_cast<std::size_t>(p + 2 - bytes_.data());
       return negative ? -n : n;
     }
     auto line = this->line();
