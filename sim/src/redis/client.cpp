@@ -1,5 +1,7 @@
 #include "locklab/sim/redis/client.hpp"
 
+#include <utility>
+
 namespace locklab::sim::redis {
 
 SimResult<Reply> Client::call(const Argv& argv, LocalTime deadline) {
@@ -23,7 +25,7 @@ SimResult<Reply> Client::call(const Argv& argv, LocalTime deadline) {
     socket_.close();
     return std::unexpected(SimError::connection_reset);  // a protocol error ends the connection
   }
-  return *reply;
+  return std::move(*reply);
 }
 
 }  // namespace locklab::sim::redis
