@@ -147,6 +147,10 @@ class Parser {
       pos_ = static_cast<std::size_t>(p + 2 - bytes_.data());
       return negative ? -n : n;
     }
+    return header_number_in_general();
+  }
+  // Out of line, so the common path above saves no registers for it.
+  [[gnu::noinline]] std::optional<std::int64_t> header_number_in_general() {
     auto line = this->line();
     if (!line) return std::nullopt;
     return number(*line);
