@@ -79,6 +79,8 @@ class WorldScheduler final
  private:
   context* choose_next(context* active) noexcept;
 
+  context* running_ = nullptr;   // what pick_next last handed the thread to (nullptr: ask Boost)
+  void* eh_globals_ = nullptr;   // this thread's __cxa_eh_globals, once looked up
   std::deque<context*> others_;
   context* dispatcher_ = nullptr;  // Boost's dispatcher, when ready
   context* driver_ = nullptr;
