@@ -117,14 +117,14 @@ WorldScheduler::context* WorldScheduler::choose_next(context* active) noexcept {
     }
     if (driving_->has_ready() && !driving_->stop_requested_) return driving_->take_ready();
     driving_->running_ = FiberHandle{0, 0};  // whatever runs next is not a world fiber
-    // The driver would be next: let the world fire a delivery due now first
-    // (World::fire_due_delivery). Not when the dispatcher is wanted (it runs
+    // The driver would be next: let the world fire its next event here
+    // (World::fire_event_inline). Not when the dispatcher is wanted (it runs
     // before the driver), and never to resume the context that is switching
-    // out (a delivery may wake the fiber now parking): the driver takes over.
+    // out (an event may wake the fiber now parking): the driver takes over.
     const auto* active_props = static_cast<const SimFiberProps*>(active->get_properties());
     if (driver_ready_ && !release_wanted_ && active_props != nullptr &&
         active_props->world == driving_) {
-      while (driving_->fire_due_delivery()) {
+      while (driving_->fire_event_inline()) {
         if (!driving_->has_ready() || driving_->stop_requested_) continue;
         if (driving_->ready_contains(active)) break;
         return driving_->take_ready();

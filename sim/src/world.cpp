@@ -129,6 +129,7 @@ RunResult World::drive(TrueTime until, bool single_step) {
   } end_drive{scheduler_, fire_inline_};
   stop_requested_ = false;
   fire_inline_ = !single_step;
+  drive_until_ = until;
 
   const TrueTime time_limit = TrueTime{config_.limits.max_time};
   for (bool stepped = false;;) {
@@ -172,25 +173,27 @@ RunResult World::drive(TrueTime until, bool single_step) {
   }
 }
 
-// The driver's round trip, short-cut. When the last ready fiber parks and
-// the next event is a message delivery due at this same instant, the
-// scheduler fires it here, on the parking fiber's way out, and hands the
-// thread straight to the fiber it woke, instead of switching to the driver
-// only for the driver to fire it and switch back. It makes exactly the checks
-// drive() makes before firing an event, in the same order, and fires only
-// deliveries (they run no user code and kill nothing), so the run is the
-// same event for event; anything else waits for the driver.
-bool World::fire_due_delivery() {
+// The driver's round trip, short-cut. When the last ready fiber parks, the
+// scheduler asks the world to fire the next event right there, on the
+// parking fiber's way out, and hands the thread straight to the fiber it
+// woke, instead of switching to the driver only for the driver to fire it
+// and switch back. This makes exactly the checks drive() makes before firing
+// an event, in the same order (stop request, real-clock leak, failure, event
+// budget, the run's `until`, the virtual-time limit), and fires only message
+// deliveries and fiber timers: they run no user code and kill nothing. So
+// the run is the same, event for event; faults and callbacks wait for the
+// driver.
+bool World::fire_event_inline() {
   if (!fire_inline_ || stop_requested_ || real_clock_wait_ || failure_ ||
       work_ >= config_.limits.max_events) {
     return false;
   }
   Event next;
-  if (!pop_live_event(next) || next.kind != EventKind::pipe_deliver || next.at != now_ ||
-      next.at > TrueTime{config_.limits.max_time}) {
-    return false;
-  }
+  if (!pop_live_event(next)) return false;
+  if (next.kind != EventKind::pipe_deliver && next.kind != EventKind::fiber_timer) return false;
+  if (next.at > drive_until_ || next.at > TrueTime{config_.limits.max_time}) return false;
   const Event e = events_.pop();
+  now_ = e.at;
   ++work_;
   dispatch(e);
   return true;

@@ -192,7 +192,7 @@ class World {
 
   // Called by WorldScheduler.
   bool has_ready() const { return !ready_.empty(); }
-  bool fire_due_delivery();
+  bool fire_event_inline();
   bool ready_contains(const boost::fibers::context* ctx) const {
     for (const ReadyFiber& r : ready_) {
       if (r.ctx == ctx) return true;
@@ -220,6 +220,7 @@ class World {
   std::uint64_t work_ = 0;
   bool stop_requested_ = false;
   bool fire_inline_ = false;  // drive() is running, not single-stepping
+  TrueTime drive_until_{};    // the `until` of the running drive()
   std::optional<std::string> failure_;
   std::optional<FiberHandle> real_clock_wait_;
   EventQueue events_;
