@@ -128,7 +128,10 @@ RunResult World::drive(TrueTime until, bool single_step) {
     }
   } end_drive{scheduler_, fire_inline_};
   stop_requested_ = false;
-  fire_inline_ = !single_step;
+  // Events fired inline run on the parking fiber's stack: not when every
+  // record is also written as JSON or kept (deeper, and allocating), which
+  // the driver's own stack is better placed to do.
+  fire_inline_ = !single_step && config_.trace.jsonl == nullptr && !config_.trace.keep_records;
   drive_until_ = until;
 
   const TrueTime time_limit = TrueTime{config_.limits.max_time};
