@@ -20,7 +20,7 @@ struct EhGlobals {
   unsigned int uncaught_exceptions;
 };
 
-EhGlobals& thread_eh_globals() { return *reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals()); }
+EhGlobals& eh_globals(void* globals) { return *static_cast<EhGlobals*>(globals); }
 
 SimFiberProps& props_of(boost::fibers::context* ctx) {
   auto* props = static_cast<SimFiberProps*>(ctx->get_properties());
@@ -34,8 +34,8 @@ SimFiberProps& props_of(boost::fibers::context* ctx) {
 
 // Called on `from` just before the switch to `to`: park from's exception
 // state in its properties and install to's.
-void switch_exception_state(boost::fibers::context* from, boost::fibers::context* to) {
-  EhGlobals& globals = thread_eh_globals();
+void switch_exception_state(EhGlobals& globals, boost::fibers::context* from,
+                            boost::fibers::context* to) {
   SimFiberProps& out = props_of(from);
   SimFiberProps& in = props_of(to);
   out.caught_exceptions = globals.caught_exceptions;
@@ -87,24 +87,49 @@ void WorldScheduler::awakened(context* ctx, SimFiberProps& props) noexcept {
   }
 }
 
+// Every switch between contexts goes through here (Boost 1.74 switches only
+// to what pick_next returns; fibers are launched with launch::post), so the
+// context switching out is the one this returned last. When it returned
+// nullptr Boost resumes its dispatcher unseen: then ask Boost. That saves a
+// call into libboost_fiber and a thread-local lookup per switch, as does
+// keeping the address of the thread's exception globals.
 WorldScheduler::context* WorldScheduler::pick_next() noexcept {
-  context* next = choose_next();
-  context* active = context::active();
-  if (next != nullptr && next != active) switch_exception_state(active, next);
+  context* active = running_ != nullptr ? running_ : context::active();
+#if !defined(NDEBUG)
+  LOCKLAB_ASSERT(active == context::active(), "WorldScheduler lost track of the running context");
+#endif
+  context* next = choose_next(active);
+  if (next != nullptr && next != active) {
+    if (eh_globals_ == nullptr) eh_globals_ = abi::__cxa_get_globals();
+    switch_exception_state(eh_globals(eh_globals_), active, next);
+  }
+  running_ = next;
   return next;
 }
 
-WorldScheduler::context* WorldScheduler::choose_next() noexcept {
+WorldScheduler::context* WorldScheduler::choose_next(context* active) noexcept {
   if (driving_ != nullptr) {
     // A simulated fiber that suspends into Boost's sleep queue waits on the
     // real clock: report it, the world fails the run.
-    context* active = context::active();
     if (active != driver_ && active->sleep_is_linked()) {
       auto* props = static_cast<SimFiberProps*>(active->get_properties());
       if (props != nullptr && props->world == driving_) driving_->note_real_clock_wait(props->handle);
     }
     if (driving_->has_ready() && !driving_->stop_requested_) return driving_->take_ready();
     driving_->running_ = FiberHandle{0, 0};  // whatever runs next is not a world fiber
+    // The driver would be next: let the world fire its next event here
+    // (World::fire_event_inline). Not when the dispatcher is wanted (it runs
+    // before the driver), and never to resume the context that is switching
+    // out (an event may wake the fiber now parking): the driver takes over.
+    const auto* active_props = static_cast<const SimFiberProps*>(active->get_properties());
+    if (driver_ready_ && !release_wanted_ && active_props != nullptr &&
+        active_props->world == driving_) {
+      while (driving_->fire_event_inline()) {
+        if (!driving_->has_ready() || driving_->stop_requested_) continue;
+        if (driving_->ready_contains(active)) break;
+        return driving_->take_ready();
+      }
+    }
     if (release_wanted_ && dispatcher_ != nullptr) {
       release_wanted_ = false;
       return std::exchange(dispatcher_, nullptr);

@@ -1,5 +1,7 @@
 #include "locklab/sim/redis/client.hpp"
 
+#include <utility>
+
 namespace locklab::sim::redis {
 
 SimResult<void> Client::connect(LocalTime deadline) {

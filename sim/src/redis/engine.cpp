@@ -20,7 +20,7 @@ enum class Command : std::uint8_t {
 };
 
 struct CommandSpec {
-  const char* name;
+  std::string_view name;  // a view: no strlen per comparison
   Command command;
   int arity;  // as Redis: n exactly, -n at least n
   bool allowed_in_scripts;
@@ -146,8 +146,8 @@ Engine::Entry* Engine::find_live(const std::string& key, std::int64_t now_ms) {
   return &it->second;
 }
 
-void Engine::emit(const Argv& argv) {
-  if (write_observer_) write_observer_(argv);
+void Engine::emit(std::initializer_list<std::string_view> command) {
+  if (write_observer_) write_observer_(Write({command.begin(), command.size()}));
 }
 
 std::size_t Engine::active_expire_cycle(std::int64_t now_ms) {

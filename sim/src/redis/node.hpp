@@ -60,7 +60,7 @@ struct Node : std::enable_shared_from_this<Node> {
   Reply wait_for_replicas(const Argv& argv, std::uint64_t target_offset);
   Reply replicaof(const Argv& argv);
   std::string snapshot_commands() const;
-  void propagate(const Argv& argv);
+  void propagate(const Engine::Write& write);  // counts it; encodes it only for replicas
 
  private:
   void replicate_from(std::string master_name, std::uint64_t generation);

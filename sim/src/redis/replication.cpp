@@ -31,11 +31,11 @@ std::string Node::snapshot_commands() const {
 
 // A write of this master, in the order it happened: counted, and queued for
 // every replica. A replica counts what it receives instead (replicate_from).
-void Node::propagate(const Argv& argv) {
+void Node::propagate(const Engine::Write& write) {
   if (master) return;
   ++offset;
   if (replicas.empty()) return;
-  const std::string bytes = encode_command(argv);
+  const std::string bytes = encode_command(write.command());
   for (auto& [id, link] : replicas) {
     if (link.closed) continue;
     link.pending.push_back(bytes);

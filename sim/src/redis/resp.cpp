@@ -48,21 +48,26 @@ class Parser {
   // Argv, with no Reply tree in between. Accepts exactly what value() accepts
   // and decode_command() then takes as a command.
   std::optional<Argv> command() {
-    if (pos_ >= bytes_.size() || bytes_[pos_] != '*') return std::nullopt;
+    Argv argv;
+    if (!command(argv)) return std::nullopt;
+    return argv;
+  }
+  // The same into `argv`, whose strings keep their capacity.
+  bool command(Argv& argv) {
+    if (pos_ >= bytes_.size() || bytes_[pos_] != '*') return false;
     ++pos_;
     auto n = header_number();
-    if (!n || *n < 1) return std::nullopt;  // also nil (-1) and the empty array
-    Argv argv;
-    // Each argument takes at least 6 bytes ("$0\r\n\r\n"): a huge count in a
-    // short message must not reserve a huge vector.
-    argv.reserve(static_cast<std::size_t>(
-        std::min<std::int64_t>(*n, static_cast<std::int64_t>((bytes_.size() - pos_) / 6 + 1))));
-    for (std::int64_t i = 0; i < *n; ++i) {
+    if (!n || *n < 1) return false;  // also nil (-1) and the empty array
+    // Each argument takes at least 6 bytes ("$0\r\n\r\n"): a count that
+    // cannot fit in what is left fails before anything is sized by it.
+    if (*n > static_cast<std::int64_t>((bytes_.size() - pos_) / 6)) return false;
+    argv.resize(static_cast<std::size_t>(*n));
+    for (std::string& slot : argv) {
       auto arg = bulk();
-      if (!arg) return std::nullopt;
-      argv.emplace_back(*arg);
+      if (!arg) return false;
+      slot.assign(*arg);
     }
-    return argv;
+    return true;
   }
 
   std::optional<Reply> value() {
@@ -127,19 +132,25 @@ class Parser {
   // way (the line up to the first CRLF, through from_chars), so both accept
   // exactly the same inputs.
   std::optional<std::int64_t> header_number() {
-    std::size_t p = pos_;
-    const bool negative = p < bytes_.size() && bytes_[p] == '-';
+    const char* p = bytes_.data() + pos_;
+    const char* const end = bytes_.data() + bytes_.size();
+    const bool negative = p != end && *p == '-';
     if (negative) ++p;
-    const std::size_t first = p;
+    const char* const first = p;
+    const char* const limit = end - first > 18 ? first + 18 : end;  // 18 digits cannot overflow
     std::int64_t n = 0;
-    while (p < bytes_.size() && p - first < 18 && bytes_[p] >= '0' && bytes_[p] <= '9') {
-      n = n * 10 + (bytes_[p] - '0');
+    while (p != limit && static_cast<unsigned char>(*p - '0') <= 9) {
+      n = n * 10 + (*p - '0');
       ++p;
     }
-    if (p > first && bytes_.size() - p >= 2 && bytes_[p] == '\r' && bytes_[p + 1] == '\n') {
-      pos_ = p + 2;
+    if (p != first && end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
+      pos_ = static_cast<std::size_t>(p + 2 - bytes_.data());
       return negative ? -n : n;
     }
+    return header_number_in_general();
+  }
+  // Out of line, so the common path above saves no registers for it.
+  [[gnu::noinline]] std::optional<std::int64_t> header_number_in_general() {
     auto line = this->line();
     if (!line) return std::nullopt;
     return number(*line);
@@ -221,6 +232,11 @@ std::optional<Argv> decode_command(std::string_view bytes) {
   auto argv = parser.command();
   if (!argv || !parser.at_end()) return std::nullopt;
   return argv;
+}
+
+bool decode_command(std::string_view bytes, Argv& argv) {
+  Parser parser(bytes);
+  return parser.command(argv) && parser.at_end();
 }
 
 std::vector<Argv> decode_command_stream(std::string_view bytes) {

@@ -60,6 +60,7 @@ struct CallContext {
   bool resp3 = false;             // after redis.setresp(3)
   std::exception_ptr failure;     // thrown by the command callback, rethrown after the run
   std::uintptr_t stack_limit = 0;  // the lowest C stack address the run may reach (0: no run)
+  Argv* scratch = nullptr;         // reused for each redis.call's command (no allocation)
 };
 
 // How much C stack a run may use. Lua lets calls through C (pcall, metamethods,
@@ -138,14 +139,16 @@ bool run_command(lua_State* L, CallContext& ctx) noexcept {
     return true;
   }
   try {
-    Argv argv;
-    argv.reserve(static_cast<std::size_t>(argc));
+    // Commands from scripts do not nest (EVAL is refused inside a script), so
+    // one buffer serves them all; its strings keep their capacity.
+    Argv& argv = *ctx.scratch;
+    argv.resize(static_cast<std::size_t>(argc));
     for (int i = 1; i <= argc; ++i) {
       const int type = lua_type(L, i);
       if (type == LUA_TSTRING) {
-        argv.emplace_back(view(L, i));
+        argv[static_cast<std::size_t>(i - 1)].assign(view(L, i));
       } else if (type == LUA_TNUMBER) {
-        argv.push_back(lua::format_number(lua_tonumber(L, i)));
+        argv[static_cast<std::size_t>(i - 1)] = lua::format_number(lua_tonumber(L, i));
       } else {
         push_error_table(L, "ERR Lua redis lib command arguments must be strings or integers");
         return true;
@@ -503,6 +506,7 @@ struct ScriptEngine::State {
   int globals_ref = LUA_NOREF;
   int keys_name_ref = LUA_NOREF;
   int argv_name_ref = LUA_NOREF;
+  Argv command_scratch;  // see CallContext::scratch
   bool running = false;
 
   explicit State(CommandCall command_call) : call(std::move(command_call)) {
@@ -597,7 +601,7 @@ struct ScriptEngine::State {
     lua_rawset(L, -3);
     pop(L, 1);  // the globals: the handler and the function remain
 
-    context = CallContext{&call, false, nullptr, stack_address() - kStackBudget};
+    context = CallContext{&call, false, nullptr, stack_address() - kStackBudget, &command_scratch};
     running = true;
     const int status = lua_pcall(L, 0, 1, 1);
     running = false;

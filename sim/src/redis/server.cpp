@@ -54,12 +54,12 @@ void Node::load() {
 
 // Every write goes to the AOF (if any) and to the replicas, in order.
 void Node::observe_writes() {
-  engine.set_write_observer([this](const Argv& argv) {
+  engine.set_write_observer([this](const Engine::Write& write) {
     if (uses_aof(options.persistence)) {
-      process.disk().append(kAofFile, encode_command(argv));
+      process.disk().append(kAofFile, encode_command(write.command()));
       if (options.persistence == Persistence::aof_always) process.disk().fsync(kAofFile);
     }
-    propagate(argv);
+    propagate(write);
   });
 }
 
@@ -102,24 +102,24 @@ Reply Node::run(const Argv& argv) {
 
 void Node::serve(std::shared_ptr<Socket> socket) {
   std::uint64_t last_write = 0;  // this client's newest write, for WAIT
+  Argv argv;  // reused, command after command (its strings keep their capacity)
   for (;;) {
     SimResult<std::string> request = socket->recv();
     if (!request) return;
-    std::optional<Argv> argv = decode_command(*request);
-    if (!argv) {
+    if (!decode_command(*request, argv)) {
       (void)socket->send(encode(Reply::error("ERR Protocol error: invalid multibulk length")));
       return;
     }
-    const std::string& name = (*argv)[0];
+    const std::string& name = argv[0];
     if (is(name, "psync") || is(name, "sync")) return feed_replica(std::move(socket));
     Reply reply;
     if (is(name, "wait")) {
-      reply = wait_for_replicas(*argv, last_write);
+      reply = wait_for_replicas(argv, last_write);
     } else if (is(name, "replicaof") || is(name, "slaveof")) {
-      reply = replicaof(*argv);
+      reply = replicaof(argv);
     } else {
       const std::uint64_t before = offset;
-      reply = run(*argv);
+      reply = run(argv);
       if (offset != before) last_write = offset;
     }
     if (!socket->send(encode(reply))) return;

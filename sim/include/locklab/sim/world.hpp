@@ -192,6 +192,13 @@ class World {
 
   // Called by WorldScheduler.
   bool has_ready() const { return !ready_.empty(); }
+  bool fire_event_inline();
+  bool ready_contains(const boost::fibers::context* ctx) const {
+    for (const ReadyFiber& r : ready_) {
+      if (r.ctx == ctx) return true;
+    }
+    return false;
+  }
   boost::fibers::context* take_ready();
   void push_ready(boost::fibers::context* ctx, FiberHandle handle);
   void note_real_clock_wait(FiberHandle handle);
@@ -212,6 +219,8 @@ class World {
   TrueTime now_{};
   std::uint64_t work_ = 0;
   bool stop_requested_ = false;
+  bool fire_inline_ = false;  // drive() is running, not single-stepping
+  TrueTime drive_until_{};    // the `until` of the running drive()
   std::optional<std::string> failure_;
   std::optional<FiberHandle> real_clock_wait_;
   EventQueue events_;

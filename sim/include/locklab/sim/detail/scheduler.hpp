@@ -77,8 +77,10 @@ class WorldScheduler final
   void request_release_of_terminated() { release_wanted_ = true; }
 
  private:
-  context* choose_next() noexcept;
+  context* choose_next(context* active) noexcept;
 
+  context* running_ = nullptr;   // what pick_next last handed the thread to (nullptr: ask Boost)
+  void* eh_globals_ = nullptr;   // this thread's __cxa_eh_globals, once looked up
   std::deque<context*> others_;
   context* dispatcher_ = nullptr;  // Boost's dispatcher, when ready
   context* driver_ = nullptr;

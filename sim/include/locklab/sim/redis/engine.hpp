@@ -22,10 +22,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "locklab/sim/redis/resp.hpp"
 
@@ -49,9 +52,29 @@ class Engine {
   // Deletes expired keys (Redis's active expiry cycle); returns how many.
   std::size_t active_expire_cycle(std::int64_t now_ms);
 
-  // Called with each write, as the command that replays it exactly.
-  void set_write_observer(std::function<void(const Argv&)> observer) {
+  // A write, as the command that replays it exactly. The command is built
+  // only when asked for: a node with neither an AOF nor replicas only counts
+  // its writes, and building an Argv per write showed in the profile.
+  class Write {
+   public:
+    explicit Write(std::span<const std::string_view> parts) : parts_(parts) {}
+    const Argv& command() const {
+      if (command_.empty()) command_.assign(parts_.begin(), parts_.end());
+      return command_;
+    }
+
+   private:
+    std::span<const std::string_view> parts_;
+    mutable Argv command_;
+  };
+
+  // Called with each write (during the command that made it).
+  void set_write_observer(std::function<void(const Write&)> observer) {
     write_observer_ = std::move(observer);
+  }
+  // The same, for an observer that always wants the command.
+  void set_write_observer(std::function<void(const Argv&)> observer) {
+    write_observer_ = [wants = std::move(observer)](const Write& w) { wants(w.command()); };
   }
 
   // The keyspace, for persistence (snapshots) and tests. Expired keys may
@@ -73,7 +96,7 @@ class Engine {
   friend class ScriptEngine;
   Reply dispatch(const Argv& argv, std::int64_t now_ms, bool from_script);
   Entry* find_live(const std::string& key, std::int64_t now_ms);
-  void emit(const Argv& argv);
+  void emit(std::initializer_list<std::string_view> command);
 
   Reply cmd_set(const Argv& argv, std::int64_t now_ms);
   Reply cmd_setnx(const Argv& argv, std::int64_t now_ms);
@@ -89,7 +112,7 @@ class Engine {
   Reply cmd_eval(const Argv& argv, std::int64_t now_ms, bool by_sha);
 
   std::map<std::string, Entry> keys_;
-  std::function<void(const Argv&)> write_observer_;
+  std::function<void(const Write&)> write_observer_;
   std::int64_t script_now_ms_ = 0;
   bool replica_ = false;
   bool applying_replicated_ = false;

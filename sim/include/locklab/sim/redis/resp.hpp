@@ -52,6 +52,9 @@ std::string encode_command(const Argv& argv);
 // Parses exactly one complete value; nullopt if the bytes are not one.
 std::optional<Reply> decode_reply(std::string_view bytes);
 std::optional<Argv> decode_command(std::string_view bytes);
+// The same into `argv`, reusing its storage (a server reading command after
+// command); false, with `argv` unspecified, if the bytes are not a command.
+bool decode_command(std::string_view bytes, Argv& argv);
 // Successive commands (an AOF): every complete command, in order; a
 // truncated last one is left out, as redis-server loads a truncated AOF.
 std::vector<Argv> decode_command_stream(std::string_view bytes);
