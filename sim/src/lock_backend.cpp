@@ -16,17 +16,18 @@ std::optional<LocalTime> finite(LocalTime t) {
   return t;
 }
 
-lock::Reply to_lock_reply(const redis::Reply& r) {
+// Moves the strings: a reply is converted once, on its way to the caller.
+lock::Reply to_lock_reply(redis::Reply&& r) {
   switch (r.type) {
-    case redis::ReplyType::status: return lock::Reply::status(r.str);
-    case redis::ReplyType::error: return lock::Reply::error(r.str);
+    case redis::ReplyType::status: return lock::Reply::status(std::move(r.str));
+    case redis::ReplyType::error: return lock::Reply::error(std::move(r.str));
     case redis::ReplyType::integer: return lock::Reply::integer_reply(r.integer);
-    case redis::ReplyType::bulk: return lock::Reply::bulk(r.str);
+    case redis::ReplyType::bulk: return lock::Reply::bulk(std::move(r.str));
     case redis::ReplyType::nil: return lock::Reply::nil();
     case redis::ReplyType::array: {
       lock::Reply out{lock::ReplyType::array, {}, 0, {}};
       out.elements.reserve(r.elements.size());
-      for (const redis::Reply& e : r.elements) out.elements.push_back(to_lock_reply(e));
+      for (redis::Reply& e : r.elements) out.elements.push_back(to_lock_reply(std::move(e)));
       return out;
     }
   }
@@ -158,7 +159,7 @@ struct LockBackend::Core {
       return std::unexpected(to_node_error(reply.error(), true));
     }
     idle[p.node].push_back(std::move(p.client));
-    return to_lock_reply(*reply);
+    return to_lock_reply(std::move(*reply));
   }
 
   lock::NodeResult request(std::size_t node, const lock::Command& command, LocalTime deadline) {
