@@ -23,6 +23,7 @@
 #include <string>
 
 #include "locklab/lock/backend.hpp"
+#include "locklab/lock/detail/acquire_calls.hpp"
 #include "locklab/lock/detail/retry.hpp"
 #include "locklab/lock/options.hpp"
 #include "locklab/lock/outcome.hpp"
@@ -36,7 +37,7 @@ enum class NaiveVariant : std::uint8_t {
 };
 
 template <Backend B>
-class NaiveLock {
+class NaiveLock : public detail::AcquireCalls<NaiveLock<B>, B> {
  public:
   using time_point = typename B::time_point;
   using LeaseType = Lease<time_point>;
@@ -49,25 +50,6 @@ class NaiveLock {
     if (node_ >= backend_.node_count()) {
       throw ConfigError("NaiveLock: node " + std::to_string(node) + " does not exist");
     }
-  }
-
-  Acquired acquire(const std::string& key, std::optional<time_point> deadline = {},
-                   std::stop_token stop = {}) {
-    return acquire_for(key, options_.options.ttl, deadline, stop);
-  }
-
-  Acquired acquire_for(const std::string& key, std::chrono::milliseconds ttl,
-                       std::optional<time_point> deadline = {}, std::stop_token stop = {},
-                       int max_attempts = std::numeric_limits<int>::max()) {
-    const std::string value = make_token(backend_);
-    return detail::acquire_with_retries(
-        backend_, options_.options, deadline, stop, max_attempts,
-        [&](time_point d, std::stop_token s) { return attempt(key, value, ttl, d, s); });
-  }
-
-  Acquired try_acquire(const std::string& key, std::optional<time_point> deadline = {},
-                       std::stop_token stop = {}) {
-    return acquire_for(key, options_.options.ttl, deadline, stop, 1);
   }
 
   B& backend() { return backend_; }
@@ -102,6 +84,8 @@ class NaiveLock {
   NaiveVariant variant() const { return variant_; }
 
  private:
+  friend class detail::AcquireCalls<NaiveLock<B>, B>;
+
   static LockOptions single(LockOptions o) {
     o.quorum = 1;
     o.fencing = false;

@@ -39,6 +39,7 @@
 
 #include "locklab/assert.hpp"
 #include "locklab/lock/backend.hpp"
+#include "locklab/lock/detail/acquire_calls.hpp"
 #include "locklab/lock/detail/retry.hpp"
 #include "locklab/lock/detail/script_call.hpp"
 #include "locklab/lock/options.hpp"
@@ -49,7 +50,7 @@
 namespace locklab::lock {
 
 template <Backend B>
-class RedLock {
+class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
  public:
   using time_point = typename B::time_point;
   using duration = typename B::duration;
@@ -69,30 +70,6 @@ class RedLock {
                           std::to_string(backend_.node_count()) + ")");
       }
     }
-  }
-
-  // Tries until acquired, refused for good, the deadline or `stop`.
-  Acquired acquire(const std::string& key, std::optional<time_point> deadline = {},
-                   std::stop_token stop = {}) {
-    return acquire_for(key, options_.options.ttl, deadline, stop);
-  }
-
-  // As acquire(), with a TTL of this call's own (the lock manager's lock(key, ttl)).
-  Acquired acquire_for(const std::string& key, std::chrono::milliseconds ttl,
-                       std::optional<time_point> deadline = {}, std::stop_token stop = {},
-                       int max_attempts = std::numeric_limits<int>::max()) {
-    LOCKLAB_ASSERT(ttl > options_.node_timeout, "ttl ", ttl.count(),
-                   "ms must be longer than the node timeout");
-    const std::string token = make_token(backend_);
-    return detail::acquire_with_retries(
-        backend_, options_.options, deadline, stop, max_attempts,
-        [&](time_point d, std::stop_token s) { return attempt(key, token, ttl, d, s); });
-  }
-
-  // One attempt, no retries.
-  Acquired try_acquire(const std::string& key, std::optional<time_point> deadline = {},
-                       std::stop_token stop = {}) {
-    return acquire_for(key, options_.options.ttl, deadline, stop, 1);
   }
 
   // Renews the lease for another ttl from now. Refuses (lost, nothing sent)
@@ -168,6 +145,8 @@ class RedLock {
   B& backend() { return backend_; }
 
  private:
+  friend class detail::AcquireCalls<RedLock<B>, B>;
+
   static std::vector<std::size_t> all_nodes(const B& backend) {
     std::vector<std::size_t> v(backend.node_count());
     std::iota(v.begin(), v.end(), std::size_t{0});
