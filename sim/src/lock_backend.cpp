@@ -317,10 +317,10 @@ std::vector<lock::NodeResult> LockBackend::on_fibers(std::span<const lock::NodeR
   if (stop.stop_possible()) on_stop.emplace(stop, notify);
   bool done = false;
   while (!done) {
-    while (!state->arrived.empty()) {
+    while (!done && !state->arrived.empty()) {
       const std::size_t i = state->arrived.front();
       state->arrived.pop_front();
-      if (on_reply && !on_reply(i, *state->results[i])) done = true;
+      if (on_reply && !on_reply(i, *state->results[i])) done = true;  // no more calls after false
     }
     if (done || state->outstanding == 0 || stop.stop_requested()) break;
     SimResult<void> w = state->arrived_signal.wait(finite(deadline));
