@@ -206,9 +206,20 @@ std::size_t header_size(std::size_t n) {
 
 // Sized exactly first, then written in place: one allocation, no appends.
 std::string encode_command(const Argv& argv) {
+  std::string out;
+  encode_command(argv, out);
+  return out;
+}
+
+void encode(const Reply& reply, std::string& out) {
+  out.clear();
+  encode_into(out, reply);
+}
+
+void encode_command(const Argv& argv, std::string& out) {
   std::size_t size = header_size(argv.size());
   for (const std::string& arg : argv) size += header_size(arg.size()) + arg.size() + 2;
-  std::string out(size, '\0');
+  out.resize(size);
   char* p = write_header(out.data(), '*', argv.size());
   for (const std::string& arg : argv) {
     p = write_header(p, '$', arg.size());
@@ -217,7 +228,6 @@ std::string encode_command(const Argv& argv) {
     *p++ = '\r';
     *p++ = '\n';
   }
-  return out;
 }
 
 std::optional<Reply> decode_reply(std::string_view bytes) {
