@@ -580,9 +580,10 @@ struct ScriptEngine::State {
   bool running = false;
   // KEYS and ARGV as the last run left them (see "reusing KEYS and ARGV").
   struct ArgTable {
-    int ref = LUA_NOREF;  // registry reference of the table
-    int size = 0;         // how many arguments it was made or refilled with
-    bool reusable = false;
+    int ref = LUA_NOREF;              // registry reference of the table
+    const LuaTable* table = nullptr;  // the table itself (Lua does not move objects)
+    int size = 0;                     // how many arguments it was made or refilled with
+    bool reusable = false;            // also: it is what the global (KEYS or ARGV) holds
   };
   ArgTable keys_table;
   ArgTable argv_table;
@@ -624,13 +625,15 @@ struct ScriptEngine::State {
     empty_hash = probe_table_layout(L);
     for (ArgTable* table : {&keys_table, &argv_table}) {
       lua::new_table(L);
-      *table = ArgTable{luaL_ref(L, LUA_REGISTRYINDEX), 0, false};
+      *table = ArgTable{luaL_ref(L, LUA_REGISTRYINDEX), nullptr, 0, false};
     }
   }
 
-  // Pushes the table for argv[from, to): the previous run's, refilled, if
-  // it may be reused, else a new one (kept for the next run).
-  void push_arguments(ArgTable& table, const Argv& argv, std::size_t from, std::size_t to) {
+  // Makes `table` hold argv[from, to) for the next run and global `name`
+  // (a registry reference) refer to it: the previous run's table refilled,
+  // if it may be reused (the global still refers to it: scripts cannot
+  // assign globals), else a new one.
+  void set_arguments(ArgTable& table, int name, const Argv& argv, std::size_t from, std::size_t to) {
     const int size = static_cast<int>(to - from);
     if (table.reusable && table.size == size) {
       lua_rawgeti(L, LUA_REGISTRYINDEX, table.ref);
@@ -638,21 +641,25 @@ struct ScriptEngine::State {
         push(L, argv[i]);
         lua_rawseti(L, -2, static_cast<int>(i - from + 1));
       }
+      pop(L, 1);
     } else {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, globals_ref);
+      lua_rawgeti(L, LUA_REGISTRYINDEX, name);
       push_strings(L, argv, from, to);
+      table.table = &table_at(L, -1);
       lua_pushvalue(L, -1);
       lua_rawseti(L, LUA_REGISTRYINDEX, table.ref);
+      lua_rawset(L, -3);
+      pop(L, 1);
       table.size = size;
     }
     table.reusable = false;  // until the end of the run shows otherwise
   }
 
   // After a run: whether `table` is still as lua_createtable(size, 0) made it.
-  void check_reusable(ArgTable& table) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, table.ref);
-    const LuaTable& t = table_at(L, -1);
+  void check_reusable(ArgTable& table) const {
+    const LuaTable& t = *table.table;
     table.reusable = t.metatable == nullptr && t.node == empty_hash && t.sizearray == table.size;
-    pop(L, 1);
   }
 
   void close() {
@@ -703,14 +710,8 @@ struct ScriptEngine::State {
     lua_settop(L, 0);
     lua_rawgeti(L, LUA_REGISTRYINDEX, handler_ref);
     lua_rawgeti(L, LUA_REGISTRYINDEX, function_ref);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, globals_ref);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, keys_name_ref);
-    push_arguments(keys_table, argv, 3, 3 + numkeys);
-    lua_rawset(L, -3);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, argv_name_ref);
-    push_arguments(argv_table, argv, 3 + numkeys, argv.size());
-    lua_rawset(L, -3);
-    pop(L, 1);  // the globals: the handler and the function remain
+    set_arguments(keys_table, keys_name_ref, argv, 3, 3 + numkeys);
+    set_arguments(argv_table, argv_name_ref, argv, 3 + numkeys, argv.size());
 
     context = CallContext{&call, false, nullptr, stack_address() - kStackBudget, &command_scratch};
     const double object_ids = sandbox.next_object_id;
