@@ -753,14 +753,17 @@ Reply ScriptEngine::evalsha(const Argv& argv) {
   if (argv[1].size() != 40) return noscript();
   const auto numkeys = parse_numkeys(argv);
   if (!numkeys) return numkeys.error();
-  // SHA1s are kept in lower case; most clients send them so (no copy then).
+  // SHA1s are kept in lower case; most clients send them so (found as
+  // given, no copy). One with upper case is looked up again in lower case.
   const std::string& given = argv[1];
-  const bool has_upper = std::any_of(given.begin(), given.end(),
-                                     [](char c) { return c >= 'A' && c <= 'Z'; });
-  std::string lowered;
-  if (has_upper) lowered = lower(given);
-  const auto found = state_->scripts.find(has_upper ? std::string_view(lowered) : given);
-  if (found == state_->scripts.end()) return noscript();
+  auto found = state_->scripts.find(given);
+  if (found == state_->scripts.end()) {
+    const bool has_upper = std::any_of(given.begin(), given.end(),
+                                       [](char c) { return c >= 'A' && c <= 'Z'; });
+    if (!has_upper) return noscript();
+    found = state_->scripts.find(lower(given));
+    if (found == state_->scripts.end()) return noscript();
+  }
   return state_->run(found->first, found->second, argv, *numkeys);
 }
 
