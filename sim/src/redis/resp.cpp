@@ -65,7 +65,13 @@ class Parser {
     for (std::string& slot : argv) {
       auto arg = bulk();
       if (!arg) return false;
-      slot.assign(*arg);
+      // As slot.assign(*arg), without assign's checks for overlapping
+      // bytes. The size is arg's, not the one passed in: GCC 12's
+      // libstdc++ passes the grown capacity there when the string grows.
+      slot.resize_and_overwrite(arg->size(), [&arg](char* p, std::size_t) {
+        std::memcpy(p, arg->data(), arg->size());
+        return arg->size();
+      });
     }
     return true;
   }
