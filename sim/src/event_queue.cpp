@@ -87,6 +87,25 @@ Event EventQueue::pop() {
   return e;
 }
 
+EventId EventQueue::reschedule(EventId id, TrueTime at, EventKind kind, std::uint64_t a,
+                               std::uint64_t b) {
+  if (!id.valid() || id.slot >= slots_.size() || slots_[id.slot].generation != id.generation) {
+    return push(at, kind, a, b);
+  }
+  Slot& s = slots_[id.slot];
+  s.kind = kind;
+  s.a = a;
+  s.b = b;
+  const std::size_t position = s.position;
+  const Entry entry{at, next_seq_++, id.slot};
+  if (position > 0 && before(entry, heap_[(position - 1) / 2])) {
+    sift_up(position, entry);
+  } else {
+    sift_down(position, entry);
+  }
+  return id;
+}
+
 bool EventQueue::cancel(EventId id) {
   if (!id.valid() || id.slot >= slots_.size() || slots_[id.slot].generation != id.generation) {
     return false;

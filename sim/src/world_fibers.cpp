@@ -220,10 +220,12 @@ SimResult<void> World::wait(Process& process, WaitQueue* queue,
 
 void World::arm_timer(FiberHandle handle, FiberRecord& fiber, const Process& process) {
   ++fiber.timer_generation;
-  events_.cancel(fiber.timer_event);  // a re-armed timer (clock jump) replaces the old one
+  // The fiber's previous timer, if still queued (dead since it was woken, or
+  // re-armed after a clock jump), moves to the new time instead of being
+  // removed and pushed again.
   const TrueTime when = process.clock_.true_time_reaching(*fiber.deadline, now_);
-  fiber.timer_event =
-      events_.push(when, EventKind::fiber_timer, handle.pack(), fiber.timer_generation);
+  fiber.timer_event = events_.reschedule(fiber.timer_event, when, EventKind::fiber_timer,
+                                         handle.pack(), fiber.timer_generation);
 }
 
 void World::reschedule_timers(Process& process) {
@@ -260,9 +262,9 @@ void World::make_ready(FiberRecord& fiber, WakeReason reason) {
   fiber.state = FiberState::ready;
   fiber.wake_reason = reason;
   fiber.wake_deferred = false;
-  // Leaving the parked state makes its timer dead for good (the next wait
-  // arms a new one): remove it now rather than let it sit in the heap.
-  events_.cancel(std::exchange(fiber.timer_event, EventId{}));
+  // Leaving the parked state makes its timer dead (pop_live_event drops it
+  // unseen). It stays queued: the fiber's next wait with a deadline moves it
+  // to its new time (cheaper than removing it now and pushing a new one).
   if (fiber.waiting_on != nullptr) {
     // Find our own handle among the queue's waiters by the context we own.
     auto& waiters = fiber.waiting_on->waiters_;

@@ -271,6 +271,78 @@ TEST_F(ScriptEngineTest, KeysAndArgvHoldTheArguments) {
   EXPECT_REPLY(eval("return ARGV[1]", {}, {std::string("x\0y", 3)}), bulk(std::string("x\0y", 3)));
 }
 
+// Whatever a script does to KEYS and ARGV, the next run sees them as new
+// tables (the engine may reuse tables it can prove untouched): the same
+// contents, length, iteration order, no metatable, and a table that grows
+// from there as a new one does.
+TEST_F(ScriptEngineTest, KeysAndArgvAreNewForEveryRun) {
+  const std::string probe =
+      "local function describe(t)\n"
+      "  local out = {}\n"
+      "  for k, v in pairs(t) do out[#out + 1] = tostring(k) .. '=' .. tostring(v) end\n"
+      "  out[#out + 1] = '#' .. #t\n"
+      "  out[#out + 1] = 'mt=' .. tostring(getmetatable(t) == nil)\n"
+      "  out[#out + 1] = 'x=' .. tostring(rawget(t, 'x')) .. tostring(t.x) .. tostring(t[9])\n"
+      "  t.b = 1; t.c = 2; t.d = 3; t[#t + 1] = 'n'; t[#t + 2] = 'm'\n"
+      "  local order = {}\n"
+      "  for k in pairs(t) do order[#order + 1] = tostring(k) end\n"
+      "  out[#out + 1] = table.concat(order, ',') .. ' #' .. #t\n"
+      "  return table.concat(out, ' ')\n"
+      "end\n"
+      "return {describe(KEYS), describe(ARGV)}";
+  const std::vector<std::string> keys = {"k1", "k2"};
+  const std::vector<std::string> args = {"a1"};
+  // What a new engine answers: every run's tables are new there.
+  FakeKeyspace other;
+  ScriptEngine fresh{[&other](const Argv& argv) { return other(argv); }};
+  Argv probe_argv = {"EVAL", probe, "2", "k1", "k2", "a1"};
+  const Reply expected = fresh.eval(probe_argv);
+  ASSERT_EQ(expected.type, ReplyType::array) << to_display(expected);
+
+  const std::vector<std::string> mutators = {
+      "return 1",
+      "KEYS[1] = 'x'",
+      "KEYS[3] = 'x'",
+      "KEYS[1] = nil; ARGV[1] = nil",
+      "rawset(KEYS, 1, nil); rawset(ARGV, 1, nil)",
+      "table.insert(KEYS, 'x'); table.insert(ARGV, 1, 'y')",
+      "table.remove(KEYS); table.remove(ARGV, 1)",
+      "table.sort(KEYS, function(a, b) return a > b end)",
+      "rawset(KEYS, 'x', 1); ARGV.x = 2",
+      "KEYS.a = 1; KEYS.a = nil; ARGV.a = 1; ARGV.a = nil",
+      "for i = 1, 100 do KEYS[i] = i end; for i = 3, 100 do KEYS[i] = nil end",
+      "setmetatable(KEYS, {__index = function() return 'meta' end}); setmetatable(ARGV, KEYS)",
+      "setmetatable(KEYS, {__index = function() return 'meta' end}); setmetatable(KEYS, nil)",
+      "local t = setmetatable({}, KEYS); local y = t.y; setmetatable(ARGV, {__mode = 'v'})",
+      "KEYS[1] = ARGV; ARGV[1] = KEYS",
+      "KEYS[1] = coroutine.create(function() coroutine.yield(KEYS) end)",
+      "KEYS[2] = 'x'; error('boom')",
+      "return KEYS",
+      "return tostring(KEYS) .. tostring(ARGV)",
+  };
+  for (const std::string& mutator : mutators) {
+    // Each mutator runs with the probe's argument counts and with others.
+    for (const auto& [k, a] : {std::pair{keys, args}, std::pair{std::vector<std::string>{"k"}, args},
+                               std::pair{std::vector<std::string>{}, std::vector<std::string>{}}}) {
+      (void)eval(mutator, k, a);
+      EXPECT_REPLY(lua.eval(probe_argv), expected) << mutator << " with " << k.size() << " keys";
+      EXPECT_REPLY(lua.eval(probe_argv), expected) << "twice after " << mutator;  // after the probe's own changes
+    }
+  }
+}
+
+// tostring() numbers every new KEYS table anew, as Redis's addresses differ.
+TEST_F(ScriptEngineTest, KeysAreADifferentTableForTostringEveryRun) {
+  (void)eval("return 1", {"k"});
+  const Reply first = eval("return tostring(KEYS)", {"k"});
+  const Reply second = eval("return tostring(KEYS)", {"k"});
+  (void)eval("return 1", {"k"});
+  const Reply third = eval("return tostring(KEYS) .. tostring(ARGV)", {"k"}, {"a"});
+  EXPECT_NE(first, second);
+  EXPECT_NE(second.str, third.str.substr(0, second.str.size()));
+  EXPECT_REPLY(eval("return tostring(KEYS) == tostring(KEYS)", {"k"}), integer(1));
+}
+
 // The lock release script deletes the key only for the token that holds it.
 TEST_F(ScriptEngineTest, LockReleaseScriptDeletesOnlyTheHoldersKey) {
   const std::string release =

@@ -122,5 +122,48 @@ RC_GTEST_PROP(EventQueueProperty, CancelRemovesOnlyItsEvent, ()) {
   RC_ASSERT(q.empty());
 }
 
+// reschedule(id, ...) is cancel(id) then push(...): a queue that reschedules
+// and one that cancels and pushes pop the same events, sequence numbers
+// included, whatever happened to `id` before (queued, popped, cancelled, or
+// its slot reused).
+RC_GTEST_PROP(EventQueueProperty, RescheduleIsCancelThenPush, ()) {
+  EventQueue moved;
+  EventQueue pushed;
+  std::vector<std::pair<EventId, EventId>> ids;  // (in moved, in pushed)
+  std::uint64_t next_index = 0;
+  const int ops = *rc::gen::inRange(0, 300);
+  for (int i = 0; i < ops; ++i) {
+    const int op = *rc::gen::inRange(0, 5);
+    if (op == 0 && !moved.empty()) {
+      const Event x = moved.pop();
+      const Event y = pushed.pop();
+      RC_ASSERT(x.at == y.at && x.seq == y.seq && x.a == y.a && x.b == y.b);
+    } else if (op == 1 && !ids.empty()) {
+      const auto& [x, y] = ids[*rc::gen::inRange<std::size_t>(0, ids.size())];
+      RC_ASSERT(moved.cancel(x) == pushed.cancel(y));
+    } else if (op == 2 && !ids.empty()) {
+      auto& [x, y] = ids[*rc::gen::inRange<std::size_t>(0, ids.size())];
+      const TrueTime t{Duration{*time_gen()}};
+      x = moved.reschedule(x, t, EventKind::fiber_timer, next_index, next_index + 1);
+      pushed.cancel(y);
+      y = pushed.push(t, EventKind::fiber_timer, next_index, next_index + 1);
+      ++next_index;
+    } else {
+      const TrueTime t{Duration{*time_gen()}};
+      ids.emplace_back(moved.push(t, EventKind::fiber_timer, next_index),
+                       pushed.push(t, EventKind::fiber_timer, next_index));
+      ++next_index;
+    }
+    RC_ASSERT(moved.size() == pushed.size());
+    if (!moved.empty()) RC_ASSERT(moved.top().seq == pushed.top().seq);
+  }
+  while (!moved.empty()) {
+    const Event x = moved.pop();
+    const Event y = pushed.pop();
+    RC_ASSERT(x.at == y.at && x.seq == y.seq && x.a == y.a && x.b == y.b);
+  }
+  RC_ASSERT(pushed.empty());
+}
+
 }  // namespace
 }  // namespace locklab::sim

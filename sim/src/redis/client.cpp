@@ -15,7 +15,8 @@ SimResult<void> Client::connect(LocalTime deadline) {
 SimResult<void> Client::send(const Argv& argv, LocalTime deadline) {
   last_sent_ = false;
   if (SimResult<void> open = connect(deadline); !open) return open;
-  if (SimResult<void> sent = socket_.send(encode_command(argv)); !sent) {
+  encode_command(argv, buffer_);
+  if (SimResult<void> sent = socket_.send(std::move(buffer_)); !sent) {
     socket_.close();
     return sent;
   }
@@ -30,6 +31,7 @@ SimResult<Reply> Client::receive(LocalTime deadline) {
     return std::unexpected(bytes.error());
   }
   std::optional<Reply> reply = decode_reply(*bytes);
+  buffer_ = std::move(*bytes);  // storage for the next command
   if (!reply) {
     socket_.close();
     return std::unexpected(SimError::connection_reset);  // a protocol error ends the connection

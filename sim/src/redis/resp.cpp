@@ -65,7 +65,13 @@ class Parser {
     for (std::string& slot : argv) {
       auto arg = bulk();
       if (!arg) return false;
-      slot.assign(*arg);
+      // As slot.assign(*arg), without assign's checks for overlapping
+      // bytes. The size is arg's, not the one passed in: GCC 12's
+      // libstdc++ passes the grown capacity there when the string grows.
+      slot.resize_and_overwrite(arg->size(), [&arg](char* p, std::size_t) {
+        std::memcpy(p, arg->data(), arg->size());
+        return arg->size();
+      });
     }
     return true;
   }
@@ -206,9 +212,20 @@ std::size_t header_size(std::size_t n) {
 
 // Sized exactly first, then written in place: one allocation, no appends.
 std::string encode_command(const Argv& argv) {
+  std::string out;
+  encode_command(argv, out);
+  return out;
+}
+
+void encode(const Reply& reply, std::string& out) {
+  out.clear();
+  encode_into(out, reply);
+}
+
+void encode_command(const Argv& argv, std::string& out) {
   std::size_t size = header_size(argv.size());
   for (const std::string& arg : argv) size += header_size(arg.size()) + arg.size() + 2;
-  std::string out(size, '\0');
+  out.resize(size);
   char* p = write_header(out.data(), '*', argv.size());
   for (const std::string& arg : argv) {
     p = write_header(p, '$', arg.size());
@@ -217,7 +234,6 @@ std::string encode_command(const Argv& argv) {
     *p++ = '\r';
     *p++ = '\n';
   }
-  return out;
 }
 
 std::optional<Reply> decode_reply(std::string_view bytes) {

@@ -490,6 +490,76 @@ void push_strings(lua_State* L, const Argv& argv, std::size_t from, std::size_t 
   }
 }
 
+// ---- reusing KEYS and ARGV -------------------------------------------------------
+//
+// Redis makes KEYS and ARGV anew for every run; two tables of garbage per run
+// cost about a quarter of a short script's time in allocation and collection.
+// A table is reused only when the next run could not tell it from a new one:
+//
+// - no script can keep a reference to it past its run: the globals and every
+//   library table are read-only, so the only mutable objects a run can reach
+//   after the previous one ended are the KEYS and ARGV tables themselves, and
+//   all their contents are overwritten before the next run starts;
+// - after the run it is exactly what lua_createtable(n, 0) makes: no
+//   metatable, no hash part, an array part of n slots (whose values the next
+//   run's arguments replace). Lua's API cannot tell this, so it is read from
+//   the table itself (LuaTable below), on a layout checked once against the
+//   library at startup (reuse is off if the check fails);
+// - tostring() gave it no number (that would show it is the same table): no
+//   object got a number during the run.
+//
+// Whatever a script does to the tables (writes, table.insert, setmetatable,
+// rawset, tostring) therefore makes the next run get new tables, as now.
+
+// Lua 5.1's Table (lobject.h): the fields read here.
+struct LuaTable {
+  void* next;  // CommonHeader
+  unsigned char tt;
+  unsigned char marked;
+  unsigned char flags;
+  unsigned char lsizenode;
+  LuaTable* metatable;
+  void* array;
+  const void* node;
+  void* lastfree;
+  void* gclist;
+  int sizearray;
+};
+
+const LuaTable& table_at(lua_State* L, int index) {
+  return *static_cast<const LuaTable*>(lua_topointer(L, index));
+}
+
+// Checks LuaTable against the library's tables; returns the address of Lua's
+// shared empty hash part (dummynode), or nullptr if the layout is not the one
+// expected.
+const void* probe_table_layout(lua_State* L) {
+  const int top = lua_gettop(L);
+  lua_createtable(L, 3, 0);  // top + 1
+  lua_createtable(L, 0, 0);  // top + 2
+  lua_createtable(L, 0, 4);  // top + 3
+  const LuaTable& array = table_at(L, top + 1);
+  const LuaTable& empty = table_at(L, top + 2);
+  const LuaTable& hashed = table_at(L, top + 3);
+  const void* dummy = array.node;
+  bool ok = array.tt == LUA_TTABLE && array.sizearray == 3 && array.metatable == nullptr &&
+            array.lsizenode == 0 && empty.node == dummy && empty.sizearray == 0 &&
+            hashed.node != dummy && hashed.lsizenode == 2 && hashed.sizearray == 0;
+  lua_pushvalue(L, top + 3);
+  lua_setmetatable(L, top + 2);
+  ok = ok && empty.metatable == static_cast<const void*>(&hashed);
+  for (int i = 1; i <= 4; ++i) {
+    lua_pushinteger(L, i);
+    lua_rawseti(L, top + 1, i);
+  }
+  ok = ok && array.sizearray == 4 && array.node == dummy;
+  lua_pushinteger(L, 1);
+  lua_setfield(L, top + 1, "x");
+  ok = ok && array.node != dummy;
+  lua_settop(L, top);
+  return ok ? dummy : nullptr;
+}
+
 }  // namespace
 
 struct ScriptEngine::State {
@@ -508,6 +578,16 @@ struct ScriptEngine::State {
   int argv_name_ref = LUA_NOREF;
   Argv command_scratch;  // see CallContext::scratch
   bool running = false;
+  // KEYS and ARGV as the last run left them (see "reusing KEYS and ARGV").
+  struct ArgTable {
+    int ref = LUA_NOREF;              // registry reference of the table
+    const LuaTable* table = nullptr;  // the table itself (Lua does not move objects)
+    int size = 0;                     // how many arguments it was made or refilled with
+    bool reusable = false;            // also: it is what the global (KEYS or ARGV) holds
+  };
+  ArgTable keys_table;
+  ArgTable argv_table;
+  const void* empty_hash = nullptr;  // Lua's dummynode; nullptr: reuse is off
 
   explicit State(CommandCall command_call) : call(std::move(command_call)) {
     try {
@@ -542,6 +622,44 @@ struct ScriptEngine::State {
     keys_name_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushliteral(L, "ARGV");
     argv_name_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    empty_hash = probe_table_layout(L);
+    for (ArgTable* table : {&keys_table, &argv_table}) {
+      lua::new_table(L);
+      *table = ArgTable{luaL_ref(L, LUA_REGISTRYINDEX), nullptr, 0, false};
+    }
+  }
+
+  // Makes `table` hold argv[from, to) for the next run and global `name`
+  // (a registry reference) refer to it: the previous run's table refilled,
+  // if it may be reused (the global still refers to it: scripts cannot
+  // assign globals), else a new one.
+  void set_arguments(ArgTable& table, int name, const Argv& argv, std::size_t from, std::size_t to) {
+    const int size = static_cast<int>(to - from);
+    if (table.reusable && table.size == size) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, table.ref);
+      for (std::size_t i = from; i < to; ++i) {
+        push(L, argv[i]);
+        lua_rawseti(L, -2, static_cast<int>(i - from + 1));
+      }
+      pop(L, 1);
+    } else {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, globals_ref);
+      lua_rawgeti(L, LUA_REGISTRYINDEX, name);
+      push_strings(L, argv, from, to);
+      table.table = &table_at(L, -1);
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, LUA_REGISTRYINDEX, table.ref);
+      lua_rawset(L, -3);
+      pop(L, 1);
+      table.size = size;
+    }
+    table.reusable = false;  // until the end of the run shows otherwise
+  }
+
+  // After a run: whether `table` is still as lua_createtable(size, 0) made it.
+  void check_reusable(ArgTable& table) const {
+    const LuaTable& t = *table.table;
+    table.reusable = t.metatable == nullptr && t.node == empty_hash && t.sizearray == table.size;
   }
 
   void close() {
@@ -592,20 +710,19 @@ struct ScriptEngine::State {
     lua_settop(L, 0);
     lua_rawgeti(L, LUA_REGISTRYINDEX, handler_ref);
     lua_rawgeti(L, LUA_REGISTRYINDEX, function_ref);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, globals_ref);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, keys_name_ref);
-    push_strings(L, argv, 3, 3 + numkeys);
-    lua_rawset(L, -3);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, argv_name_ref);
-    push_strings(L, argv, 3 + numkeys, argv.size());
-    lua_rawset(L, -3);
-    pop(L, 1);  // the globals: the handler and the function remain
+    set_arguments(keys_table, keys_name_ref, argv, 3, 3 + numkeys);
+    set_arguments(argv_table, argv_name_ref, argv, 3 + numkeys, argv.size());
 
     context = CallContext{&call, false, nullptr, stack_address() - kStackBudget, &command_scratch};
+    const double object_ids = sandbox.next_object_id;
     running = true;
     const int status = lua_pcall(L, 0, 1, 1);
     running = false;
     context.stack_limit = 0;  // the next run may start on another (fiber's) stack
+    if (empty_hash != nullptr && sandbox.next_object_id == object_ids) {
+      check_reusable(keys_table);
+      check_reusable(argv_table);
+    }
     Reply reply = status == 0 ? lua::to_reply(L, -1) : script_error(L, sha);
     lua_settop(L, 0);
     if (context.failure) std::rethrow_exception(std::exchange(context.failure, nullptr));
@@ -636,14 +753,17 @@ Reply ScriptEngine::evalsha(const Argv& argv) {
   if (argv[1].size() != 40) return noscript();
   const auto numkeys = parse_numkeys(argv);
   if (!numkeys) return numkeys.error();
-  // SHA1s are kept in lower case; most clients send them so (no copy then).
+  // SHA1s are kept in lower case; most clients send them so (found as
+  // given, no copy). One with upper case is looked up again in lower case.
   const std::string& given = argv[1];
-  const bool has_upper = std::any_of(given.begin(), given.end(),
-                                     [](char c) { return c >= 'A' && c <= 'Z'; });
-  std::string lowered;
-  if (has_upper) lowered = lower(given);
-  const auto found = state_->scripts.find(has_upper ? std::string_view(lowered) : given);
-  if (found == state_->scripts.end()) return noscript();
+  auto found = state_->scripts.find(given);
+  if (found == state_->scripts.end()) {
+    const bool has_upper = std::any_of(given.begin(), given.end(),
+                                       [](char c) { return c >= 'A' && c <= 'Z'; });
+    if (!has_upper) return noscript();
+    found = state_->scripts.find(lower(given));
+    if (found == state_->scripts.end()) return noscript();
+  }
   return state_->run(found->first, found->second, argv, *numkeys);
 }
 

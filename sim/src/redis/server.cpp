@@ -103,10 +103,12 @@ Reply Node::run(const Argv& argv) {
 void Node::serve(std::shared_ptr<Socket> socket) {
   std::uint64_t last_write = 0;  // this client's newest write, for WAIT
   Argv argv;  // reused, command after command (its strings keep their capacity)
+  std::string bytes;  // each request's storage, reused for its reply (no allocation)
   for (;;) {
     SimResult<std::string> request = socket->recv();
     if (!request) return;
-    if (!decode_command(*request, argv)) {
+    bytes = std::move(*request);
+    if (!decode_command(bytes, argv)) {
       (void)socket->send(encode(Reply::error("ERR Protocol error: invalid multibulk length")));
       return;
     }
@@ -122,7 +124,8 @@ void Node::serve(std::shared_ptr<Socket> socket) {
       reply = run(argv);
       if (offset != before) last_write = offset;
     }
-    if (!socket->send(encode(reply))) return;
+    encode(reply, bytes);
+    if (!socket->send(std::move(bytes))) return;
   }
 }
 

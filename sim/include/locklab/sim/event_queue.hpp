@@ -8,10 +8,11 @@
 // An Event is a small value (kind and two operands); what it means is up to
 // the World, which dispatches on the kind. push() returns an EventId with
 // which the event can be cancelled before it fires: the heap is indexed (each
-// event knows its position through a slot table), so cancel is O(log n). The
-// world cancels a wait's timer as soon as the wait is woken otherwise —
-// without that, every call answered before its deadline left a timer behind,
-// and the heap grew by one dead entry per call. A cancelled event is simply
+// event knows its position through a slot table), so cancel and reschedule
+// are O(log n). The world keeps one timer entry per fiber and moves it
+// (reschedule) at each wait with a deadline — without that, every call
+// answered before its deadline left a timer behind, and the heap grew by one
+// dead entry per call; a woken fiber's entry is dead until then, and skipped. A cancelled event is simply
 // never popped; the order of the others is unchanged. An EventId carries its
 // slot's generation, so cancelling an event that already fired (its slot
 // reused since) does nothing. Allocation free in the steady state.
@@ -57,6 +58,10 @@ class EventQueue {
   Event pop();
   // Removes the event if it is still queued; false if it already left.
   bool cancel(EventId id);
+  // As cancel(id) then push(at, kind, a, b), in one sift when event `id` is
+  // still queued (it keeps its id then; it takes a new sequence number
+  // either way, so the order of events is the same as cancel and push's).
+  EventId reschedule(EventId id, TrueTime at, EventKind kind, std::uint64_t a, std::uint64_t b = 0);
   // The event pop() would return.
   Event top() const { return event_of(heap_.front()); }
   bool empty() const { return heap_.empty(); }

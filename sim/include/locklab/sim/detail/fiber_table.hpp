@@ -56,7 +56,7 @@ struct FiberRecord {
   bool wake_deferred = false;                // woken while its process is paused
   std::optional<LocalTime> deadline;         // while parked with a deadline
   std::uint64_t timer_generation = 0;        // timers with another value are stale
-  EventId timer_event;                       // the pending timer, to cancel on wake
+  EventId timer_event;                       // its timer while queued (dead once woken), to move
   WaitQueue* waiting_on = nullptr;           // while parked on a queue
   bool killed = false;
   int nothrow_depth = 0;                     // > 0: report kills as values, never throw

@@ -51,6 +51,10 @@ class Client {
   std::function<ProcessId()> node_;
   Socket socket_;
   bool last_sent_ = false;
+  // The last reply's bytes, whose storage the next command is encoded into:
+  // the server does the same with commands, so a connection's messages pass
+  // one buffer back and forth instead of allocating one each.
+  std::string buffer_;
 };
 
 }  // namespace locklab::sim::redis

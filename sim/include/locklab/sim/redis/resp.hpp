@@ -48,6 +48,9 @@ struct Reply {
 std::string encode(const Reply& reply);
 // A command as clients send it: an array of bulk strings.
 std::string encode_command(const Argv& argv);
+// The same into `out` (replacing what it held, reusing its storage).
+void encode(const Reply& reply, std::string& out);
+void encode_command(const Argv& argv, std::string& out);
 
 // Parses exactly one complete value; nullopt if the bytes are not one.
 std::optional<Reply> decode_reply(std::string_view bytes);
