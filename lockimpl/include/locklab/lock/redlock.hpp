@@ -91,6 +91,7 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
                            {lease.token, std::to_string(lease.ttl.count())}, until, stop,
                            quorum_observer([](const Reply& r) { return r.is_integer(1); }));
     ExtendResult out;
+    out.nodes.reserve(results.size());
     std::vector<std::size_t> held;
     for (std::size_t i = 0; i < results.size(); ++i) {
       const bool ok = results[i] && results[i]->is_integer(1);
@@ -126,6 +127,7 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
     std::vector<NodeResult> results =
         detail::run_script(backend_, scripts::release, nodes_, {key}, {token}, until, stop);
     ReleaseResult out;
+    out.nodes.reserve(results.size());
     bool any_deleted = false;
     bool all_answered = true;
     for (std::size_t i = 0; i < results.size(); ++i) {
@@ -192,12 +194,14 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
           quorum_observer([](const Reply& r) { return r.type == ReplyType::integer; }));
     } else {
       std::vector<NodeRequest> requests;
+      requests.reserve(nodes_.size());
       for (std::size_t n : nodes_) requests.push_back({n, {"SET", key, token, "NX", "PX", ttl_ms}});
       results = backend_.fan_out(requests, until, stop,
                                  quorum_observer([](const Reply& r) { return r.is_ok(); }));
     }
 
     Acquired out;
+    out.nodes.reserve(results.size());
     std::vector<std::size_t> held;
     std::optional<std::uint64_t> fence;
     bool someone_else_holds = false;

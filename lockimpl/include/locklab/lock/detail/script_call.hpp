@@ -7,10 +7,12 @@
 // observer never sees a NOSCRIPT reply.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "locklab/lock/backend.hpp"
@@ -18,16 +20,18 @@
 
 namespace locklab::lock::detail {
 
-inline Command script_command(bool by_digest, const Script& script,
-                              const std::vector<std::string>& keys,
-                              const std::vector<std::string>& args) {
+// Keys and arguments are views: the caller's strings (or temporaries of the
+// calling expression) are copied once, into the command itself.
+using Strings = std::initializer_list<std::string_view>;
+
+inline Command script_command(bool by_digest, const Script& script, Strings keys, Strings args) {
   Command c;
   c.reserve(3 + keys.size() + args.size());
   c.emplace_back(by_digest ? "EVALSHA" : "EVAL");
   c.emplace_back(by_digest ? script.sha1 : script.text);
   c.emplace_back(std::to_string(keys.size()));
-  c.insert(c.end(), keys.begin(), keys.end());
-  c.insert(c.end(), args.begin(), args.end());
+  for (std::string_view k : keys) c.emplace_back(k);
+  for (std::string_view a : args) c.emplace_back(a);
   return c;
 }
 
@@ -36,9 +40,8 @@ inline bool is_noscript(const NodeResult& r) { return r && r->is_error_code("NOS
 // Runs `script` on each of `nodes`; results are index-aligned with `nodes`.
 template <Backend B>
 std::vector<NodeResult> run_script(B& backend, const Script& script,
-                                   std::span<const std::size_t> nodes,
-                                   const std::vector<std::string>& keys,
-                                   const std::vector<std::string>& args,
+                                   std::span<const std::size_t> nodes, Strings keys,
+                                   Strings args,
                                    typename B::time_point deadline, std::stop_token stop,
                                    const ReplyObserver& observer = {}) {
   std::vector<NodeRequest> requests;
