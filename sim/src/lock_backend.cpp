@@ -16,24 +16,6 @@ std::optional<LocalTime> finite(LocalTime t) {
   return t;
 }
 
-// Moves the strings: a reply is converted once, on its way to the caller.
-lock::Reply to_lock_reply(redis::Reply&& r) {
-  switch (r.type) {
-    case redis::ReplyType::status: return lock::Reply::status(std::move(r.str));
-    case redis::ReplyType::error: return lock::Reply::error(std::move(r.str));
-    case redis::ReplyType::integer: return lock::Reply::integer_reply(r.integer);
-    case redis::ReplyType::bulk: return lock::Reply::bulk(std::move(r.str));
-    case redis::ReplyType::nil: return lock::Reply::nil();
-    case redis::ReplyType::array: {
-      lock::Reply out{lock::ReplyType::array, {}, 0, {}};
-      out.elements.reserve(r.elements.size());
-      for (redis::Reply& e : r.elements) out.elements.push_back(to_lock_reply(std::move(e)));
-      return out;
-    }
-  }
-  return lock::Reply::nil();
-}
-
 // `sent`: the request may have reached the node before the error.
 lock::NodeError to_node_error(SimError e, bool sent) {
   switch (e) {
@@ -159,7 +141,7 @@ struct LockBackend::Core {
       return std::unexpected(to_node_error(reply.error(), true));
     }
     idle[p.node].push_back(std::move(p.client));
-    return to_lock_reply(std::move(*reply));
+    return std::move(*reply);  // the simulated node's Reply is the lock's Reply
   }
 
   lock::NodeResult request(std::size_t node, const lock::Command& command, LocalTime deadline) {

@@ -1,6 +1,5 @@
 #include "locklab/sim/redis/resp.hpp"
 
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
@@ -264,41 +263,6 @@ std::vector<Argv> decode_command_stream(std::string_view bytes) {
     commands.push_back(std::move(*argv));
   }
   return commands;
-}
-
-namespace {
-void display_into(std::string& out, const Reply& r, int indent) {
-  switch (r.type) {
-    case ReplyType::status: out += r.str; return;
-    case ReplyType::error:
-      out += "(error) ";
-      out += r.str;
-      return;
-    case ReplyType::integer: out += fmt::format("(integer) {}", r.integer); return;
-    case ReplyType::bulk: out += fmt::format("\"{}\"", r.str); return;
-    case ReplyType::nil: out += "(nil)"; return;
-    case ReplyType::array:
-      if (r.elements.empty()) {
-        out += "(empty array)";
-        return;
-      }
-      for (std::size_t i = 0; i < r.elements.size(); ++i) {
-        if (i > 0) {
-          out += '\n';
-          out.append(static_cast<std::size_t>(indent), ' ');
-        }
-        out += fmt::format("{}) ", i + 1);
-        display_into(out, r.elements[i], indent + 3);
-      }
-      return;
-  }
-}
-}  // namespace
-
-std::string to_display(const Reply& reply) {
-  std::string out;
-  display_into(out, reply, 0);
-  return out;
 }
 
 }  // namespace locklab::sim::redis

@@ -1,13 +1,15 @@
 // locklab/lock/reply.hpp — what a Redis node answers, as the algorithms see it.
 //
-// Provides Reply (a RESP2 value: status, error, integer, bulk, nil, array),
+// Provides Reply (a RESP2 value: status, error, integer, bulk, nil, array —
+// the one value type of locklab: the simulated nodes answer in it too),
 // Command (a command's arguments, binary-safe) and NodeError / NodeResult: a
 // reply, or why there is none — with the one fact an algorithm must never
 // lose, whether the command may have been applied anyway (a request that
 // timed out after it was sent may still be executed by the node).
 //
-// Backends translate their own replies into these (the simulated node's RESP
-// values, hiredis's redisReply), so lockimpl reads one shape in both worlds.
+// Backends deliver their replies as these (the simulated nodes' RESP layer
+// uses this very type; the hiredis backend converts its redisReply), so
+// lockimpl reads one shape in both worlds.
 //
 // Deliberately absent: RESP3, and any parsing — a backend delivers values.
 //
@@ -17,6 +19,7 @@
 
 #include <cstdint>
 #include <expected>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +41,8 @@ struct Reply {
   static Reply integer_reply(std::int64_t n) { return {ReplyType::integer, {}, n, {}}; }
   static Reply bulk(std::string s) { return {ReplyType::bulk, std::move(s), 0, {}}; }
   static Reply nil() { return {}; }
+  static Reply array(std::vector<Reply> items) { return {ReplyType::array, {}, 0, std::move(items)}; }
+  static Reply ok() { return status("OK"); }
 
   bool is_error() const { return type == ReplyType::error; }
   bool is_nil() const { return type == ReplyType::nil; }
@@ -50,6 +55,45 @@ struct Reply {
   }
   friend bool operator==(const Reply&, const Reply&) = default;
 };
+
+namespace detail {
+inline void display_into(std::string& out, const Reply& r, std::size_t indent) {
+  switch (r.type) {
+    case ReplyType::status: out += r.str; return;
+    case ReplyType::error: out += "(error) " + r.str; return;
+    case ReplyType::integer: out += "(integer) " + std::to_string(r.integer); return;
+    case ReplyType::bulk: out += '"' + r.str + '"'; return;
+    case ReplyType::nil: out += "(nil)"; return;
+    case ReplyType::array:
+      if (r.elements.empty()) {
+        out += "(empty array)";
+        return;
+      }
+      for (std::size_t i = 0; i < r.elements.size(); ++i) {
+        if (i > 0) {
+          out += '\n';
+          out.append(indent, ' ');
+        }
+        out += std::to_string(i + 1) + ") ";
+        display_into(out, r.elements[i], indent + 3);
+      }
+      return;
+  }
+}
+}  // namespace detail
+
+// Human-readable, as redis-cli shows it: OK, (error) ERR ..., (integer) 1,
+// "abc", (nil), 1) ... — for test failures, traces and logs.
+inline std::string to_display(const Reply& reply) {
+  std::string out;
+  detail::display_into(out, reply, 0);
+  return out;
+}
+
+// GoogleTest and streams print replies as redis-cli shows them.
+inline std::ostream& operator<<(std::ostream& out, const Reply& reply) {
+  return out << to_display(reply);
+}
 
 // Why a node gave no reply.
 enum class NodeErrorKind : std::uint8_t {

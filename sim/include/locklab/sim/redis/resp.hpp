@@ -1,8 +1,10 @@
 // locklab/sim/redis/resp.hpp — Redis values and the RESP2 wire format.
 //
 // Provides Reply (a RESP value: simple string, error, integer, bulk string,
-// nil, array), Argv (a command: its arguments as binary-safe strings) and the
-// RESP2 encoding of both, as redis-server and hiredis speak it.
+// nil, array — lockimpl's lock::Reply, shared so that replies cross from a
+// simulated node to a lock unconverted), Argv (a command: its arguments as
+// binary-safe strings) and the RESP2 encoding of both, as redis-server and
+// hiredis speak it.
 //
 // Deliberately absent: RESP3 (hiredis 0.14, the production client, speaks
 // RESP2 only).
@@ -15,34 +17,21 @@
 
 #include <cstdint>
 #include <optional>
-#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "locklab/lock/reply.hpp"
 
 namespace locklab::sim::redis {
 
 using Argv = std::vector<std::string>;
 
-enum class ReplyType : std::uint8_t { status, error, integer, bulk, nil, array };
-
-struct Reply {
-  ReplyType type = ReplyType::nil;
-  std::string str;           // status, error (without the leading '-'), bulk
-  std::int64_t integer = 0;  // integer
-  std::vector<Reply> elements;  // array
-
-  static Reply status(std::string s) { return {ReplyType::status, std::move(s), 0, {}}; }
-  static Reply error(std::string s) { return {ReplyType::error, std::move(s), 0, {}}; }
-  static Reply integer_reply(std::int64_t n) { return {ReplyType::integer, {}, n, {}}; }
-  static Reply bulk(std::string s) { return {ReplyType::bulk, std::move(s), 0, {}}; }
-  static Reply nil() { return {}; }
-  static Reply array(std::vector<Reply> items) { return {ReplyType::array, {}, 0, std::move(items)}; }
-  static Reply ok() { return status("OK"); }
-
-  bool is_error() const { return type == ReplyType::error; }
-  friend bool operator==(const Reply&, const Reply&) = default;
-};
+// The RESP value type is lockimpl's (locklab/lock/reply.hpp): a simulated
+// node's reply reaches a lock algorithm as it is, without conversion.
+using ReplyType = lock::ReplyType;
+using Reply = lock::Reply;
+using lock::to_display;
 
 // RESP2: "+OK\r\n", "-ERR ...\r\n", ":1\r\n", "$3\r\nabc\r\n", "$-1\r\n", "*2\r\n...".
 std::string encode(const Reply& reply);
@@ -61,14 +50,5 @@ bool decode_command(std::string_view bytes, Argv& argv);
 // Successive commands (an AOF): every complete command, in order; a
 // truncated last one is left out, as redis-server loads a truncated AOF.
 std::vector<Argv> decode_command_stream(std::string_view bytes);
-
-// Human-readable, as redis-cli shows it: OK, (error) ERR ..., (integer) 1,
-// "abc", (nil), 1) ... — for test failures and traces.
-std::string to_display(const Reply& reply);
-
-// GoogleTest and streams print replies as redis-cli shows them.
-inline std::ostream& operator<<(std::ostream& out, const Reply& reply) {
-  return out << to_display(reply);
-}
 
 }  // namespace locklab::sim::redis
