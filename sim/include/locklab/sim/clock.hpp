@@ -32,6 +32,8 @@ namespace locklab::sim {
 struct ClockSpec {
   Duration offset{0};          // local reading at true time zero
   std::int64_t drift_ppm = 0;  // +100 runs 100 µs per second fast
+
+  bool operator==(const ClockSpec&) const = default;
 };
 
 inline constexpr std::int64_t kPpmScale = 1'000'000;

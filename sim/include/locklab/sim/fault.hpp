@@ -45,47 +45,58 @@ enum class PartitionMode : std::uint8_t { hold, reset };
 
 struct ProcessPause {
   ProcessId process;
+  bool operator==(const ProcessPause&) const = default;
 };
 struct ProcessResume {
   ProcessId process;
+  bool operator==(const ProcessResume&) const = default;
 };
 struct ProcessKill {
   ProcessId process;
+  bool operator==(const ProcessKill&) const = default;
 };
 struct MachineCrash {
   ProcessId process;
+  bool operator==(const MachineCrash&) const = default;
 };
 struct ProcessRestart {
   ProcessId process;
+  bool operator==(const ProcessRestart&) const = default;
 };
 struct LinkPartition {
   std::vector<ProcessId> from;
   std::vector<ProcessId> to;
   bool one_way = false;
   PartitionMode mode = PartitionMode::hold;
+  bool operator==(const LinkPartition&) const = default;
 };
 struct LinkHeal {
   std::vector<ProcessId> from;
   std::vector<ProcessId> to;
   bool one_way = false;
+  bool operator==(const LinkHeal&) const = default;
 };
 struct MessageDelay {
   ProcessId from;
   ProcessId to;
   Duration extra{0};
   std::uint32_t count = 1;
+  bool operator==(const MessageDelay&) const = default;
 };
 struct ClockJump {
   ProcessId process;
   Duration delta{0};
+  bool operator==(const ClockJump&) const = default;
 };
 struct ClockDriftSet {
   ProcessId process;
   std::int64_t drift_ppm = 0;
+  bool operator==(const ClockDriftSet&) const = default;
 };
 struct ConnectionReset {
   ProcessId a;
   ProcessId b;
+  bool operator==(const ConnectionReset&) const = default;
 };
 
 using FaultAction =
@@ -95,6 +106,7 @@ using FaultAction =
 struct Fault {
   TrueTime at;
   FaultAction action;
+  bool operator==(const Fault&) const = default;
 };
 
 using FaultSchedule = std::vector<Fault>;

@@ -23,14 +23,17 @@ namespace locklab::sim {
 
 struct FixedLatency {
   Duration value{0};
+  bool operator==(const FixedLatency&) const = default;
 };
 struct UniformLatency {
   Duration min{0};
   Duration max{0};
+  bool operator==(const UniformLatency&) const = default;
 };
 struct HeavyTailLatency {
   Duration base{0};
   Duration cap{0};
+  bool operator==(const HeavyTailLatency&) const = default;
 };
 
 using LatencyModel = std::variant<FixedLatency, UniformLatency, HeavyTailLatency>;

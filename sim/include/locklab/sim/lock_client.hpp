@@ -42,6 +42,8 @@ struct ClientWorkload {
   Duration write_timeout = std::chrono::milliseconds(100);
   Duration think = std::chrono::milliseconds(10);  // between grants
   bool release = true;
+
+  bool operator==(const ClientWorkload&) const = default;
 };
 
 inline OpStatus acquire_status(lock::Outcome o) {

@@ -1,0 +1,64 @@
+// locklab/scenarios/runner.hpp — one scenario, run as one world, judged.
+//
+// Provides run_scenario(): builds the world a Scenario describes (a Redis
+// deployment with logical names, so failover repoints clients; the protected
+// storage; one lock client per ClientSpec running its workload through the
+// real lockimpl algorithm over sim::LockBackend), schedules its faults and
+// failovers, runs it for `duration` of true time, and judges the history with
+// every checker in kCheckers. The RunReport keeps everything a report, the
+// explorer or the shrinker needs once the world is gone: the seed, how the
+// run ended, the trace hash, the history, the storage log, the faults in
+// words and the verdicts.
+//
+// Deliberately absent: printing (report.hpp formats a RunReport), files
+// (scenario_file.hpp), and any state between runs: two calls with the same
+// scenario and seed give equal reports, on any thread.
+//
+//   RunReport r = run_scenario(scenario, {.trace_jsonl = &file});
+//   if (r.any_violation()) std::cout << format_report(scenario, r);
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "locklab/properties/verdict.hpp"
+#include "locklab/scenarios/scenario.hpp"
+#include "locklab/sim/history.hpp"
+#include "locklab/sim/storage.hpp"
+#include "locklab/sim/world.hpp"
+
+namespace locklab::scenarios {
+
+struct RunOptions {
+  std::optional<std::uint64_t> seed;      // replaces the scenario's seed
+  std::ostream* trace_jsonl = nullptr;    // every trace record as JSON Lines
+  // The world's event budget: a run that exceeds it ends budget_exhausted
+  // and its liveness verdict is unknown.
+  std::uint64_t max_events = 50'000'000;
+};
+
+struct RunReport {
+  std::uint64_t seed = 0;
+  sim::RunResult run;
+  std::uint64_t trace_hash = 0;
+  sim::History history;
+  sim::StorageLog storage;                // every write the storage received, in order
+  std::vector<sim::FaultNote> faults;     // the schedule in words (with failovers)
+  std::vector<properties::Verdict> verdicts;  // one per kCheckers entry, in that order
+
+  const properties::Verdict* verdict(std::string_view checker) const;
+  bool any_violation() const;
+  int grants() const;  // acquires completed ok
+};
+
+RunReport run_scenario(const Scenario& scenario, const RunOptions& options = {});
+
+// One line per checker whose verdict differs from the scenario's [expect]:
+// "mutual_exclusion: expected ok, got violation". Empty when all match.
+std::vector<std::string> expectation_mismatches(const Scenario& scenario, const RunReport& report);
+
+}  // namespace locklab::scenarios

@@ -1,0 +1,16 @@
+// Every checker of kCheckers over one finished run, in that order. The one
+// place that knows how a scenario's settings become a checker's inputs (the
+// liveness bound, for one, is computed from the algorithm's options here).
+#pragma once
+
+#include <vector>
+
+#include "locklab/properties/verdict.hpp"
+#include "locklab/scenarios/runner.hpp"
+#include "locklab/scenarios/scenario.hpp"
+
+namespace locklab::scenarios {
+
+std::vector<properties::Verdict> judge(const Scenario& scenario, const RunReport& report);
+
+}  // namespace locklab::scenarios

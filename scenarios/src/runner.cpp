@@ -1,0 +1,165 @@
+// Builds, runs and judges one scenario's world.
+#include "locklab/scenarios/runner.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+
+#include "judge.hpp"
+#include "locklab/lock/naive.hpp"
+#include "locklab/lock/redlock.hpp"
+#include "locklab/sim/lock_backend.hpp"
+#include "locklab/sim/lock_client.hpp"
+#include "locklab/sim/redis/deployment.hpp"
+
+namespace locklab::scenarios {
+
+namespace {
+
+// Everything the world's processes reach by reference; it outlives the run.
+struct WorldParts {
+  explicit WorldParts(sim::WorldConfig config, sim::redis::DeploymentOptions deployment)
+      : world(std::move(config)), redis(world, deployment), log(std::make_shared<sim::StorageLog>()) {}
+
+  sim::World world;
+  sim::redis::Deployment redis;
+  std::shared_ptr<sim::StorageLog> log;
+  sim::History history;
+  std::vector<sim::LockNode> nodes;  // logical names, in master order
+};
+
+template <typename Lock>
+void run_client(sim::Process& p, WorldParts& parts, sim::ProcessId storage, Lock& lock,
+                const sim::ClientWorkload& workload) {
+  sim::StorageClient store(p, storage);
+  sim::run_lock_client(p, lock, parts.history, &store, workload);
+}
+
+sim::ProcessSpec client_process(const Scenario& s, const ClientSpec& c, WorldParts& parts,
+                                sim::ProcessId storage) {
+  return {.name = c.name, .clock = c.clock,
+          .main = [&parts, storage, algorithm = s.algorithm, workload = c.workload](sim::Process& p) {
+            // single_node and the naive locks use the first master only.
+            std::vector<sim::LockNode> nodes = parts.nodes;
+            if (algorithm.kind != Algorithm::redlock) nodes.resize(1);
+            sim::LockBackend backend(p, std::move(nodes));
+            const lock::LockOptions options = algorithm.lock_options();
+            switch (algorithm.kind) {
+              case Algorithm::naive:
+              case Algorithm::naive_setnx: {
+                lock::NaiveLock<sim::LockBackend> l(
+                    backend, options,
+                    algorithm.kind == Algorithm::naive ? lock::NaiveVariant::set_nx_px
+                                                       : lock::NaiveVariant::setnx_pexpire);
+                run_client(p, parts, storage, l, workload);
+                break;
+              }
+              case Algorithm::single_node: {
+                lock::SingleNodeLock<sim::LockBackend> l(backend, options);
+                run_client(p, parts, storage, l, workload);
+                break;
+              }
+              case Algorithm::redlock: {
+                lock::RedLock<sim::LockBackend> l(backend, options);
+                run_client(p, parts, storage, l, workload);
+                break;
+              }
+            }
+          }};
+}
+
+void build(const Scenario& s, WorldParts& parts) {
+  for (const MasterSpec& m : s.cluster.masters) {
+    sim::redis::ServerOptions server{.persistence = m.persistence, .restart_delay = m.restart_delay,
+                                     .clock = m.clock};
+    parts.redis.add_shard({.name = m.name, .master = server, .replicas = m.replicas, .replica = server});
+    parts.nodes.push_back({m.name, parts.redis.resolver(m.name)});
+  }
+  const sim::ProcessId storage =
+      parts.world.add_process(sim::storage_service(s.storage.name, {.fenced = s.storage.fenced}, parts.log));
+  for (const ClientSpec& c : s.clients) parts.world.add_process(client_process(s, c, parts, storage));
+
+  // The layout every fault's ProcessId was written against.
+  const std::vector<std::string> names = process_names(s);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    LOCKLAB_ASSERT_EQ(parts.world.find_process(names[i]).value_or(sim::kNoProcess),
+                      static_cast<sim::ProcessId>(i));
+  }
+  parts.world.schedule(s.faults);
+  for (const Failover& f : s.failovers) parts.redis.schedule_failover(f.at, f.master);
+}
+
+std::vector<sim::FaultNote> notes_of(const Scenario& s, const sim::World& world) {
+  std::vector<sim::FaultNote> notes = sim::fault_notes(world, s.faults);
+  for (const Failover& f : s.failovers) notes.push_back({f.at, "failover " + f.master});
+  std::stable_sort(notes.begin(), notes.end(),
+                   [](const sim::FaultNote& a, const sim::FaultNote& b) { return a.at < b.at; });
+  return notes;
+}
+
+}  // namespace
+
+const properties::Verdict* RunReport::verdict(std::string_view checker) const {
+  for (const properties::Verdict& v : verdicts) {
+    if (v.checker == checker) return &v;
+  }
+  return nullptr;
+}
+
+bool RunReport::any_violation() const {
+  return std::any_of(verdicts.begin(), verdicts.end(), [](const properties::Verdict& v) {
+    return v.kind == properties::Verdict::Kind::violation;
+  });
+}
+
+int RunReport::grants() const {
+  int n = 0;
+  for (const sim::Operation& op : history.operations()) {
+    n += op.kind == sim::OpKind::acquire && op.status == sim::OpStatus::ok;
+  }
+  return n;
+}
+
+RunReport run_scenario(const Scenario& s, const RunOptions& options) {
+  if (const std::vector<std::string> problems = validate(s); !problems.empty()) {
+    std::string text = "scenario '" + s.name + "' cannot run:";
+    for (const std::string& p : problems) text += "\n  " + p;
+    throw std::invalid_argument(text);
+  }
+  RunReport report;
+  report.seed = options.seed.value_or(s.seed);
+  sim::WorldConfig config{.seed = report.seed, .order = s.order,
+                          .limits = {.max_events = options.max_events}, .latency = s.cluster.latency};
+  config.trace.jsonl = options.trace_jsonl;
+  auto parts = std::make_unique<WorldParts>(std::move(config),
+                                            sim::redis::DeploymentOptions{.discovery_delay = s.cluster.discovery_delay});
+  build(s, *parts);
+
+  report.run = parts->world.run_until(sim::true_time(s.duration));
+  parts->history.refresh_validity(parts->world);
+  report.trace_hash = parts->world.trace().hash();
+  report.faults = notes_of(s, parts->world);
+  report.storage = *parts->log;
+  report.history = std::move(parts->history);
+  report.verdicts = judge(s, report);
+  return report;
+}
+
+std::vector<std::string> expectation_mismatches(const Scenario& s, const RunReport& report) {
+  std::vector<std::string> lines;
+  for (const auto& [checker, expected] : s.expect) {
+    const properties::Verdict* got = report.verdict(checker);
+    if (got == nullptr) {
+      lines.push_back(fmt::format("{}: expected {}, but this checker did not run", checker,
+                                  properties::name_of(expected)));
+    } else if (got->kind != expected) {
+      lines.push_back(fmt::format("{}: expected {}, got {} ({})", checker, properties::name_of(expected),
+                                  properties::name_of(got->kind), got->summary));
+    }
+  }
+  return lines;
+}
+
+}  // namespace locklab::scenarios

@@ -1,0 +1,198 @@
+// Process layout, validation and option mapping of a Scenario.
+#include "locklab/scenarios/scenario.hpp"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "locklab/sim/detail/overloaded.hpp"
+
+namespace locklab::scenarios {
+
+namespace {
+
+constexpr std::pair<Algorithm, std::string_view> kAlgorithmNames[] = {
+    {Algorithm::naive, "naive"},
+    {Algorithm::naive_setnx, "naive_setnx"},
+    {Algorithm::single_node, "single_node"},
+    {Algorithm::redlock, "redlock"},
+};
+
+std::size_t replica_count(const Scenario& s) {
+  std::size_t n = 0;
+  for (const MasterSpec& m : s.cluster.masters) n += static_cast<std::size_t>(std::max(0, m.replicas));
+  return n;
+}
+
+// The processes a fault names, for range checks.
+std::vector<sim::ProcessId> processes_of(const sim::FaultAction& action) {
+  return std::visit(
+      sim::detail::Overloaded{
+          [](const sim::LinkPartition& p) {
+            std::vector<sim::ProcessId> all = p.from;
+            all.insert(all.end(), p.to.begin(), p.to.end());
+            return all;
+          },
+          [](const sim::LinkHeal& h) {
+            std::vector<sim::ProcessId> all = h.from;
+            all.insert(all.end(), h.to.begin(), h.to.end());
+            return all;
+          },
+          [](const sim::MessageDelay& d) { return std::vector<sim::ProcessId>{d.from, d.to}; },
+          [](const sim::ConnectionReset& r) { return std::vector<sim::ProcessId>{r.a, r.b}; },
+          [](const auto& single) { return std::vector<sim::ProcessId>{single.process}; },
+      },
+      action);
+}
+
+}  // namespace
+
+std::string_view name_of(Algorithm algorithm) {
+  for (const auto& [a, name] : kAlgorithmNames) {
+    if (a == algorithm) return name;
+  }
+  return "?";
+}
+
+std::optional<Algorithm> algorithm_named(std::string_view name) {
+  for (const auto& [a, n] : kAlgorithmNames) {
+    if (n == name) return a;
+  }
+  return std::nullopt;
+}
+
+lock::LockOptions AlgorithmSpec::lock_options() const {
+  lock::LockOptions o;
+  o.ttl = ttl;
+  // Exact: validate() rounds drift_factor * 1e6 back to this integer.
+  o.drift_factor = static_cast<double>(drift_ppm) / 1e6;
+  o.quorum = quorum;
+  o.node_timeout = node_timeout;
+  o.retry = {.count = retry_count, .delay = retry_delay, .jitter = retry_jitter};
+  o.fencing = fencing;
+  o.return_early = return_early;
+  return o;
+}
+
+std::vector<std::string> process_names(const Scenario& s) {
+  std::vector<std::string> names;
+  for (const MasterSpec& m : s.cluster.masters) {
+    names.push_back(m.name);
+    for (int i = 1; i <= m.replicas; ++i) names.push_back(fmt::format("{}-replica-{}", m.name, i));
+  }
+  names.push_back(s.storage.name);
+  for (const ClientSpec& c : s.clients) names.push_back(c.name);
+  return names;
+}
+
+std::optional<sim::ProcessId> process_named(const Scenario& s, std::string_view name) {
+  const std::vector<std::string> names = process_names(s);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return static_cast<sim::ProcessId>(i);
+  }
+  return std::nullopt;
+}
+
+sim::ProcessId master_id(const Scenario& s, std::size_t index) {
+  std::size_t id = 0;
+  for (std::size_t i = 0; i < index; ++i) {
+    id += 1 + static_cast<std::size_t>(std::max(0, s.cluster.masters[i].replicas));
+  }
+  return static_cast<sim::ProcessId>(id);
+}
+
+sim::ProcessId storage_id(const Scenario& s) {
+  return static_cast<sim::ProcessId>(s.cluster.masters.size() + replica_count(s));
+}
+
+sim::ProcessId client_id(const Scenario& s, std::size_t index) {
+  return static_cast<sim::ProcessId>(sim::index_of(storage_id(s)) + 1 + index);
+}
+
+std::vector<std::string> validate(const Scenario& s) {
+  std::vector<std::string> problems;
+  const auto problem = [&](std::string text) { problems.push_back(std::move(text)); };
+
+  if (s.duration <= sim::Duration::zero()) {
+    problem(fmt::format("duration: must be positive, got {}", sim::format_duration(s.duration)));
+  }
+  if (s.cluster.masters.empty()) problem("cluster.masters: at least one master is needed");
+  if (const std::string why = sim::validate(s.cluster.latency); !why.empty()) {
+    problem("cluster.latency: " + why);
+  }
+  for (std::size_t i = 0; i < s.cluster.masters.size(); ++i) {
+    const MasterSpec& m = s.cluster.masters[i];
+    if (m.replicas < 0) problem(fmt::format("cluster.masters[{}].replicas: must not be negative, got {}", i, m.replicas));
+    if (m.restart_delay < sim::Duration::zero()) {
+      problem(fmt::format("cluster.masters[{}].restart_delay: must not be negative", i));
+    }
+  }
+  if (s.clients.empty()) problem("clients: at least one client is needed");
+  for (std::size_t i = 0; i < s.clients.size(); ++i) {
+    const sim::ClientWorkload& w = s.clients[i].workload;
+    const std::string at = fmt::format("clients[{}]", i);
+    if (w.key.empty()) problem(at + ".key: must not be empty");
+    if (w.iterations < 0) problem(fmt::format("{}.iterations: must not be negative, got {}", at, w.iterations));
+    if (w.writes < 0) problem(fmt::format("{}.writes: must not be negative, got {}", at, w.writes));
+    if (w.acquire_timeout <= sim::Duration::zero()) problem(at + ".acquire_timeout: must be positive");
+    if (w.write_timeout <= sim::Duration::zero()) problem(at + ".write_timeout: must be positive");
+    if (w.hold < sim::Duration::zero() || w.think < sim::Duration::zero() ||
+        w.start_after < sim::Duration::zero()) {
+      problem(at + ": hold, think and start_after must not be negative");
+    }
+  }
+
+  // Names: unique across every process, never empty.
+  std::set<std::string> seen;
+  const std::vector<std::string> names = process_names(s);
+  for (const std::string& name : names) {
+    if (name.empty()) {
+      problem("a process name is empty");
+    } else if (!seen.insert(name).second) {
+      problem(fmt::format("'{}' names two processes", name));
+    }
+  }
+
+  // The algorithm's own rules (quorum, ttl, drift, timeouts), as the lock
+  // constructor would throw them.
+  const std::size_t nodes =
+      s.algorithm.kind == Algorithm::redlock ? s.cluster.masters.size() : std::size_t{1};
+  if (s.algorithm.drift_ppm < 0 || s.algorithm.drift_ppm >= 1'000'000) {
+    problem(fmt::format("algorithm.drift_factor: must be in [0, 1), got {} ppm", s.algorithm.drift_ppm));
+  } else if (!s.cluster.masters.empty()) {
+    try {
+      (void)lock::validate(s.algorithm.lock_options(), nodes, "algorithm");
+    } catch (const lock::ConfigError& e) {
+      problem(e.what());
+    }
+  }
+
+  for (std::size_t i = 0; i < s.faults.size(); ++i) {
+    const sim::Fault& f = s.faults[i];
+    if (f.at < sim::TrueTime{}) problem(fmt::format("faults[{}].at: must not be negative", i));
+    for (const sim::ProcessId p : processes_of(f.action)) {
+      if (sim::index_of(p) >= names.size()) {
+        problem(fmt::format("faults[{}]: process {} does not exist (the world has {})", i,
+                            sim::index_of(p), names.size()));
+      }
+    }
+  }
+  for (std::size_t i = 0; i < s.failovers.size(); ++i) {
+    const Failover& f = s.failovers[i];
+    const auto it = std::find_if(s.cluster.masters.begin(), s.cluster.masters.end(),
+                                 [&](const MasterSpec& m) { return m.name == f.master; });
+    if (it == s.cluster.masters.end()) {
+      problem(fmt::format("failovers[{}].master: no master named '{}'", i, f.master));
+    } else if (it->replicas < 1) {
+      problem(fmt::format("failovers[{}].master: '{}' has no replica to promote", i, f.master));
+    }
+  }
+  for (const auto& [checker, kind] : s.expect) {
+    if (std::find(std::begin(kCheckers), std::end(kCheckers), checker) == std::end(kCheckers)) {
+      problem(fmt::format("expect.{}: no such checker", checker));
+    }
+  }
+  return problems;
+}
+
+}  // namespace locklab::scenarios
