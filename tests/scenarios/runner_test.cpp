@@ -1,0 +1,124 @@
+// run_scenario: a Scenario value becomes a judged world, the same every time.
+#include <gtest/gtest.h>
+
+#include "locklab/scenarios/runner.hpp"
+
+namespace locklab::scenarios {
+namespace {
+
+using namespace std::chrono_literals;
+using Kind = properties::Verdict::Kind;
+
+// Client a acquires a 500 ms lease and starts 100 ms of work before its
+// write; a 1 s pause hits in the middle. b acquires once a's lease ended and
+// writes; a wakes and sends its stale write after b's.
+Scenario gc_pause(Algorithm algorithm, int masters, bool fencing) {
+  Scenario s;
+  s.name = "gc-pause";
+  s.seed = 7;
+  s.duration = 3s;
+  for (int i = 0; i < masters; ++i) s.cluster.masters.push_back({.name = "redis-" + std::to_string(i)});
+  s.algorithm = {.kind = algorithm, .ttl = 500ms, .fencing = fencing};
+  s.storage.fenced = fencing;
+  s.clients.push_back({.name = "a", .workload = {.key = "job", .hold = 100ms}});
+  s.clients.push_back({.name = "b", .workload = {.key = "job", .start_after = 600ms, .hold = 10ms}});
+  s.faults.push_back({sim::true_time(50ms), sim::ProcessPause{client_id(s, 0)}});
+  s.faults.push_back({sim::true_time(1050ms), sim::ProcessResume{client_id(s, 0)}});
+  return s;
+}
+
+TEST(ScenarioLayout, ProcessesAreMastersWithReplicasThenStorageThenClients) {
+  Scenario s = gc_pause(Algorithm::redlock, 2, false);
+  s.cluster.masters[0].replicas = 2;
+  EXPECT_EQ(process_names(s), (std::vector<std::string>{"redis-0", "redis-0-replica-1", "redis-0-replica-2",
+                                                        "redis-1", "storage", "a", "b"}));
+  EXPECT_EQ(master_id(s, 1), sim::ProcessId{3});
+  EXPECT_EQ(storage_id(s), sim::ProcessId{4});
+  EXPECT_EQ(client_id(s, 1), sim::ProcessId{6});
+  EXPECT_EQ(process_named(s, "b"), sim::ProcessId{6});
+  EXPECT_EQ(process_named(s, "nobody"), std::nullopt);
+}
+
+TEST(ScenarioValidation, NamesEveryProblemWithItsField) {
+  Scenario s = gc_pause(Algorithm::redlock, 3, false);
+  s.clients[1].name = "redis-0";
+  s.algorithm.quorum = 5;
+  s.faults.push_back({sim::true_time(1s), sim::ProcessPause{sim::ProcessId{42}}});
+  s.failovers.push_back({sim::true_time(1s), "redis-1"});
+  s.expect["fairness"] = Kind::ok;
+  const std::vector<std::string> problems = validate(s);
+  const auto has = [&](std::string_view text) {
+    return std::any_of(problems.begin(), problems.end(),
+                       [&](const std::string& p) { return p.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("'redis-0' names two processes"));
+  EXPECT_TRUE(has("quorum 5 is larger than the 3 nodes"));
+  EXPECT_TRUE(has("faults[2]: process 42 does not exist"));
+  EXPECT_TRUE(has("failovers[0].master: 'redis-1' has no replica"));
+  EXPECT_TRUE(has("expect.fairness: no such checker"));
+  EXPECT_THROW((void)run_scenario(s), std::invalid_argument);
+}
+
+TEST(ScenarioRunner, GcPauseWithoutFencingLetsTheStaleWriteIn) {
+  const Scenario s = gc_pause(Algorithm::single_node, 1, false);
+  const RunReport r = run_scenario(s);
+  ASSERT_EQ(r.run.status, sim::RunStatus::reached_time) << r.run.detail;
+  EXPECT_EQ(r.grants(), 2);
+  EXPECT_EQ(r.verdict("mutual_exclusion")->kind, Kind::ok) << r.verdict("mutual_exclusion")->summary;
+  EXPECT_EQ(r.verdict("resource_safety")->kind, Kind::violation);
+  EXPECT_TRUE(r.any_violation());
+  ASSERT_EQ(r.faults.size(), 2u);
+  EXPECT_EQ(r.faults[0].what, "pause a");
+}
+
+TEST(ScenarioRunner, GcPauseWithFencingOnRedLockRejectsTheStaleWrite) {
+  const RunReport r = run_scenario(gc_pause(Algorithm::redlock, 5, true));
+  EXPECT_EQ(r.grants(), 2);
+  EXPECT_FALSE(r.any_violation());
+  ASSERT_EQ(r.storage.writes().size(), 2u);
+  EXPECT_TRUE(r.storage.writes()[0].accepted);
+  EXPECT_FALSE(r.storage.writes()[1].accepted);
+}
+
+TEST(ScenarioRunner, SameScenarioAndSeedGiveTheSameTraceAndHistory) {
+  const Scenario s = gc_pause(Algorithm::redlock, 3, false);
+  const RunReport first = run_scenario(s);
+  const RunReport second = run_scenario(s);
+  EXPECT_EQ(first.trace_hash, second.trace_hash);
+  EXPECT_EQ(first.history, second.history);
+  const RunReport other = run_scenario(s, {.seed = 8});
+  EXPECT_EQ(other.seed, 8u);
+  EXPECT_NE(other.trace_hash, first.trace_hash);
+}
+
+// A failover record reaches the deployment: the promoted replica never got
+// a's key (the master is partitioned from it first), so b gets in.
+TEST(ScenarioRunner, FailoverToAnAsyncReplicaLetsASecondClientIn) {
+  Scenario s;
+  s.duration = 4s;
+  s.cluster.masters.push_back({.name = "cache", .replicas = 1});
+  s.algorithm = {.kind = Algorithm::single_node, .ttl = 2s};
+  s.clients.push_back({.name = "a", .workload = {.key = "job", .hold = 1500ms}});
+  s.clients.push_back({.name = "b", .workload = {.key = "job", .start_after = 500ms}});
+  const sim::ProcessId master = master_id(s, 0);
+  const sim::ProcessId replica{sim::index_of(master) + 1};
+  s.faults.push_back({sim::true_time(0ms), sim::LinkPartition{{master}, {replica}}});
+  s.failovers.push_back({sim::true_time(200ms), "cache"});
+  s.faults.push_back({sim::true_time(250ms), sim::LinkHeal{{master}, {replica}}});
+  const RunReport r = run_scenario(s);
+  EXPECT_EQ(r.grants(), 2);
+  EXPECT_EQ(r.verdict("mutual_exclusion")->kind, Kind::violation) << r.verdict("mutual_exclusion")->summary;
+  EXPECT_NE(r.verdict("mutual_exclusion")->summary.find("failover cache"), std::string::npos);
+}
+
+TEST(ScenarioRunner, ExpectationsAreComparedPerChecker) {
+  Scenario s = gc_pause(Algorithm::single_node, 1, false);
+  s.expect = {{"mutual_exclusion", Kind::ok}, {"resource_safety", Kind::ok}};
+  const RunReport r = run_scenario(s);
+  const std::vector<std::string> lines = expectation_mismatches(s, r);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind("resource_safety: expected ok, got violation", 0), 0u) << lines[0];
+}
+
+}  // namespace
+}  // namespace locklab::scenarios
