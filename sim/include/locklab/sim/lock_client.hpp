@@ -3,9 +3,10 @@
 //
 // Provides ClientWorkload (what one client does) and run_lock_client(), which
 // drives any lockimpl lock (RedLock, SingleNodeLock, NaiveLock) through the
-// workload: acquire; while the lease is valid by the client's own clock, do
-// `writes` rounds of "check validity, work for `hold`, write to the protected
-// storage with the grant's fencing token"; release; think; repeat. Each
+// workload: acquire; then `writes` rounds of "check that the lease, by the
+// client's own clock, lasts past the work and the write's timeout; work for
+// `hold`; write to the protected storage with the grant's fencing token";
+// release; think; repeat. Each
 // acquire, write and release is invoked and completed in the History with the
 // outcome in words, so the checkers in properties/ can judge the run.
 //
@@ -75,7 +76,10 @@ void run_lock_client(Process& p, Lock& lock, History& history, StorageClient* st
                      fence, end);
     if (got.acquired()) {
       for (int k = 0; k < w.writes && storage != nullptr; ++k) {
-        if (!got.lease->valid_at(p.now())) break;  // checked before the work
+        // A careful holder: the work and the write must both fit in what is
+        // left of the lease by its own clock. Checked before the work, so a
+        // pause during it still makes the classic stale write.
+        if (!got.lease->valid_at(p.now() + w.hold + w.write_timeout)) break;
         (void)p.sleep_for(w.hold);
         const std::uint64_t wid = history.invoke(p, OpKind::write, w.key, id);
         SimResult<WriteResult> r = storage->write(

@@ -1,0 +1,72 @@
+// locklab/scenarios/envelope.hpp — what each algorithm assumes about the
+// world, in one place.
+//
+// Provides Mode (within or beyond the assumptions), FaultClass (the classes
+// of fault the generator draws), and envelope_for(): for an algorithm and a
+// mode, which fault classes are allowed, their bounds (a properties::FaultMix
+// without its counts) and what the cluster must look like (how masters
+// persist or how long they stay down, whether replicas and failover exist,
+// how long a holder may work). docs/properties.md states each envelope in
+// words; this file is the one place the generator reads them from.
+//
+// Within RedLock's assumptions (the algorithms issue's envelope):
+//   - every clock drifts by at most half the drift factor (any two differ by
+//     at most the drift factor); no clock jumps;
+//   - no client pause (so none while holding a lease);
+//   - at most a minority of masters down at once, each restarting after at
+//     least twice the TTL or losing nothing (AOF always);
+//   - partitions of any shape between clients and masters; message delays
+//     of any length between them; client crashes; master pauses.
+// Within the single-node lock's: the same, on its one master, except that a
+// crash of it is only allowed when it loses nothing (AOF always) or stays
+// down for twice the TTL; no failover (an async replica loses writes).
+// Within the naive lock's: no faults at all but partitions that reset and
+// client crashes; holders work well inside the TTL. (It is the negative
+// control: beyond that, its blind DEL is unsafe.)
+// Beyond: every class, with bounds past each algorithm's claims.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "locklab/properties/fault_generator.hpp"
+#include "locklab/scenarios/scenario.hpp"
+
+namespace locklab::scenarios {
+
+enum class Mode : std::uint8_t { within, beyond };
+std::string_view name_of(Mode mode);
+std::optional<Mode> mode_named(std::string_view name);
+
+enum class FaultClass : std::uint8_t {
+  client_pause,
+  server_pause,
+  client_crash,
+  server_crash,
+  partition,
+  delay,
+  clock_jump,
+  drift,
+  failover,
+};
+std::string_view name_of(FaultClass c);
+std::optional<FaultClass> fault_class_named(std::string_view name);
+
+struct Envelope {
+  std::vector<FaultClass> classes;  // the classes allowed
+  properties::FaultMix bounds;      // counts zero; the generator fills them
+  // Masters: true when each must lose nothing in a crash or stay down at
+  // least restart_factor × TTL.
+  bool durable_masters = false;
+  int restart_factor = 2;
+  bool replicas = false;  // replicas and failover may exist
+  // A holder's work per write is at most ttl / hold_divisor (with all its
+  // writes inside the lease when nothing pauses it).
+  int hold_divisor = 4;
+};
+
+Envelope envelope_for(Algorithm algorithm, Mode mode, std::chrono::milliseconds ttl,
+                      std::int64_t drift_ppm);
+
+}  // namespace locklab::scenarios

@@ -1,0 +1,112 @@
+// locklab/scenarios/explore.hpp — many seeded random worlds, every failure
+// shrunk.
+//
+// Provides explore(): for each seed of its part of the seed space, draws a
+// scenario (generator.hpp), runs and judges it, and shrinks every violation
+// to a locally minimal scenario (shrink.hpp); ExploreSummary, the result as
+// data and as JSON; and merge(), which joins the summaries of shards.
+//
+// Seeds and shards: the seed space is first_seed, first_seed + 1, ...; shard
+// K of N (1-based) takes the seeds whose offset from first_seed is K − 1
+// modulo N. Each world depends only on its seed, so the worlds of a shard
+// are exactly the unsharded run's worlds at those seeds, on any machine and
+// with any number of jobs, and with a seed count the merged summaries of
+// all N shards equal the summary of one unsharded run.
+//
+// Threads: `jobs` worker threads each run whole worlds (a world is
+// thread-confined; nothing is shared but the seed counter and the results).
+// Shrinking runs on the worker that found the failure: it is plain re-running
+// of worlds, no RapidCheck. Results are sorted by seed, so the summary does
+// not depend on which worker finished first.
+//
+// Deliberately absent: wall clocks and files. A time limit is the caller's
+// keep_going() callback; writing scenario files is the caller's too.
+//
+//   ExploreSummary s = explore({.generator = {.algorithm = Algorithm::redlock}, .seeds = 1000, .jobs = 2});
+//   for (const Finding& f : s.findings) save(f.shrunk);
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "locklab/scenarios/generator.hpp"
+#include "locklab/scenarios/scenario.hpp"
+#include "locklab/scenarios/shrink.hpp"
+
+namespace locklab::scenarios {
+
+struct Shard {
+  std::uint64_t index = 1;  // K, 1-based
+  std::uint64_t count = 1;  // N
+
+  bool operator==(const Shard&) const = default;
+};
+
+struct ExploreProgress {
+  std::uint64_t worlds = 0;    // worlds run so far (shrinking not counted)
+  std::uint64_t findings = 0;  // failing seeds so far
+};
+
+struct ExploreOptions {
+  GeneratorOptions generator{};
+  std::uint64_t first_seed = 0;
+  // Seeds in the whole space (all shards); unset: unbounded, until
+  // keep_going() says stop.
+  std::optional<std::uint64_t> seeds = 100;
+  Shard shard{};
+  int jobs = 1;
+  bool shrink = true;
+  ShrinkOptions shrinking{};
+  // Asked before each new world; false stops the exploration (the caller's
+  // time limit). Called from worker threads: it must be thread-safe.
+  std::function<bool()> keep_going;
+  // Called after each world from worker threads, serialised by explore().
+  std::function<void(const ExploreProgress&)> on_progress;
+};
+
+struct Finding {
+  std::uint64_t seed = 0;
+  std::string checker;  // the first checker (kCheckers order) violated
+  std::string summary;  // its verdict's summary on the original world
+  std::vector<std::string> violated;  // every checker violated, in kCheckers order
+  Scenario original;
+  std::optional<ShrinkResult> shrunk;  // when shrinking was on
+};
+
+struct ExploreSummary {
+  std::string algorithm;  // "redlock", or "any" when drawn per world
+  std::string mode;       // "within", "beyond"
+  std::uint64_t first_seed = 0;
+  std::optional<std::uint64_t> seeds;
+  Shard shard{};
+  std::vector<std::uint64_t> worlds_run;  // the seeds run, ascending
+  std::vector<Finding> findings;          // ascending by seed
+
+  std::vector<std::uint64_t> failing_seeds() const;
+};
+
+// The seeds that shard `shard` of a space of `seeds` seeds from `first` holds.
+bool in_shard(std::uint64_t seed, std::uint64_t first, const Shard& shard);
+
+ExploreSummary explore(const ExploreOptions& options);
+
+// The summary as JSON (no wall-clock figures, so two runs of the same
+// seeds give equal JSON): options, worlds run, and per finding its seed,
+// checkers, summary and, when shrunk, the shrunk scenario's size, trace hash
+// and the file name the caller gives it (file_of(finding)).
+nlohmann::json to_json(const ExploreSummary& summary,
+                       const std::function<std::string(const Finding&)>& file_of = {});
+
+// Joins shard summaries (as JSON) into the unsharded summary's JSON: worlds
+// and findings merged and sorted by seed, shard 1/1. Throws
+// std::invalid_argument when they are not shards of one exploration (their
+// algorithm, mode, first seed, seed count or shard counts differ, or two
+// hold the same shard).
+nlohmann::json merge(const std::vector<nlohmann::json>& shards);
+
+}  // namespace locklab::scenarios

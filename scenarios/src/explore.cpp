@@ -1,0 +1,180 @@
+// explore(): worker threads over a shard of the seed space.
+#include "locklab/scenarios/explore.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "locklab/assert.hpp"
+#include "locklab/scenarios/runner.hpp"
+
+namespace locklab::scenarios {
+namespace {
+
+std::optional<Finding> judge_seed(std::uint64_t seed, const ExploreOptions& o) {
+  Scenario s = generate_scenario(seed, o.generator);
+  const RunReport report = run_scenario(s);
+  Finding f;
+  for (const properties::Verdict& v : report.verdicts) {
+    if (v.kind != properties::Verdict::Kind::violation) continue;
+    if (f.violated.empty()) {
+      f.checker = v.checker;
+      f.summary = v.summary;
+    }
+    f.violated.push_back(v.checker);
+  }
+  if (f.violated.empty()) return std::nullopt;
+  f.seed = seed;
+  if (o.shrink) {
+    f.shrunk = shrink(s, f.checker, o.shrinking);
+  }
+  f.original = std::move(s);
+  return f;
+}
+
+// The n-th seed (0-based) of the shard.
+std::uint64_t nth_seed(const ExploreOptions& o, std::uint64_t n) {
+  return o.first_seed + (o.shard.index - 1) + n * o.shard.count;
+}
+
+}  // namespace
+
+bool in_shard(std::uint64_t seed, std::uint64_t first, const Shard& shard) {
+  return seed >= first && (seed - first) % shard.count == shard.index - 1;
+}
+
+std::vector<std::uint64_t> ExploreSummary::failing_seeds() const {
+  std::vector<std::uint64_t> out;
+  for (const Finding& f : findings) out.push_back(f.seed);
+  return out;
+}
+
+ExploreSummary explore(const ExploreOptions& o) {
+  LOCKLAB_ASSERT_GE(o.jobs, 1);
+  LOCKLAB_ASSERT(o.shard.count >= 1 && o.shard.index >= 1 && o.shard.index <= o.shard.count);
+  LOCKLAB_ASSERT(o.seeds.has_value() || o.keep_going != nullptr);
+  // How many seeds of the space fall in this shard.
+  const std::optional<std::uint64_t> mine =
+      o.seeds ? std::optional<std::uint64_t>(*o.seeds / o.shard.count +
+                                             ((*o.seeds % o.shard.count) >= o.shard.index ? 1 : 0))
+              : std::nullopt;
+
+  ExploreSummary summary;
+  summary.algorithm = o.generator.algorithm ? std::string(name_of(*o.generator.algorithm)) : "any";
+  summary.mode = std::string(name_of(o.generator.mode));
+  summary.first_seed = o.first_seed;
+  summary.seeds = o.seeds;
+  summary.shard = o.shard;
+
+  std::atomic<std::uint64_t> next{0};
+  std::mutex results_mutex;
+  ExploreProgress progress;
+  std::exception_ptr failure;
+  const auto worker = [&] {
+    for (;;) {
+      if (o.keep_going && !o.keep_going()) return;
+      const std::uint64_t n = next.fetch_add(1);
+      if (mine && n >= *mine) return;
+      const std::uint64_t seed = nth_seed(o, n);
+      std::optional<Finding> found;
+      try {
+        found = judge_seed(seed, o);
+      } catch (...) {
+        // Not swallowed: the first failure is rethrown on the caller's
+        // thread once every worker has stopped.
+        const std::lock_guard lock(results_mutex);
+        if (!failure) failure = std::current_exception();
+        next.store(mine.value_or(0) + (1ULL << 62));
+        return;
+      }
+      const std::lock_guard lock(results_mutex);
+      summary.worlds_run.push_back(seed);
+      ++progress.worlds;
+      if (found) {
+        ++progress.findings;
+        summary.findings.push_back(std::move(*found));
+      }
+      if (o.on_progress) o.on_progress(progress);
+    }
+  };
+  if (o.jobs == 1) {
+    worker();
+  } else {
+    std::vector<std::jthread> threads;
+    for (int j = 0; j < o.jobs; ++j) threads.emplace_back(worker);
+  }
+  if (failure) std::rethrow_exception(failure);
+  std::sort(summary.worlds_run.begin(), summary.worlds_run.end());
+  std::sort(summary.findings.begin(), summary.findings.end(),
+            [](const Finding& a, const Finding& b) { return a.seed < b.seed; });
+  return summary;
+}
+
+nlohmann::json to_json(const ExploreSummary& s, const std::function<std::string(const Finding&)>& file_of) {
+  nlohmann::json findings = nlohmann::json::array();
+  for (const Finding& f : s.findings) {
+    nlohmann::json j{{"seed", f.seed}, {"checker", f.checker}, {"violated", f.violated}, {"summary", f.summary}};
+    if (f.shrunk) {
+      j["shrunk"] = {{"faults", f.shrunk->scenario.faults.size() + f.shrunk->scenario.failovers.size()},
+                     {"clients", f.shrunk->scenario.clients.size()},
+                     {"runs", f.shrunk->runs},
+                     {"minimal", f.shrunk->minimal},
+                     {"trace_hash", fmt::format("{:016x}", f.shrunk->report.trace_hash)}};
+    }
+    if (file_of) j["file"] = file_of(f);
+    findings.push_back(std::move(j));
+  }
+  return {{"format", 1},
+          {"algorithm", s.algorithm},
+          {"mode", s.mode},
+          {"first_seed", s.first_seed},
+          {"seeds", s.seeds ? nlohmann::json(*s.seeds) : nlohmann::json(nullptr)},
+          {"shard", fmt::format("{}/{}", s.shard.index, s.shard.count)},
+          {"worlds", s.worlds_run.size()},
+          {"worlds_run", s.worlds_run},
+          {"findings", std::move(findings)}};
+}
+
+nlohmann::json merge(const std::vector<nlohmann::json>& shards) {
+  if (shards.empty()) throw std::invalid_argument("merge: no summaries given");
+  const nlohmann::json& first = shards.front();
+  std::vector<std::uint64_t> worlds;
+  std::vector<nlohmann::json> findings;
+  std::vector<std::string> seen_shards;
+  for (const nlohmann::json& s : shards) {
+    for (const char* key : {"format", "algorithm", "mode", "first_seed", "seeds"}) {
+      if (s.at(key) != first.at(key)) {
+        throw std::invalid_argument(fmt::format("merge: summaries differ in '{}': {} and {}", key,
+                                                first.at(key).dump(), s.at(key).dump()));
+      }
+    }
+    const std::string shard = s.at("shard").get<std::string>();
+    const std::string count = shard.substr(shard.find('/') + 1);
+    const std::string first_shard = first.at("shard").get<std::string>();
+    if (count != first_shard.substr(first_shard.find('/') + 1)) {
+      throw std::invalid_argument(fmt::format("merge: shard {} is not of the same split as {}", shard, first_shard));
+    }
+    if (std::find(seen_shards.begin(), seen_shards.end(), shard) != seen_shards.end()) {
+      throw std::invalid_argument("merge: shard " + shard + " given twice");
+    }
+    seen_shards.push_back(shard);
+    for (const auto& w : s.at("worlds_run")) worlds.push_back(w.get<std::uint64_t>());
+    for (const auto& f : s.at("findings")) findings.push_back(f);
+  }
+  std::sort(worlds.begin(), worlds.end());
+  std::stable_sort(findings.begin(), findings.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+    return a.at("seed").get<std::uint64_t>() < b.at("seed").get<std::uint64_t>();
+  });
+  nlohmann::json out = first;
+  out["shard"] = "1/1";
+  out["worlds"] = worlds.size();
+  out["worlds_run"] = worlds;
+  out["findings"] = findings;
+  return out;
+}
+
+}  // namespace locklab::scenarios

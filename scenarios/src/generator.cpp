@@ -1,0 +1,175 @@
+// generate_scenario(): one seed, one world. Draws happen in a fixed order
+// from streams forked by name, so adding a draw to one part (say, the
+// workload) does not change what another part (the faults) draws.
+#include "locklab/scenarios/generator.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+#include "locklab/assert.hpp"
+#include "locklab/sim/rng.hpp"
+
+namespace locklab::scenarios {
+namespace {
+
+using namespace std::chrono_literals;
+
+template <typename T, std::size_t N>
+T pick(sim::Rng& rng, const std::array<T, N>& options) {
+  return options[rng.below(N)];
+}
+
+sim::Duration between(sim::Rng& rng, sim::Duration lo, sim::Duration hi) {
+  return sim::Duration(rng.between(lo.count(), hi.count()));
+}
+
+AlgorithmSpec draw_algorithm(sim::Rng& rng, const GeneratorOptions& o) {
+  AlgorithmSpec a;
+  a.kind = o.algorithm ? *o.algorithm
+                       : pick(rng, std::array{Algorithm::naive, Algorithm::naive_setnx,
+                                              Algorithm::single_node, Algorithm::redlock});
+  a.ttl = pick(rng, std::array{200ms, 500ms, 1000ms, 2000ms});
+  a.drift_ppm = 10'000;
+  a.retry_count = static_cast<int>(rng.between(3, 10));
+  a.retry_delay = std::chrono::milliseconds(rng.between(20, 200));
+  a.retry_jitter = std::chrono::milliseconds(rng.between(0, 100));
+  // A node's wait: 2–10% of the TTL (RedLock's advice: small against it),
+  // at least 5 ms so ordinary latency tails do not time every request out.
+  a.node_timeout = std::max<sim::Duration>(5ms, between(rng, a.ttl / 50, a.ttl / 10));
+  a.fencing = o.fencing.value_or(rng.chance(1, 2));
+  a.return_early = a.kind == Algorithm::redlock && rng.chance(1, 4);
+  if (a.kind != Algorithm::redlock && a.kind != Algorithm::single_node) a.fencing = false;
+  return a;
+}
+
+void draw_cluster(sim::Rng& rng, const GeneratorOptions& o, const Envelope& envelope, Scenario& s) {
+  const int masters = s.algorithm.kind == Algorithm::redlock ? o.masters.value_or(pick(rng, std::array{1, 3, 5, 7}))
+                                                             : 1;
+  for (int i = 0; i < masters; ++i) {
+    MasterSpec m{.name = fmt::format("redis-{}", i)};
+    if (envelope.durable_masters) {
+      // Loses nothing, or stays down long enough for every lease to end.
+      if (rng.chance(1, 2)) {
+        m.persistence = sim::redis::Persistence::aof_always;
+      } else {
+        m.restart_delay = envelope.restart_factor * std::chrono::duration_cast<sim::Duration>(s.algorithm.ttl);
+      }
+    } else {
+      m.persistence = pick(rng, std::array{sim::redis::Persistence::none, sim::redis::Persistence::aof_everysec,
+                                           sim::redis::Persistence::aof_always, sim::redis::Persistence::rdb});
+      if (rng.chance(1, 3)) m.restart_delay = between(rng, 0ms, 2 * std::chrono::duration_cast<sim::Duration>(s.algorithm.ttl));
+    }
+    if (envelope.replicas && rng.chance(1, 3)) m.replicas = 1;
+    s.cluster.masters.push_back(std::move(m));
+  }
+  switch (rng.below(3)) {
+    case 0: s.cluster.latency = sim::FixedLatency{100us}; break;
+    case 1: s.cluster.latency = sim::UniformLatency{50us, 2ms}; break;
+    default: s.cluster.latency = sim::HeavyTailLatency{100us, 5ms}; break;
+  }
+}
+
+void draw_clients(sim::Rng& rng, const GeneratorOptions& o, const Envelope& envelope, Scenario& s) {
+  const int n = static_cast<int>(rng.between(o.min_clients, o.max_clients));
+  const sim::Duration ttl = s.algorithm.ttl;
+  for (int i = 0; i < n; ++i) {
+    sim::ClientWorkload w;
+    w.key = rng.chance(1, 4) ? "lock-2" : "lock";
+    w.iterations = static_cast<int>(rng.between(2, 20));
+    w.start_after = between(rng, 0ms, 1s);
+    w.acquire_timeout = between(rng, ttl, 3 * ttl);
+    w.writes = static_cast<int>(rng.between(1, 3));
+    w.hold = between(rng, 1ms, std::max<sim::Duration>(2ms, ttl / (envelope.hold_divisor * w.writes)));
+    w.write_timeout = 100ms;
+    w.think = between(rng, 0ms, 200ms);
+    s.clients.push_back({.name = fmt::format("client-{}", i + 1), .workload = w});
+  }
+}
+
+properties::FaultMix draw_fault_counts(sim::Rng& rng, const GeneratorOptions& o, const Envelope& envelope,
+                                       std::vector<FaultClass>& classes, int& failovers) {
+  properties::FaultMix mix = envelope.bounds;
+  mix.horizon = o.duration * 8 / 10;
+  for (int i = 0; i < o.faults && !classes.empty(); ++i) {
+    switch (classes[rng.below(classes.size())]) {
+      case FaultClass::client_pause: ++mix.client_pauses; break;
+      case FaultClass::server_pause: ++mix.server_pauses; break;
+      case FaultClass::client_crash: ++mix.client_crashes; break;
+      case FaultClass::server_crash: ++mix.server_crashes; break;
+      case FaultClass::partition: ++mix.partitions; break;
+      case FaultClass::delay: ++mix.delays; break;
+      case FaultClass::clock_jump: ++mix.clock_jumps; break;
+      case FaultClass::drift: ++mix.drift_changes; break;
+      case FaultClass::failover: ++failovers; break;
+    }
+  }
+  // Client crashes end a client for good: a few at most.
+  mix.client_crashes = std::min(mix.client_crashes, 2);
+  return mix;
+}
+
+}  // namespace
+
+Scenario generate_scenario(std::uint64_t seed, const GeneratorOptions& o) {
+  LOCKLAB_ASSERT_LE(o.min_clients, o.max_clients);
+  LOCKLAB_ASSERT_GE(o.min_clients, 1);
+  const sim::Rng root(seed);
+  sim::Rng algorithm_rng = root.fork("algorithm");
+  sim::Rng cluster_rng = root.fork("cluster");
+  sim::Rng client_rng = root.fork("clients");
+  sim::Rng fault_rng = root.fork("faults");
+
+  Scenario s;
+  s.seed = seed;
+  s.duration = o.duration;
+  s.algorithm = draw_algorithm(algorithm_rng, o);
+  s.storage.fenced = s.algorithm.fencing;
+  s.name = fmt::format("{}-{}-{}", name_of(s.algorithm.kind), name_of(o.mode), seed);
+  const Envelope envelope = envelope_for(s.algorithm.kind, o.mode, s.algorithm.ttl, s.algorithm.drift_ppm);
+  draw_cluster(cluster_rng, o, envelope, s);
+  draw_clients(client_rng, o, envelope, s);
+
+  std::vector<FaultClass> classes;
+  for (const FaultClass c : envelope.classes) {
+    if (o.classes.empty() || std::find(o.classes.begin(), o.classes.end(), c) != o.classes.end()) {
+      classes.push_back(c);
+    }
+  }
+  // Failover needs a master with a replica.
+  const bool has_replica = std::any_of(s.cluster.masters.begin(), s.cluster.masters.end(),
+                                       [](const MasterSpec& m) { return m.replicas > 0; });
+  if (!has_replica) std::erase(classes, FaultClass::failover);
+  int failovers = 0;
+  properties::FaultMix mix = draw_fault_counts(fault_rng, o, envelope, classes, failovers);
+  if (o.mode == Mode::within) {
+    // RedLock's envelope: a minority down at once. The single-node lock's
+    // one master may go down: it is durable (envelope.durable_masters).
+    if (s.algorithm.kind == Algorithm::redlock) mix.max_masters_down = (s.cluster.masters.size() - 1) / 2;
+    for (const MasterSpec& m : s.cluster.masters) {
+      mix.restart_unavailable = std::max(mix.restart_unavailable, m.restart_delay);
+    }
+  }
+
+  properties::WorldShape shape;
+  for (std::size_t i = 0; i < s.cluster.masters.size(); ++i) shape.masters.push_back(master_id(s, i));
+  for (std::size_t i = 0; i < s.clients.size(); ++i) shape.clients.push_back(client_id(s, i));
+  shape.storage = storage_id(s);
+  s.faults = properties::random_faults(fault_rng, shape, mix);
+  for (int i = 0; i < failovers; ++i) {
+    std::vector<std::string> candidates;
+    for (const MasterSpec& m : s.cluster.masters) {
+      if (m.replicas > 0) candidates.push_back(m.name);
+    }
+    s.failovers.push_back({sim::true_time(between(fault_rng, 0ms, mix.horizon)),
+                           candidates[fault_rng.below(candidates.size())]});
+  }
+  std::stable_sort(s.failovers.begin(), s.failovers.end(),
+                   [](const Failover& a, const Failover& b) { return a.at < b.at; });
+  s.description = fmt::format("Drawn by generate_scenario(seed {}, {} assumptions).", seed, name_of(o.mode));
+  LOCKLAB_ASSERT(validate(s).empty());
+  return s;
+}
+
+}  // namespace locklab::scenarios
