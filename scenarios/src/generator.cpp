@@ -83,6 +83,9 @@ void draw_clients(sim::Rng& rng, const GeneratorOptions& o, const Envelope& enve
     w.writes = static_cast<int>(rng.between(1, 3));
     w.hold = between(rng, 1ms, std::max<sim::Duration>(2ms, ttl / (envelope.hold_divisor * w.writes)));
     w.write_timeout = 100ms;
+    // Within the assumptions a holder must not outwork its lease; beyond
+    // them, half the clients are careless.
+    w.careful = o.mode == Mode::within || rng.chance(1, 2);
     w.think = between(rng, 0ms, 200ms);
     s.clients.push_back({.name = fmt::format("client-{}", i + 1), .workload = w});
   }

@@ -3,10 +3,10 @@
 //
 // Provides ClientWorkload (what one client does) and run_lock_client(), which
 // drives any lockimpl lock (RedLock, SingleNodeLock, NaiveLock) through the
-// workload: acquire; then `writes` rounds of "check that the lease, by the
-// client's own clock, lasts past the work and the write's timeout; work for
-// `hold`; write to the protected storage with the grant's fencing token";
-// release; think; repeat. Each
+// workload: acquire; then `writes` rounds of "check the lease is still valid
+// by the client's own clock (a careful client: that it outlasts the work and
+// the write's timeout); work for `hold`; write to the protected storage with
+// the grant's fencing token"; release; think; repeat. Each
 // acquire, write and release is invoked and completed in the History with the
 // outcome in words, so the checkers in properties/ can judge the run.
 //
@@ -43,6 +43,9 @@ struct ClientWorkload {
   Duration write_timeout = std::chrono::milliseconds(100);
   Duration think = std::chrono::milliseconds(10);  // between grants
   bool release = true;
+  // Write only when the lease, by this client's clock, outlasts the work and
+  // the write's timeout (otherwise: only when it is still valid now).
+  bool careful = false;
 
   bool operator==(const ClientWorkload&) const = default;
 };
@@ -76,10 +79,11 @@ void run_lock_client(Process& p, Lock& lock, History& history, StorageClient* st
                      fence, end);
     if (got.acquired()) {
       for (int k = 0; k < w.writes && storage != nullptr; ++k) {
-        // A careful holder: the work and the write must both fit in what is
-        // left of the lease by its own clock. Checked before the work, so a
-        // pause during it still makes the classic stale write.
-        if (!got.lease->valid_at(p.now() + w.hold + w.write_timeout)) break;
+        // Checked before the work, so a pause during it makes the classic
+        // stale write. A careful holder also wants the work and the write to
+        // fit in what is left of the lease by its own clock.
+        const Duration needed = w.careful ? w.hold + w.write_timeout : Duration(0);
+        if (!got.lease->valid_at(p.now() + needed)) break;
         (void)p.sleep_for(w.hold);
         const std::uint64_t wid = history.invoke(p, OpKind::write, w.key, id);
         SimResult<WriteResult> r = storage->write(
