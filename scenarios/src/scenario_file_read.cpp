@@ -1,0 +1,325 @@
+// Reading a scenario file: the top level, [cluster], [algorithm], [storage]
+// and [[client]]. Faults and expectations are in scenario_file_faults.cpp.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "file_names.hpp"
+#include "file_parts.hpp"
+
+namespace locklab::scenarios {
+
+namespace {
+
+using detail::Origin;
+using detail::Origins;
+using detail::Sign;
+using detail::TableReader;
+
+constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
+constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
+
+// Each [[x]] entry must be a table (an inline array of strings is not).
+const toml::table& entry_table(const TableReader& parent, std::string_view key, const toml::node& entry,
+                               std::size_t index) {
+  if (const auto* t = entry.as_table()) return *t;
+  detail::fail_at(parent.file(), entry.source(), fmt::format("{}[{}]", parent.field(key), index),
+                  "must be a table (write [[" + parent.field(key) + "]])");
+}
+
+sim::ClockSpec read_clock(const TableReader& t, sim::ClockSpec clock) {
+  if (auto offset = t.duration("clock_offset", Sign::any)) clock.offset = *offset;
+  if (auto drift = t.integer("drift_ppm", detail::kMinDriftPpm, detail::kMaxDriftPpm)) clock.drift_ppm = *drift;
+  return clock;
+}
+
+std::uint64_t read_seed(const TableReader& top) {
+  const toml::node* node = top.find("seed");
+  if (node == nullptr) return Scenario{}.seed;
+  if (node->as_integer() != nullptr) return static_cast<std::uint64_t>(*top.integer("seed", 0, kInt64Max));
+  // TOML integers stop at 2^63 - 1; larger seeds are written as strings.
+  if (const auto* s = node->as_string()) {
+    const std::string& text = s->get();
+    std::uint64_t value = 0;
+    bool ok = !text.empty() && text.size() <= 20;
+    for (const char c : text) {
+      if (c < '0' || c > '9') ok = false;
+      const auto digit = static_cast<std::uint64_t>(c - '0');
+      if (ok && value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) ok = false;
+      if (ok) value = value * 10 + digit;
+    }
+    if (ok) return value;
+  }
+  top.fail("seed", "must be an integer from 0, or a string of decimal digits up to 2^64 - 1 (got " +
+                       detail::value_text(*node) + ")");
+}
+
+std::optional<std::uint64_t> read_trace_hash(const TableReader& top) {
+  std::optional<std::string> text = top.string("trace_hash");
+  if (!text) return std::nullopt;
+  std::string_view digits = *text;
+  if (digits.starts_with("0x") || digits.starts_with("0X")) digits.remove_prefix(2);
+  std::uint64_t value = 0;
+  bool ok = !digits.empty() && digits.size() <= 16;
+  for (const char c : digits) {
+    const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                                   : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (v < 0) ok = false;
+    if (ok) value = value * 16 + static_cast<std::uint64_t>(v);
+  }
+  if (!ok) {
+    top.fail("trace_hash", "must be 1 to 16 hex digits, like \"0x9f86d081884c7d65\" (got " +
+                               detail::value_text(*top.find("trace_hash")) + ")");
+  }
+  return value;
+}
+
+sim::LatencyModel read_latency(const TableReader& cluster) {
+  const toml::node* node = cluster.find("latency");
+  if (node == nullptr) return ClusterSpec{}.latency;
+  if (node->as_string() != nullptr) return sim::FixedLatency{*cluster.duration("latency", Sign::non_negative)};
+  const toml::table* table = node->as_table();
+  if (table == nullptr) {
+    cluster.fail("latency", "must be a duration like \"100us\" or a table like { kind = \"uniform\", "
+                            "min = \"50us\", max = \"2ms\" } (got " + detail::value_text(*node) + ")");
+  }
+  const TableReader t(cluster.file(), *table, cluster.field("latency"));
+  const std::string kind = t.required_string("kind");
+  if (kind == "fixed") {
+    t.allow_only({"kind", "value"}, "a fixed latency");
+    return sim::FixedLatency{t.required_duration("value", Sign::non_negative)};
+  }
+  if (kind == "uniform") {
+    t.allow_only({"kind", "min", "max"}, "a uniform latency");
+    return sim::UniformLatency{t.required_duration("min", Sign::non_negative),
+                               t.required_duration("max", Sign::non_negative)};
+  }
+  if (kind == "heavy_tail") {
+    t.allow_only({"kind", "base", "cap"}, "a heavy_tail latency");
+    return sim::HeavyTailLatency{t.required_duration("base", Sign::non_negative),
+                                 t.required_duration("cap", Sign::non_negative)};
+  }
+  t.fail("kind", "must be one of \"fixed\", \"uniform\", \"heavy_tail\" (got " +
+                     detail::value_text(*t.find("kind")) + ")");
+}
+
+MasterSpec read_master(const TableReader& t) {
+  t.allow_only({"name", "persistence", "restart_delay", "replicas", "clock_offset", "drift_ppm"}, "a master");
+  MasterSpec m;
+  m.name = t.required_string("name");
+  if (auto p = t.one_of<sim::redis::Persistence>("persistence", detail::kPersistenceNames)) m.persistence = *p;
+  if (auto d = t.duration("restart_delay", Sign::non_negative)) m.restart_delay = *d;
+  if (auto r = t.small_int("replicas", 0, detail::kMaxReplicas)) m.replicas = *r;
+  m.clock = read_clock(t, m.clock);
+  return m;
+}
+
+void read_cluster(const TableReader& top, Scenario& s, Origins& origins, std::size_t& processes) {
+  const toml::table* table = top.subtable("cluster");
+  if (table == nullptr) return;  // validate() will say a master is needed
+  const TableReader cluster(top.file(), *table, "cluster");
+  cluster.allow_only({"latency", "discovery_delay", "masters", "master"}, "[cluster]");
+  s.cluster.latency = read_latency(cluster);
+  if (auto d = cluster.duration("discovery_delay", Sign::non_negative)) s.cluster.discovery_delay = *d;
+  if (cluster.has("masters") && cluster.has("master")) {
+    cluster.fail("masters", "give either masters = N or [[cluster.master]] tables, not both");
+  }
+  if (auto n = cluster.small_int("masters", 1, detail::kMaxMasters)) {
+    // The shorthand: redis-0 .. redis-(N-1), every setting at its default.
+    for (int i = 0; i < *n; ++i) {
+      s.cluster.masters.push_back({.name = fmt::format("redis-{}", i)});
+      origins.masters.push_back({cluster.field("masters"), table, cluster.find("masters")});
+    }
+    processes += static_cast<std::size_t>(*n);
+  }
+  const toml::array* masters = cluster.array("master");
+  if (masters == nullptr) return;
+  for (std::size_t i = 0; i < masters->size(); ++i) {
+    const toml::table& entry = entry_table(cluster, "master", *masters->get(i), i);
+    const TableReader t(top.file(), entry, fmt::format("cluster.master[{}]", i));
+    if (s.cluster.masters.size() >= static_cast<std::size_t>(detail::kMaxMasters)) {
+      t.fail("name", fmt::format("more than {} masters", detail::kMaxMasters));
+    }
+    s.cluster.masters.push_back(read_master(t));
+    origins.masters.push_back({t.path(), &entry, t.find("name")});
+    processes += 1 + static_cast<std::size_t>(s.cluster.masters.back().replicas);
+    if (processes > detail::kMaxProcesses) t.fail("replicas", fmt::format("more than {} processes", detail::kMaxProcesses));
+  }
+}
+
+// drift_factor is written as a fraction and kept as integer ppm. Only a
+// fraction that is exactly a whole number of ppm (as a double reads back)
+// is accepted, so the file and the Scenario mean the same number.
+std::int64_t read_drift_ppm(const TableReader& t) {
+  const toml::node* node = t.find("drift_factor");
+  double factor = 0;
+  if (const auto* f = node->as_floating_point()) {
+    factor = f->get();
+  } else if (const auto* i = node->as_integer()) {
+    if (i->get() != 0) t.fail("drift_factor", "must be in [0, 1) (got " + std::to_string(i->get()) + ")");
+    return 0;
+  } else {
+    t.fail("drift_factor", "must be a number like 0.01 (got " + detail::value_text(*node) + ")");
+  }
+  if (!(factor >= 0.0 && factor < 1.0)) {
+    t.fail("drift_factor", "must be in [0, 1) (got " + detail::value_text(*node) + ")");
+  }
+  const std::int64_t ppm = std::llround(factor * 1e6);
+  if (static_cast<double>(ppm) / 1e6 != factor) {
+    t.fail("drift_factor", "must be a whole number of parts per million, at most 6 decimals (got " +
+                               detail::value_text(*node) + ")");
+  }
+  return ppm;
+}
+
+void read_algorithm(const TableReader& top, Scenario& s) {
+  const toml::table* table = top.subtable("algorithm");
+  if (table == nullptr) return;
+  const TableReader t(top.file(), *table, "algorithm");
+  t.allow_only({"kind", "ttl", "drift_factor", "quorum", "node_timeout", "retry_count", "retry_delay",
+                "retry_jitter", "fencing", "return_early"},
+               "[algorithm]");
+  AlgorithmSpec& a = s.algorithm;
+  if (auto k = t.one_of<Algorithm>("kind", detail::kAlgorithmNames)) a.kind = *k;
+  if (auto ttl = t.millis("ttl", Sign::positive)) a.ttl = *ttl;
+  if (t.has("drift_factor")) a.drift_ppm = read_drift_ppm(t);
+  if (auto q = t.integer("quorum", 1, detail::kMaxMasters)) a.quorum = static_cast<std::size_t>(*q);
+  if (auto d = t.duration("node_timeout", Sign::positive)) a.node_timeout = *d;
+  if (auto n = t.small_int("retry_count", 0, static_cast<int>(kIntMax))) a.retry_count = *n;
+  if (auto d = t.millis("retry_delay", Sign::non_negative)) a.retry_delay = *d;
+  if (auto d = t.millis("retry_jitter", Sign::non_negative)) a.retry_jitter = *d;
+  if (auto b = t.boolean("fencing")) a.fencing = *b;
+  if (auto b = t.boolean("return_early")) a.return_early = *b;
+}
+
+void read_storage(const TableReader& top, Scenario& s) {
+  const toml::table* table = top.subtable("storage");
+  if (table == nullptr) return;
+  const TableReader t(top.file(), *table, "storage");
+  t.allow_only({"name", "fenced"}, "[storage]");
+  if (auto name = t.string("name")) s.storage.name = std::move(*name);
+  if (auto b = t.boolean("fenced")) s.storage.fenced = *b;
+}
+
+ClientSpec read_client(const TableReader& t) {
+  ClientSpec c;
+  c.name = t.required_string("name");
+  c.clock = read_clock(t, c.clock);
+  sim::ClientWorkload& w = c.workload;
+  if (auto key = t.string("key")) w.key = std::move(*key);
+  if (auto n = t.small_int("iterations", 0, static_cast<int>(kIntMax))) w.iterations = *n;
+  if (auto d = t.duration("start_after", Sign::non_negative)) w.start_after = *d;
+  if (auto d = t.duration("acquire_timeout", Sign::positive)) w.acquire_timeout = *d;
+  if (auto n = t.small_int("writes", 0, static_cast<int>(kIntMax))) w.writes = *n;
+  if (auto d = t.duration("hold", Sign::non_negative)) w.hold = *d;
+  if (auto d = t.duration("write_timeout", Sign::positive)) w.write_timeout = *d;
+  if (auto d = t.duration("think", Sign::non_negative)) w.think = *d;
+  if (auto b = t.boolean("release")) w.release = *b;
+  return c;
+}
+
+void read_clients(const TableReader& top, Scenario& s, Origins& origins, std::size_t& processes) {
+  const toml::array* clients = top.array("client");
+  if (clients == nullptr) return;
+  for (std::size_t i = 0; i < clients->size(); ++i) {
+    const toml::table& entry = entry_table(top, "client", *clients->get(i), i);
+    const TableReader t(top.file(), entry, fmt::format("client[{}]", i));
+    t.allow_only({"name", "count", "clock_offset", "drift_ppm", "key", "iterations", "start_after",
+                  "acquire_timeout", "writes", "hold", "write_timeout", "think", "release"},
+                 "a client");
+    const ClientSpec client = read_client(t);
+    const std::optional<int> count = t.small_int("count", 1, detail::kMaxClientCount);
+    const auto copies = static_cast<std::size_t>(count.value_or(1));
+    if (processes + copies > detail::kMaxProcesses) {
+      t.fail(count ? "count" : "name", fmt::format("more than {} processes", detail::kMaxProcesses));
+    }
+    processes += copies;
+    for (std::size_t k = 1; k <= copies; ++k) {
+      s.clients.push_back(client);
+      // count = N: N identical clients, "<name>-1" .. "<name>-N".
+      if (count) s.clients.back().name = fmt::format("{}-{}", client.name, k);
+      origins.clients.push_back({t.path(), &entry, t.find("name")});
+    }
+  }
+}
+
+int read_format(const TableReader& top) {
+  const toml::node* node = top.find("format");
+  if (node == nullptr) {
+    detail::fail_at(top.file(), top.table().source(), "format",
+                    fmt::format("is required: start the file with format = {}", kFormatVersion));
+  }
+  const auto* i = node->as_integer();
+  if (i == nullptr) top.fail("format", "must be an integer (got " + detail::value_text(*node) + ")");
+  if (i->get() > kFormatVersion) {
+    top.fail("format", fmt::format("format {} is newer than this build of locklab reads (format {}): "
+                                   "use a newer locklab",
+                                   i->get(), kFormatVersion));
+  }
+  if (i->get() < 1) top.fail("format", fmt::format("must be {} (got {})", kFormatVersion, i->get()));
+  return static_cast<int>(i->get());
+}
+
+}  // namespace
+
+Scenario parse_scenario(std::string_view text, std::string_view file) {
+  if (text.size() > kMaxScenarioBytes) {
+    throw ScenarioError(std::string(file), 0, 0, "",
+                        fmt::format("{} bytes is over the {} byte limit for a scenario file", text.size(),
+                                    kMaxScenarioBytes));
+  }
+  detail::check_nesting(text, file);
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    throw ScenarioError(std::string(file), e.source().begin.line, e.source().begin.column, "",
+                        "TOML syntax: " + std::string(e.description()));
+  }
+  const TableReader top(file, root, "");
+  (void)read_format(top);  // before unknown keys: a newer file may have new ones
+  top.allow_only({"format", "name", "description", "seed", "duration", "order", "trace_hash", "cluster",
+                  "algorithm", "storage", "client", "fault", "expect"},
+                 "the top level");
+  Scenario s;
+  Origins origins{.root = &root};
+  if (auto name = top.string("name")) s.name = std::move(*name);
+  if (auto d = top.string("description")) s.description = std::move(*d);
+  s.seed = read_seed(top);
+  if (auto d = top.duration("duration", Sign::positive)) s.duration = *d;
+  if (auto o = top.one_of<sim::ReadyOrder>("order", detail::kOrderNames)) s.order = *o;
+  s.trace_hash = read_trace_hash(top);
+  std::size_t processes = 1;  // the storage
+  read_cluster(top, s, origins, processes);
+  read_algorithm(top, s);
+  read_storage(top, s);
+  read_clients(top, s, origins, processes);
+  detail::check_process_names(s, origins, file);
+  detail::read_faults(top, s, origins);
+  detail::read_expect(top, s);
+  detail::check_validate(s, origins, file);
+  return s;
+}
+
+Scenario load_scenario(const std::filesystem::path& path) {
+  const std::string file = path.string();
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw ScenarioError(file, 0, 0, "", "cannot read: " + ec.message());
+  if (size > kMaxScenarioBytes) {
+    throw ScenarioError(file, 0, 0, "",
+                        fmt::format("{} bytes is over the {} byte limit for a scenario file", size,
+                                    kMaxScenarioBytes));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ScenarioError(file, 0, 0, "", "cannot read: cannot open the file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ScenarioError(file, 0, 0, "", "cannot read: I/O error");
+  return parse_scenario(text.str(), file);
+}
+
+}  // namespace locklab::scenarios

@@ -1,0 +1,251 @@
+// Writing a Scenario as a scenario file that parse_scenario() reads back
+// equal: every field written (defaults too, so a file is self-describing),
+// durations in their largest exact unit, processes by name.
+#include <fmt/format.h>
+
+#include <limits>
+
+#include "file_names.hpp"
+#include "locklab/scenarios/scenario_file.hpp"
+#include "locklab/sim/detail/overloaded.hpp"
+
+namespace locklab::scenarios {
+
+namespace {
+
+using detail::file_name_of;
+
+// A TOML basic string. Newlines stay real newlines (a multi-line string) so
+// a description reads as prose in the file.
+std::string quote(std::string_view text, bool multi_line = false) {
+  std::string out = multi_line ? "\"\"\"\n" : "\"";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += multi_line ? "\n" : "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (u < 0x20 || u == 0x7F) {
+          out += fmt::format("\\u{:04X}", u);
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + (multi_line ? "\"\"\"" : "\"");
+}
+
+std::string dur(sim::Duration d) { return quote(duration_text(d)); }
+std::string dur(sim::TrueTime t) { return dur(t.time_since_epoch()); }
+const char* flag(bool b) { return b ? "true" : "false"; }
+
+// drift_ppm as the exact decimal fraction: 10000 -> 0.01, 1 -> 0.000001.
+std::string drift_factor_text(std::int64_t ppm) {
+  if (ppm < 0 || ppm >= 1'000'000) return fmt::format("{}", static_cast<double>(ppm) / 1e6);
+  std::string digits = fmt::format("{:06}", ppm);
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  return "0." + digits;
+}
+
+class Writer {
+ public:
+  explicit Writer(const Scenario& s) : s_(s), names_(process_names(s)) {}
+
+  std::string write() {
+    top();
+    cluster();
+    algorithm();
+    storage();
+    for (const ClientSpec& c : s_.clients) client(c);
+    faults();
+    expect();
+    return std::move(out_);
+  }
+
+ private:
+  void line(std::string_view key, std::string_view value) { out_ += fmt::format("{} = {}\n", key, value); }
+  void header(std::string_view name) { out_ += fmt::format("\n{}\n", name); }
+
+  std::string name(sim::ProcessId id) const {
+    const std::size_t i = sim::index_of(id);
+    // An id outside the world cannot be named; the file will not load.
+    return quote(i < names_.size() ? names_[i] : fmt::format("<process {}>", i));
+  }
+  std::string names(const std::vector<sim::ProcessId>& ids) const {
+    std::string list;
+    for (const sim::ProcessId id : ids) list += (list.empty() ? "" : ", ") + name(id);
+    return "[" + list + "]";
+  }
+
+  void top() {
+    out_ += fmt::format("# locklab scenario file; docs/scenarios.md describes every key.\nformat = {}\n",
+                        kFormatVersion);
+    line("name", quote(s_.name));
+    if (!s_.description.empty()) {
+      line("description", quote(s_.description, s_.description.find('\n') != std::string::npos));
+    }
+    // TOML integers stop at 2^63 - 1; a larger seed is written as a string.
+    line("seed", s_.seed <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+                     ? std::to_string(s_.seed)
+                     : quote(std::to_string(s_.seed)));
+    line("duration", dur(s_.duration));
+    line("order", quote(file_name_of(detail::kOrderNames, s_.order)));
+    if (s_.trace_hash) line("trace_hash", quote(fmt::format("0x{:016x}", *s_.trace_hash)));
+  }
+
+  void cluster() {
+    header("[cluster]");
+    line("latency", std::visit(sim::detail::Overloaded{
+                                   [](const sim::FixedLatency& f) { return dur(f.value); },
+                                   [](const sim::UniformLatency& u) {
+                                     return fmt::format("{{ kind = \"uniform\", min = {}, max = {} }}",
+                                                        dur(u.min), dur(u.max));
+                                   },
+                                   [](const sim::HeavyTailLatency& h) {
+                                     return fmt::format("{{ kind = \"heavy_tail\", base = {}, cap = {} }}",
+                                                        dur(h.base), dur(h.cap));
+                                   },
+                               },
+                               s_.cluster.latency));
+    line("discovery_delay", dur(s_.cluster.discovery_delay));
+    for (const MasterSpec& m : s_.cluster.masters) {
+      header("[[cluster.master]]");
+      line("name", quote(m.name));
+      line("persistence", quote(file_name_of(detail::kPersistenceNames, m.persistence)));
+      line("restart_delay", dur(m.restart_delay));
+      line("replicas", std::to_string(m.replicas));
+      line("clock_offset", dur(m.clock.offset));
+      line("drift_ppm", std::to_string(m.clock.drift_ppm));
+    }
+  }
+
+  void algorithm() {
+    const AlgorithmSpec& a = s_.algorithm;
+    header("[algorithm]");
+    line("kind", quote(file_name_of(detail::kAlgorithmNames, a.kind)));
+    line("ttl", dur(a.ttl));
+    line("drift_factor", drift_factor_text(a.drift_ppm));
+    if (a.quorum) line("quorum", std::to_string(*a.quorum));
+    if (a.node_timeout) line("node_timeout", dur(*a.node_timeout));
+    line("retry_count", std::to_string(a.retry_count));
+    line("retry_delay", dur(a.retry_delay));
+    line("retry_jitter", dur(a.retry_jitter));
+    line("fencing", flag(a.fencing));
+    line("return_early", flag(a.return_early));
+  }
+
+  void storage() {
+    header("[storage]");
+    line("name", quote(s_.storage.name));
+    line("fenced", flag(s_.storage.fenced));
+  }
+
+  void client(const ClientSpec& c) {
+    const sim::ClientWorkload& w = c.workload;
+    header("[[client]]");
+    line("name", quote(c.name));
+    line("clock_offset", dur(c.clock.offset));
+    line("drift_ppm", std::to_string(c.clock.drift_ppm));
+    line("key", quote(w.key));
+    line("iterations", std::to_string(w.iterations));
+    line("start_after", dur(w.start_after));
+    line("acquire_timeout", dur(w.acquire_timeout));
+    line("writes", std::to_string(w.writes));
+    line("hold", dur(w.hold));
+    line("write_timeout", dur(w.write_timeout));
+    line("think", dur(w.think));
+    line("release", flag(w.release));
+  }
+
+  void fault(const sim::Fault& f) {
+    header("[[fault]]");
+    line("at", dur(f.at));
+    const auto single = [&](std::string_view kind, sim::ProcessId p) {
+      line("kind", quote(kind));
+      line("process", name(p));
+    };
+    std::visit(sim::detail::Overloaded{
+                   [&](const sim::ProcessPause& p) { single("pause", p.process); },
+                   [&](const sim::ProcessResume& p) { single("resume", p.process); },
+                   [&](const sim::ProcessKill& p) { single("kill", p.process); },
+                   [&](const sim::MachineCrash& p) { single("crash", p.process); },
+                   [&](const sim::ProcessRestart& p) { single("restart", p.process); },
+                   [&](const sim::LinkPartition& p) {
+                     line("kind", quote("partition"));
+                     line("from", names(p.from));
+                     line("to", names(p.to));
+                     line("one_way", flag(p.one_way));
+                     line("mode", quote(file_name_of(detail::kPartitionModeNames, p.mode)));
+                   },
+                   [&](const sim::LinkHeal& h) {
+                     line("kind", quote("heal"));
+                     line("from", names(h.from));
+                     line("to", names(h.to));
+                     line("one_way", flag(h.one_way));
+                   },
+                   [&](const sim::MessageDelay& d) {
+                     line("kind", quote("delay"));
+                     line("from", name(d.from));
+                     line("to", name(d.to));
+                     line("extra", dur(d.extra));
+                     line("count", std::to_string(d.count));
+                   },
+                   [&](const sim::ClockJump& j) {
+                     single("clock_jump", j.process);
+                     line("delta", dur(j.delta));
+                   },
+                   [&](const sim::ClockDriftSet& d) {
+                     single("drift", d.process);
+                     line("drift_ppm", std::to_string(d.drift_ppm));
+                   },
+                   [&](const sim::ConnectionReset& r) {
+                     line("kind", quote("reset"));
+                     line("a", name(r.a));
+                     line("b", name(r.b));
+                   },
+               },
+               f.action);
+  }
+
+  void failover(const Failover& f) {
+    header("[[fault]]");
+    line("at", dur(f.at));
+    line("kind", quote("failover"));
+    line("master", quote(f.master));
+  }
+
+  // Faults and failovers in one timeline, merged by time; each list keeps its
+  // own order, which is all the reader needs to rebuild both exactly.
+  void faults() {
+    std::size_t i = 0;
+    std::size_t k = 0;
+    while (i < s_.faults.size() || k < s_.failovers.size()) {
+      const bool take_fault =
+          k == s_.failovers.size() || (i < s_.faults.size() && s_.faults[i].at <= s_.failovers[k].at);
+      if (take_fault) {
+        fault(s_.faults[i++]);
+      } else {
+        failover(s_.failovers[k++]);
+      }
+    }
+  }
+
+  void expect() {
+    if (s_.expect.empty()) return;
+    header("[expect]");
+    for (const auto& [checker, kind] : s_.expect) line(checker, quote(file_name_of(detail::kVerdictNames, kind)));
+  }
+
+  const Scenario& s_;
+  std::vector<std::string> names_;
+  std::string out_;
+};
+
+}  // namespace
+
+std::string to_toml(const Scenario& scenario) { return Writer(scenario).write(); }
+
+}  // namespace locklab::scenarios
