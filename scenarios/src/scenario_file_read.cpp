@@ -218,6 +218,7 @@ ClientSpec read_client(const TableReader& t) {
   if (auto d = t.duration("write_timeout", Sign::positive)) w.write_timeout = *d;
   if (auto d = t.duration("think", Sign::non_negative)) w.think = *d;
   if (auto b = t.boolean("release")) w.release = *b;
+  if (auto b = t.boolean("careful")) w.careful = *b;
   return c;
 }
 
@@ -228,7 +229,7 @@ void read_clients(const TableReader& top, Scenario& s, Origins& origins, std::si
     const toml::table& entry = entry_table(top, "client", *clients->get(i), i);
     const TableReader t(top.file(), entry, fmt::format("client[{}]", i));
     t.allow_only({"name", "count", "clock_offset", "drift_ppm", "key", "iterations", "start_after",
-                  "acquire_timeout", "writes", "hold", "write_timeout", "think", "release"},
+                  "acquire_timeout", "writes", "hold", "write_timeout", "think", "release", "careful"},
                  "a client");
     const ClientSpec client = read_client(t);
     const std::optional<int> count = t.small_int("count", 1, detail::kMaxClientCount);

@@ -158,6 +158,7 @@ class Writer {
     line("write_timeout", dur(w.write_timeout));
     line("think", dur(w.think));
     line("release", flag(w.release));
+    line("careful", flag(w.careful));
   }
 
   void fault(const sim::Fault& f) {
