@@ -1,44 +1,33 @@
-// The locklab command line. Today: `locklab demo`, the core simulation.
-// Later issues add run, explore, check and matrix (see docs/).
+// The locklab command line: run, replay, check, explore, merge, demo and
+// core-demo. Exit codes (docs/cli.md): 0 clean, 1 findings or mismatches,
+// 2 bad input (a bad scenario file or bad arguments).
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
-#include <fstream>
 #include <iostream>
 
-#include "demo.hpp"
+#include "commands.hpp"
 
 int main(int argc, char** argv) {
+  namespace tools = locklab::tools;
   CLI::App app{"locklab: distributed locks on Redis, simulated and real"};
   app.require_subcommand(1);
-
-  locklab::tools::DemoOptions demo;
-  std::string order = "fifo";
-  std::string trace_path;
-  CLI::App* demo_cmd = app.add_subcommand(
-      "demo", "Run the core simulation (echo server, five clients, every fault kind)");
-  demo_cmd->add_option("--seed", demo.seed, "World seed")->capture_default_str();
-  demo_cmd->add_option("--order", order, "Order of ready fibers")
-      ->check(CLI::IsMember({"fifo", "random"}))
-      ->capture_default_str();
-  demo_cmd->add_option("--trace-jsonl", trace_path, "Write every trace record here as JSON Lines");
-
-  CLI11_PARSE(app, argc, argv);
-
-  if (demo_cmd->parsed()) {
-    std::ofstream trace_file;
-    if (!trace_path.empty()) {
-      trace_file.open(trace_path);
-      if (!trace_file) {
-        std::cerr << "locklab: cannot write trace file '" << trace_path << "'\n";
-        return 2;
-      }
-      demo.trace_jsonl = &trace_file;
-    }
-    demo.order = order == "random" ? locklab::sim::ReadyOrder::random : locklab::sim::ReadyOrder::fifo;
-    const locklab::tools::DemoResult result = locklab::tools::run_demo(demo);
-    std::cout << locklab::tools::format_demo(result);
-    return result.run.status == locklab::sim::RunStatus::reached_time ? 0 : 1;
+  int exit_code = tools::kExitClean;
+  tools::add_run(app, exit_code);
+  tools::add_replay(app, exit_code);
+  tools::add_check(app, exit_code);
+  tools::add_explore(app, exit_code);
+  tools::add_merge(app, exit_code);
+  tools::add_demo(app, exit_code);
+  tools::add_core_demo(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    (void)app.exit(e);  // prints the message
+    return tools::kExitBadInput;
   }
-  return 0;
+  return exit_code;
 }

@@ -9,12 +9,21 @@
 namespace locklab::properties {
 namespace {
 
-using detail::draw_duration;
-using detail::draw_time;
 using detail::pick;
 using detail::subset;
 
 constexpr sim::Duration kOneMs = std::chrono::milliseconds(1);
+
+// Whole milliseconds (bounds are rounded down to them), so that a schedule
+// written to a scenario file reads "6387ms" rather than nanoseconds.
+sim::Duration draw_duration(sim::Rng& rng, sim::Duration lo, sim::Duration hi) {
+  const auto ms = [](sim::Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  return std::chrono::milliseconds(rng.between(ms(lo), ms(hi)));
+}
+
+sim::TrueTime draw_time(sim::Rng& rng, sim::Duration horizon) {
+  return sim::true_time(draw_duration(rng, sim::Duration(0), horizon - kOneMs));
+}
 
 struct Downtime {
   sim::ProcessId node;

@@ -43,6 +43,26 @@ std::uint64_t nth_seed(const ExploreOptions& o, std::uint64_t n) {
 
 }  // namespace
 
+Scenario counterexample_of(const Finding& f, std::string_view mode) {
+  const bool shrunk = f.shrunk.has_value();
+  Scenario s = shrunk ? f.shrunk->scenario : f.original;
+  const RunReport report = shrunk ? RunReport{} : run_scenario(s);
+  const RunReport& r = shrunk ? f.shrunk->report : report;
+  s.name = fmt::format("{}-{}-seed-{}", name_of(s.algorithm.kind), mode, f.seed);
+  const properties::Verdict* v = r.verdict(f.checker);
+  s.description = fmt::format(
+      "Found by locklab explore ({} assumptions) at seed {}{}.\n{}", mode, f.seed,
+      shrunk ? fmt::format(", shrunk from {} faults and {} clients to {} and {}{}", f.original.faults.size(),
+                           f.original.clients.size(), s.faults.size(), s.clients.size(),
+                           f.shrunk->minimal ? " (locally minimal)" : " (shrink budget ran out)")
+             : "",
+      v != nullptr ? v->summary : f.summary);
+  s.expect.clear();
+  for (const properties::Verdict& verdict : r.verdicts) s.expect[verdict.checker] = verdict.kind;
+  s.trace_hash = r.trace_hash;
+  return s;
+}
+
 bool in_shard(std::uint64_t seed, std::uint64_t first, const Shard& shard) {
   return seed >= first && (seed - first) % shard.count == shard.index - 1;
 }

@@ -21,8 +21,11 @@ T pick(sim::Rng& rng, const std::array<T, N>& options) {
   return options[rng.below(N)];
 }
 
+// In whole milliseconds, so a written scenario reads "180ms", not
+// "177543379ns" (lo and hi are whole milliseconds too).
 sim::Duration between(sim::Rng& rng, sim::Duration lo, sim::Duration hi) {
-  return sim::Duration(rng.between(lo.count(), hi.count()));
+  const auto ms = [](sim::Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  return std::chrono::milliseconds(rng.between(ms(lo), ms(hi)));
 }
 
 AlgorithmSpec draw_algorithm(sim::Rng& rng, const GeneratorOptions& o) {

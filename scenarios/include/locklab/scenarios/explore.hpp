@@ -95,6 +95,13 @@ bool in_shard(std::uint64_t seed, std::uint64_t first, const Shard& shard);
 
 ExploreSummary explore(const ExploreOptions& options);
 
+// The finding's shrunk scenario (or its original, unshrunk) as a
+// counterexample file's content: named "<algorithm>-<mode>-seed-<seed>", the
+// story of the violation in its description, every checker's observed
+// verdict as its [expect], and the run's trace hash, so `locklab replay`
+// verifies it replays exactly.
+Scenario counterexample_of(const Finding& finding, std::string_view mode);
+
 // The summary as JSON (no wall-clock figures, so two runs of the same
 // seeds give equal JSON): options, worlds run, and per finding its seed,
 // checkers, summary and, when shrunk, the shrunk scenario's size, trace hash
