@@ -5,8 +5,8 @@
 // sanitizer report, a hang — is a finding.
 //
 // Built two ways (tests/fuzz/CMakeLists.txt):
-//   - with afl-g++-fast (scripts/fuzz-loader.sh): AFL++'s persistent mode,
-//     test cases from shared memory, thousands per process;
+//   - with afl-g++-fast or afl-g++ (scripts/fuzz-loader.sh): AFL++'s
+//     persistent mode, test cases from shared memory, thousands per process;
 //   - with the normal compiler as scenario_fuzz_replay, which reads each file
 //     named on the command line (or stdin) once: ctest runs it over the bad
 //     and good corpora, and it replays a crash file AFL++ found.
@@ -39,6 +39,8 @@ void load(std::string_view text, std::string_view name) {
 }  // namespace
 
 #ifdef __AFL_FUZZ_TESTCASE_LEN
+#include <unistd.h>  // read(), which __AFL_FUZZ_TESTCASE_LEN may call
+
 __AFL_FUZZ_INIT();
 
 int main() {
