@@ -25,6 +25,7 @@ packages=(
   liblua5.1-0-dev        # the Lua 5.1 that Redis embeds, for EVAL in simulated servers
   redis-server           # differential and real-server tests
   util-linux             # taskset, to pin benchmarks to one core
+  afl++                  # fuzzes the scenario loader (scripts/fuzz-loader.sh, a CI step)
 )
 
 missing=()

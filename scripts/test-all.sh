@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: release build with every test label,
 # a short smoke run of the benchmarks (they must still run; no speed gate),
-# then the same suite built with AddressSanitizer + UBSan.
+# 30 s of AFL++ on the scenario loader, then the same suite built with
+# AddressSanitizer + UBSan.
 # Assumes scripts/install-deps.sh has run. LOCKLAB_JOBS overrides -j2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,9 @@ run_ctest release
 
 step "release: the main job"
 build/release/tools/locklab demo --seed 42 >/dev/null
+
+step "fuzz: the scenario loader under AFL++ (30 s, no crash allowed)"
+scripts/fuzz-loader.sh 30
 
 step "benchmarks: smoke run (not a timed gate)"
 taskset -c 0 build/release/bench/sim_bench --benchmark_min_time=0.01 >/dev/null

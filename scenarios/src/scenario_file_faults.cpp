@@ -20,21 +20,21 @@ class ProcessTable {
     for (std::size_t i = 0; i < names_.size(); ++i) ids_.emplace(names_[i], static_cast<sim::ProcessId>(i));
   }
 
-  sim::ProcessId resolve(const TableReader& t, std::string_view key, const toml::node& node) const {
+  sim::ProcessId resolve(const TableReader& t, const std::string& field, const toml::node& node) const {
     const auto* s = node.as_string();
     if (s == nullptr) {
-      fail_at(t.file(), node.source(), t.field(key), "must be a process name (got " + value_text(node) + ")");
+      fail_at(t.file(), node.source(), field, "must be a process name (got " + value_text(node) + ")");
     }
     const auto it = ids_.find(s->get());
     if (it != ids_.end()) return it->second;
-    fail_at(t.file(), node.source(), t.field(key),
+    fail_at(t.file(), node.source(), field,
             fmt::format("no process named {} (the processes are {})", value_text(node), listing()));
   }
 
   sim::ProcessId one(const TableReader& t, std::string_view key) const {
     const toml::node* node = t.find(key);
     if (node == nullptr) t.fail(key, "is required");
-    return resolve(t, key, *node);
+    return resolve(t, t.field(key), *node);
   }
 
   std::vector<sim::ProcessId> many(const TableReader& t, std::string_view key) const {
@@ -46,7 +46,7 @@ class ProcessTable {
     }
     std::vector<sim::ProcessId> ids;
     for (std::size_t i = 0; i < names->size(); ++i) {
-      ids.push_back(resolve(t, fmt::format("{}[{}]", key, i), *names->get(i)));
+      ids.push_back(resolve(t, fmt::format("{}[{}]", t.field(key), i), *names->get(i)));
     }
     return ids;
   }

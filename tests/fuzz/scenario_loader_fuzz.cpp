@@ -1,0 +1,81 @@
+// tests/fuzz/scenario_loader_fuzz.cpp — the scenario loader under a fuzzer.
+//
+// Feeds bytes to parse_scenario(). A ScenarioError is the loader doing its
+// job; anything else — another exception (std::terminate aborts), a crash, a
+// sanitizer report, a hang — is a finding.
+//
+// Built two ways (tests/fuzz/CMakeLists.txt):
+//   - with afl-g++-fast or afl-g++ (scripts/fuzz-loader.sh): AFL++'s
+//     persistent mode, test cases from shared memory, thousands per process;
+//   - with the normal compiler as scenario_fuzz_replay, which reads each file
+//     named on the command line (or stdin) once: ctest runs it over the bad
+//     and good corpora, and it replays a crash file AFL++ found.
+//
+//   scenario_fuzz_replay --print tests/scenarios/bad/*.toml
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include "locklab/scenarios/scenario_file.hpp"
+
+namespace {
+
+bool g_print = false;
+
+void load(std::string_view text, std::string_view name) {
+  try {
+    const locklab::scenarios::Scenario s = locklab::scenarios::parse_scenario(text, name);
+    // Whatever loads must also write: the writer is fuzzed through the reader.
+    const std::string again = locklab::scenarios::to_toml(s);
+    if (g_print) std::cout << name << ": ok (" << again.size() << " bytes written back)\n";
+  } catch (const locklab::scenarios::ScenarioError& e) {
+    if (g_print) std::cout << e.what() << "\n";
+  }
+}
+
+}  // namespace
+
+#ifdef __AFL_FUZZ_TESTCASE_LEN
+#include <unistd.h>  // read(), which __AFL_FUZZ_TESTCASE_LEN may call
+
+__AFL_FUZZ_INIT();
+
+int main() {
+  __AFL_INIT();
+  const unsigned char* buffer = __AFL_FUZZ_TESTCASE_BUF;
+  while (__AFL_LOOP(10000)) {
+    const auto length = static_cast<std::size_t>(__AFL_FUZZ_TESTCASE_LEN);
+    load(std::string_view(reinterpret_cast<const char*>(buffer), length), "fuzz.toml");
+  }
+  return 0;
+}
+#else
+int main(int argc, char** argv) {
+  int files = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--print") {
+      g_print = true;
+      continue;
+    }
+    std::ifstream in(argv[i], std::ios::binary);
+    if (!in) {
+      std::cerr << arg << ": cannot open\n";
+      return 1;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    load(text.str(), arg);
+    ++files;
+  }
+  if (files == 0) {
+    std::ostringstream text;
+    text << std::cin.rdbuf();
+    load(text.str(), "<stdin>");
+  }
+  return 0;
+}
+#endif

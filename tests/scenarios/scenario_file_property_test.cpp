@@ -1,0 +1,204 @@
+// The writer and the reader agree: for every runnable Scenario,
+// parse_scenario(to_toml(s)) == s — names with quotes, backslashes, control
+// characters and non-ASCII text, durations from a nanosecond to centuries in
+// every unit, seeds and hashes across all 64 bits, and every fault kind.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "locklab/scenarios/scenario_file.hpp"
+
+namespace locklab::scenarios {
+namespace {
+
+using sim::Duration;
+
+// Text that stresses the writer's escaping; every chunk is valid UTF-8.
+std::string text(std::size_t max_chunks) {
+  static const std::vector<std::string> chunks = {
+      "a", "redis", "-", "_", " ", "\"", "\\", "'", "#", "=", "[", "]", ".", "\t", "\n", "\x01",
+      "\x7f", "\xc3\xa9" /* é */, "\xe6\x97\xa5" /* 日 */, "\"\"\"", "'''", "0x", "\r\n"};
+  const auto n = *rc::gen::inRange<std::size_t>(0, max_chunks + 1);
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += *rc::gen::elementOf(chunks);
+  return out;
+}
+
+// Durations in every unit, from zero to the int64 limit.
+Duration duration(std::int64_t min = 0) {
+  const std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  static const std::vector<std::int64_t> scales = {1, 1'000, 1'000'000, 1'000'000'000, 60'000'000'000,
+                                                   3'600'000'000'000};
+  const std::int64_t scale = *rc::gen::elementOf(scales);
+  const std::int64_t count = *rc::gen::weightedOneOf<std::int64_t>({
+      {6, rc::gen::inRange<std::int64_t>(0, 2'000)},
+      {1, rc::gen::inRange<std::int64_t>(0, max / scale)},
+  });
+  const std::int64_t value = std::max(min, count * scale);
+  return Duration(value);
+}
+
+Duration signed_duration() {
+  const Duration d = duration();
+  return *rc::gen::arbitrary<bool>() ? -d : d;
+}
+
+std::int64_t drift_ppm() { return *rc::gen::inRange<std::int64_t>(-999'999, 10'000'001); }
+
+sim::ClockSpec clock() { return {.offset = signed_duration(), .drift_ppm = drift_ppm()}; }
+
+sim::ProcessId process(std::size_t count) {
+  return static_cast<sim::ProcessId>(*rc::gen::inRange<std::size_t>(0, count));
+}
+
+std::vector<sim::ProcessId> processes(std::size_t count) {
+  const auto n = *rc::gen::inRange<std::size_t>(0, 4);
+  std::vector<sim::ProcessId> ids;
+  for (std::size_t i = 0; i < n; ++i) ids.push_back(process(count));
+  return ids;
+}
+
+sim::FaultAction action(std::size_t count) {
+  switch (*rc::gen::inRange(0, 11)) {
+    case 0: return sim::ProcessPause{process(count)};
+    case 1: return sim::ProcessResume{process(count)};
+    case 2: return sim::ProcessKill{process(count)};
+    case 3: return sim::MachineCrash{process(count)};
+    case 4: return sim::ProcessRestart{process(count)};
+    case 5:
+      return sim::LinkPartition{processes(count), processes(count), *rc::gen::arbitrary<bool>(),
+                                *rc::gen::element(sim::PartitionMode::hold, sim::PartitionMode::reset)};
+    case 6: return sim::LinkHeal{processes(count), processes(count), *rc::gen::arbitrary<bool>()};
+    case 7:
+      return sim::MessageDelay{process(count), process(count), duration(), *rc::gen::arbitrary<std::uint32_t>()};
+    case 8: return sim::ClockJump{process(count), signed_duration()};
+    case 9: return sim::ClockDriftSet{process(count), drift_ppm()};
+    default: return sim::ConnectionReset{process(count), process(count)};
+  }
+}
+
+// A Scenario validate() accepts. Names end in "#<index>" so they are unique
+// whatever text comes before (a replica's "-replica-<i>" never ends so).
+Scenario scenario() {
+  Scenario s;
+  s.name = text(4);
+  s.description = text(12);
+  s.seed = *rc::gen::arbitrary<std::uint64_t>();
+  s.order = *rc::gen::element(sim::ReadyOrder::fifo, sim::ReadyOrder::random);
+  s.duration = duration(1);
+  if (*rc::gen::arbitrary<bool>()) s.trace_hash = *rc::gen::arbitrary<std::uint64_t>();
+
+  switch (*rc::gen::inRange(0, 3)) {
+    case 0: s.cluster.latency = sim::FixedLatency{duration()}; break;
+    case 1: {
+      const Duration lo = duration();
+      s.cluster.latency = sim::UniformLatency{lo, std::max(lo, duration())};
+      break;
+    }
+    default: {
+      const Duration base = duration(1);
+      s.cluster.latency = sim::HeavyTailLatency{base, std::max(base, duration())};
+    }
+  }
+  s.cluster.discovery_delay = duration();
+  const auto masters = *rc::gen::inRange<std::size_t>(1, 6);
+  for (std::size_t i = 0; i < masters; ++i) {
+    s.cluster.masters.push_back(
+        {.name = fmt::format("{}#m{}", text(3), i),
+         .persistence = *rc::gen::element(sim::redis::Persistence::none, sim::redis::Persistence::aof_always,
+                                          sim::redis::Persistence::aof_everysec, sim::redis::Persistence::rdb),
+         .restart_delay = duration(),
+         .clock = clock(),
+         .replicas = *rc::gen::inRange(0, 3)});
+  }
+
+  AlgorithmSpec& a = s.algorithm;
+  a.kind = *rc::gen::element(Algorithm::naive, Algorithm::naive_setnx, Algorithm::single_node, Algorithm::redlock);
+  // At least 2 ms: the default node timeout (ttl / 100, at least 1 ms) must be shorter.
+  a.ttl = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(2, 100'000'000));
+  a.drift_ppm = *rc::gen::inRange<std::int64_t>(0, 1'000'000);
+  const std::size_t nodes = a.kind == Algorithm::redlock ? masters : 1;
+  if (*rc::gen::arbitrary<bool>()) a.quorum = *rc::gen::inRange<std::size_t>(nodes / 2 + 1, nodes + 1);
+  if (*rc::gen::arbitrary<bool>()) {
+    a.node_timeout = Duration(*rc::gen::inRange<std::int64_t>(1, std::chrono::nanoseconds(a.ttl).count()));
+  }
+  a.retry_count = *rc::gen::inRange(0, 1'000'000);
+  a.retry_delay = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(0, 1'000'000'000));
+  a.retry_jitter = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(0, 1'000'000'000));
+  a.fencing = *rc::gen::arbitrary<bool>();
+  a.return_early = *rc::gen::arbitrary<bool>();
+
+  s.storage = {.name = fmt::format("{}#s", text(3)), .fenced = *rc::gen::arbitrary<bool>()};
+  const auto clients = *rc::gen::inRange<std::size_t>(1, 5);
+  for (std::size_t i = 0; i < clients; ++i) {
+    s.clients.push_back({.name = fmt::format("{}#c{}", text(3), i),
+                         .clock = clock(),
+                         .workload = {.key = fmt::format("k{}", text(3)),
+                                      .iterations = *rc::gen::inRange(0, 1'000'000),
+                                      .start_after = duration(),
+                                      .acquire_timeout = duration(1),
+                                      .writes = *rc::gen::inRange(0, 1'000),
+                                      .hold = duration(),
+                                      .write_timeout = duration(1),
+                                      .think = duration(),
+                                      .release = *rc::gen::arbitrary<bool>()}});
+  }
+
+  const std::size_t count = process_names(s).size();
+  const auto faults = *rc::gen::inRange<std::size_t>(0, 8);
+  for (std::size_t i = 0; i < faults; ++i) {
+    s.faults.push_back({sim::true_time(duration()), action(count)});
+  }
+  std::vector<std::string> promotable;
+  for (const MasterSpec& m : s.cluster.masters) {
+    if (m.replicas > 0) promotable.push_back(m.name);
+  }
+  if (!promotable.empty()) {
+    const auto failovers = *rc::gen::inRange<std::size_t>(0, 3);
+    for (std::size_t i = 0; i < failovers; ++i) {
+      s.failovers.push_back({sim::true_time(duration()), *rc::gen::elementOf(promotable)});
+    }
+  }
+  for (const std::string_view checker : kCheckers) {
+    if (*rc::gen::arbitrary<bool>()) {
+      s.expect[std::string(checker)] = *rc::gen::element(
+          properties::Verdict::Kind::ok, properties::Verdict::Kind::violation, properties::Verdict::Kind::unknown);
+    }
+  }
+  return s;
+}
+
+RC_GTEST_PROP(ScenarioFileRoundTrip, ParseOfToTomlIsTheSameScenario, ()) {
+  const Scenario s = scenario();
+  const std::vector<std::string> problems = validate(s);
+  RC_ASSERT(problems.empty());  // the generator makes runnable scenarios only
+  const std::string file = to_toml(s);
+  Scenario back;
+  try {
+    back = parse_scenario(file, "generated.toml");
+  } catch (const ScenarioError& e) {
+    RC_FAIL(std::string(e.what()) + "\n--- the file:\n" + file);
+  }
+  RC_ASSERT(to_toml(back) == file);  // readable when it fails
+  RC_ASSERT(back == s);
+}
+
+// Every duration writes as its largest exact unit and reads back exactly.
+RC_GTEST_PROP(ScenarioFileRoundTrip, DurationTextIsExact, ()) {
+  const Duration d = *rc::gen::weightedOneOf<Duration>({
+      {3, rc::gen::exec([] { return signed_duration(); })},
+      {1, rc::gen::map(rc::gen::arbitrary<std::int64_t>(), [](std::int64_t n) { return Duration(n); })},
+  });
+  const std::string t = duration_text(d);
+  const auto back = parse_duration(t);
+  RC_ASSERT(back.has_value());
+  RC_ASSERT(*back == d);
+}
+
+}  // namespace
+}  // namespace locklab::scenarios
