@@ -34,8 +34,9 @@ cmake --build --preset release -j"$jobs"
 step "release: unit, property and integration tests"
 run_ctest release
 
-step "release: the main job"
-build/release/tools/locklab demo --seed 42 >/dev/null
+step "release: the main job (and the simulation core's own demo)"
+build/release/tools/locklab demo --out build/release/demo >/dev/null
+build/release/tools/locklab core-demo --seed 42 >/dev/null
 
 step "fuzz: the scenario loader under AFL++ (30 s, no crash allowed)"
 scripts/fuzz-loader.sh 30
