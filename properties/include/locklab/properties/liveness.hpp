@@ -52,8 +52,10 @@
 // completion (fifo); the earliest blocked op's invocation and the run's end
 // (stuck).
 //
-// Cost: O(n log n) in the history (sorting), plus the log of the number of
-// crashes per grant.
+// Cost: O(n log n) in the history (sorting, ordered maps), plus, for each
+// grant whose holder crashed while believing, the info and crash-pending
+// attempts on its key (few; the number of such grants is bounded by the fault
+// schedule's crashes).
 //
 //   properties::LivenessInput in{.bounds = {.ttl = 10s, .drift_allowance = 102ms,
 //                                           .retry_delay_max = 200ms, .attempt_max = 50ms,
