@@ -22,17 +22,32 @@ struct Overlap {
 };
 
 // The overlap on one key that starts first, if any. `grants` are believed
-// grants of that key sorted by (start, grant id).
+// grants of that key sorted by (start, grant id). Linear: a grant b overlaps
+// some earlier grant of another client exactly when the latest-ending earlier
+// grant of a client other than b's ends after b starts, and the two
+// latest-ending earlier grants of distinct clients answer that for any b. Only
+// for the first such b is the partner looked up (the earliest-starting grant of
+// another client still believed then), so the walk stays O(n).
 std::optional<Overlap> first_overlap(const std::vector<const GrantView*>& grants) {
-  std::vector<const GrantView*> active;  // believed at the current start, in start order
-  for (const GrantView* b : grants) {
-    std::erase_if(active, [&](const GrantView* a) { return *a->belief_end <= *b->belief_start; });
-    for (const GrantView* a : active) {
-      if (a->client != b->client) {
-        return Overlap{a, b, *b->belief_start, std::min(*a->belief_end, *b->belief_end)};
+  const GrantView* top = nullptr;    // the latest-ending grant so far
+  const GrantView* other = nullptr;  // the latest-ending one of a client other than top's
+  for (std::size_t i = 0; i < grants.size(); ++i) {
+    const GrantView* b = grants[i];
+    const GrantView* rival = top != nullptr && top->client != b->client ? top : other;
+    if (rival != nullptr && *rival->belief_end > *b->belief_start) {
+      for (std::size_t j = 0; j < i; ++j) {
+        const GrantView* a = grants[j];
+        if (a->client != b->client && *a->belief_end > *b->belief_start) {
+          return Overlap{a, b, *b->belief_start, std::min(*a->belief_end, *b->belief_end)};
+        }
       }
     }
-    active.push_back(b);
+    if (top == nullptr || *b->belief_end > *top->belief_end) {
+      if (top != nullptr && top->client != b->client) other = top;
+      top = b;
+    } else if (b->client != top->client && (other == nullptr || *b->belief_end > *other->belief_end)) {
+      other = b;
+    }
   }
   return std::nullopt;
 }

@@ -67,6 +67,7 @@ jsonl::Json to_json(const Operation& op) {
   j["completed_local_ns"] = nanos(op.completed_local);
   jsonl::put_bytes(j, "outcome", op.outcome);
   if (op.fencing_token) j["fencing_token"] = *op.fencing_token;
+  if (op.lock_token) jsonl::put_bytes(j, "lock_token", *op.lock_token);
   if (op.validity_end_local) j["validity_end_local_ns"] = nanos(*op.validity_end_local);
   if (op.validity_end_true) j["validity_end_true_ns"] = nanos(*op.validity_end_true);
   return j;
@@ -102,6 +103,10 @@ Operation from_json(const jsonl::Fields& f, const jsonl::Json& object) {
   }
   op.outcome = f.bytes("outcome");
   op.fencing_token = f.optional_u64("fencing_token");
+  // Absent in histories written before lock tokens were recorded.
+  if (object.contains("lock_token") || object.contains("lock_token_hex")) {
+    op.lock_token = f.bytes("lock_token");
+  }
   if (auto v = f.optional_i64("validity_end_local_ns")) op.validity_end_local = local_time(Duration{*v});
   if (auto v = f.optional_i64("validity_end_true_ns")) op.validity_end_true = true_time(Duration{*v});
   return op;
@@ -140,7 +145,8 @@ std::uint64_t History::invoke(Process& client, OpKind kind, std::string key, std
 
 void History::complete(std::uint64_t id, Process& client, OpStatus status, std::string outcome,
                        std::optional<std::uint64_t> fencing_token,
-                       std::optional<LocalTime> validity_end) {
+                       std::optional<LocalTime> validity_end,
+                       std::optional<std::string> lock_token) {
   Operation& op = at_mutable(id);
   LOCKLAB_ASSERT(op.status == OpStatus::pending, "operation ", id, " completed twice");
   LOCKLAB_ASSERT(status != OpStatus::pending, "operation ", id, " completed as pending");
@@ -152,6 +158,7 @@ void History::complete(std::uint64_t id, Process& client, OpStatus status, std::
   op.completed_local = client.now();
   op.outcome = std::move(outcome);
   op.fencing_token = fencing_token;
+  op.lock_token = std::move(lock_token);
   if (op.kind == OpKind::acquire && status == OpStatus::ok) op.grant = op.id;
   if (validity_end) {
     op.validity_end_local = *validity_end;

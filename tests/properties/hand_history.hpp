@@ -6,6 +6,8 @@
 // are numbered; client n is process n, named "c<n>".
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,12 +28,14 @@ class HandHistory {
   std::uint64_t acquire(std::uint32_t c, std::string key, std::int64_t invoked,
                         std::int64_t completed, OpStatus status = OpStatus::ok,
                         std::optional<std::int64_t> valid_until = {},
-                        std::optional<std::uint64_t> token = {}) {
+                        std::optional<std::uint64_t> token = {},
+                        std::optional<std::string> lock_token = {}) {
     sim::Operation op = base(c, std::move(key), OpKind::acquire, 0, invoked, completed, status);
     op.id = next_++;
     if (status == OpStatus::ok) op.grant = op.id;
     op.outcome = status == OpStatus::ok ? "acquired" : status == OpStatus::info ? "indeterminate" : "busy";
     op.fencing_token = token;
+    op.lock_token = std::move(lock_token);
     set_validity(op, valid_until);
     history.append(op);
     return op.id;
@@ -56,7 +60,7 @@ class HandHistory {
                              std::int64_t invoked, std::int64_t completed, OpStatus status) {
     sim::Operation op;
     op.client = sim::ProcessId{c};
-    op.client_name = "c" + std::to_string(c);
+    op.client_name = fmt::format("c{}", c);
     op.key = std::move(key);
     op.kind = kind;
     op.grant = grant;
@@ -96,10 +100,10 @@ inline sim::StorageWrite logged(std::uint32_t writer, std::uint64_t grant,
                                 std::optional<std::uint64_t> token, std::int64_t applied,
                                 bool accepted = true) {
   return {.writer = sim::ProcessId{writer},
-          .writer_name = "c" + std::to_string(writer),
+          .writer_name = fmt::format("c{}", writer),
           .grant = grant,
           .fencing_token = token,
-          .payload = "w" + std::to_string(applied),
+          .payload = fmt::format("w{}", applied),
           .applied_true = ms(applied),
           .accepted = accepted};
 }

@@ -211,5 +211,33 @@ TEST(MutualExclusion, VerdictSurvivesJsonLinesRoundTrip) {
   EXPECT_EQ(check_mutual_exclusion(back), check_mutual_exclusion(h.history));
 }
 
+// The partner reported is the earliest-starting grant of another client still
+// believed when the later grant starts: c1's first grant has ended by 5500ms,
+// its second has not.
+TEST(MutualExclusion, PartnerIsTheEarliestStillBelievedGrantOfAnotherClient) {
+  HandHistory h;
+  h.acquire(1, "k", 0, 10, OpStatus::ok, 5000);
+  const auto g2 = h.acquire(1, "k", 90, 100, OpStatus::ok, 6000);
+  const auto g3 = h.acquire(2, "k", 5400, 5500, OpStatus::ok, 7000);
+  const Verdict v = check_mutual_exclusion(h.history);
+  ASSERT_EQ(v.kind, Kind::violation) << v.summary;
+  EXPECT_EQ(v.first->first.grant, g2);
+  EXPECT_EQ(v.first->second.grant, g3);
+  EXPECT_EQ(v.first->at, ms(5500));
+  EXPECT_EQ(v.first->until, ms(6000));
+}
+
+// One client holding 20,000 overlapping grants of a key (a lock re-acquiring
+// what it holds), then another client after all of them: no violation, and
+// the sweep stays linear (it once compared each grant with every active one).
+TEST(MutualExclusion, ManyOverlappingGrantsOfOneClientAreOk) {
+  HandHistory h;
+  for (int i = 0; i < 20'000; ++i) h.acquire(1, "k", i, i + 1, OpStatus::ok, 30'000);
+  h.acquire(2, "k", 29'000, 30'000, OpStatus::ok, 31'000);
+  EXPECT_EQ(check_mutual_exclusion(h.history).kind, Kind::ok);
+  h.acquire(3, "k", 29'000, 29'999, OpStatus::ok, 31'000);
+  EXPECT_EQ(check_mutual_exclusion(h.history).kind, Kind::violation);
+}
+
 }  // namespace
 }  // namespace locklab::properties

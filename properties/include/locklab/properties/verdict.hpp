@@ -70,6 +70,11 @@ struct LoggedWrite {
 };
 
 struct Violation {
+  // Which rule of the checker: empty for mutual exclusion and resource safety
+  // (one rule each); liveness: "progress", "fifo", "crashed_holder",
+  // "stuck"; token hygiene: "fencing_order", "fencing_missing",
+  // "lock_token_repeat". Each checker's header says what first/second mean.
+  std::string rule;
   // Mutual exclusion: the grant that started believing first, and the other.
   // Resource safety: the earlier-ordered grant (whose write came late) and
   // the later-ordered one.
@@ -90,12 +95,28 @@ struct Violation {
   bool operator==(const Violation&) const = default;
 };
 
+// An operation still pending when the run ended, of a process that did not
+// crash after invoking it: what a waiting client is blocked on, and since when.
+struct BlockedOp {
+  sim::ProcessId client = sim::kNoProcess;
+  std::string client_name;
+  std::uint64_t op = 0;
+  sim::OpKind kind = sim::OpKind::acquire;
+  std::string key;
+  sim::TrueTime since{};  // the op's invocation
+
+  bool operator==(const BlockedOp&) const = default;
+};
+
 struct Verdict {
   enum class Kind : std::uint8_t { ok, violation, unknown };
   Kind kind = Kind::ok;
-  std::string checker;  // "mutual_exclusion", "resource_safety"
+  std::string checker;  // "mutual_exclusion", "resource_safety", "liveness", "token_hygiene"
   std::string summary;  // the first violation (or why unknown) in words
   std::optional<Violation> first;
+  // Liveness only: every operation blocked at the end of the run, by client
+  // index then op id (also listed in the summary).
+  std::vector<BlockedOp> blocked;
 
   bool operator==(const Verdict&) const = default;
 };

@@ -73,6 +73,10 @@ struct Operation {
   // "lost", "accepted", "rejected_stale", ...
   std::string outcome;
   std::optional<std::uint64_t> fencing_token;
+  // acquire ok: the lease's random lock token as text (lockimpl's 32 hex
+  // digits), so token hygiene can check that no two grants share one. Absent
+  // on other ops and in histories written before it was recorded.
+  std::optional<std::string> lock_token;
   // acquire ok / extend ok: the end of validity on the holder's own clock, and
   // the true time at which that clock first reads it at or after completion.
   std::optional<LocalTime> validity_end_local;
@@ -101,10 +105,12 @@ class History {
   // Completes a pending operation now (true time, and the local time of the
   // same process). With validity_end (acquire ok, extend ok), fills
   // validity_end_true with the world's answer to "when does this client's
-  // clock first read it". An acquire completed ok becomes grant `id`.
+  // clock first read it". An acquire completed ok becomes grant `id`;
+  // lock_token is its lease's token.
   void complete(std::uint64_t id, Process& client, OpStatus status, std::string outcome,
                 std::optional<std::uint64_t> fencing_token = {},
-                std::optional<LocalTime> validity_end = {});
+                std::optional<LocalTime> validity_end = {},
+                std::optional<std::string> lock_token = {});
 
   // Recomputes every validity_end_true from the clocks' whole history: a drift
   // change or a jump after completion moves the true time at which the
@@ -120,7 +126,9 @@ class History {
   // free id; an id already present is a programming error (asserted).
   void append(Operation op);
 
-  // One JSON object per line, in operation order.
+  // One JSON object per line, in operation order. Optional fields
+  // (fencing_token, lock_token, validity ends) are written only when present
+  // and read as absent when missing, so older files still load.
   std::string to_jsonl() const;
   // Throws std::runtime_error naming the line and the field on bad input.
   static History from_jsonl(std::string_view text);

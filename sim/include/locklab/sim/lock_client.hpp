@@ -8,7 +8,8 @@
 // the write's timeout); work for `hold`; write to the protected storage with
 // the grant's fencing token"; release; think; repeat. Each
 // acquire, write and release is invoked and completed in the History with the
-// outcome in words, so the checkers in properties/ can judge the run.
+// outcome in words (an acquire ok with its fencing token, validity end and
+// lock token), so the checkers in properties/ can judge the run.
 //
 // The validity check comes before the work, not after it: a pause during the
 // work (a GC pause, a stop-the-world) makes the write land after the lease
@@ -71,12 +72,14 @@ void run_lock_client(Process& p, Lock& lock, History& history, StorageClient* st
     auto got = lock.acquire(w.key, p.now() + w.acquire_timeout);
     std::optional<LocalTime> end;
     std::optional<std::uint64_t> fence;
+    std::optional<std::string> token;
     if (got.lease) {
       end = got.lease->validity_end;
       fence = got.lease->fencing_token;
+      token = got.lease->token;
     }
     history.complete(id, p, acquire_status(got.outcome), std::string(lock::name_of(got.outcome)),
-                     fence, end);
+                     fence, end, std::move(token));
     if (got.acquired()) {
       for (int k = 0; k < w.writes && storage != nullptr; ++k) {
         // Checked before the work, so a pause during it makes the classic

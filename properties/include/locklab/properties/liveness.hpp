@@ -1,0 +1,144 @@
+// locklab/properties/liveness.hpp — after the faults heal, clients that keep
+// trying get the lock; local waiters are served in order; a crashed holder's
+// lock comes free; a stuck world is reported with what each client waits on.
+//
+// Provides check_liveness over a history and a LivenessInput: the bounds
+// (computed by the caller from the scenario's lock options and workload), the
+// true time of the last heal, the end of the run and why it ended, and the
+// crashes of client processes. Four rules (docs/properties.md has them in
+// full); the first violation is the one that became certain earliest:
+//
+//   progress        after the last heal, a key is "waited for" while some
+//                   client keeps trying to acquire it (acquires in flight,
+//                   gaps between them no longer than think_max) and no grant
+//                   of the key is believed and no operation that may have set
+//                   the key is in its last attempt. A wait longer than
+//                   bound() is a violation. A holder that keeps holding
+//                   legitimately is not: its belief is not waiting time.
+//   fifo            (when fifo_local_waiters) two acquires of one key by one
+//                   process, A invoked before B: B completing ok while A is
+//                   still in flight is a violation (a lock manager's local
+//                   waiters are served first come, first served).
+//   crashed_holder  a client process that crashes at x (x at or after the
+//                   last heal) while believing it holds key k: counting from
+//                   x (or from when a waiter began trying, if later), no
+//                   client may keep trying for longer than bound() before
+//                   some other grant of k completes. The crashed holder's own
+//                   belief, which runs on to its validity end, does not count.
+//   stuck           the run ended idle (no events left) with operations of
+//                   live processes still pending: they can never complete.
+//
+// Every verdict lists the operations still pending at the end (BlockedOp:
+// client, op, key, since when). A run stopped on its budget with no violation
+// is unknown, with that list; so is one where some grant's belief cannot be
+// computed.
+//
+// Info and pending operations: an info acquire is not a grant (no belief,
+// no progress), but it may have set the key on the servers during its last
+// attempt, so the interval [max(invoked, completed - attempt_max), completed)
+// is not waiting time; the same for an info extend and for an acquire or
+// extend left pending by a crash of its process (its "completion" is the
+// crash). The key so set lives at most ttl + drift after that, which bound()
+// allows for.
+//
+// Violation data: progress: first = the blocked acquire (in flight when the
+// wait became overdue, or the next one of the chain), second = the last grant
+// of the key believed before the wait (grant 0 if none); fifo: first = the
+// earlier-invoked acquire A, second = the grant B that overtook it;
+// crashed_holder: first = the crashed holder's grant, second = the blocked
+// acquire; stuck: first = the earliest blocked op as a grant view (acquires;
+// otherwise its grant), second empty. at/until: the wait's start and the
+// moment it became overdue (progress, crashed_holder); B's invocation and
+// completion (fifo); the earliest blocked op's invocation and the run's end
+// (stuck).
+//
+// Cost: O(n log n) in the history (sorting, ordered maps), plus, for each
+// grant whose holder crashed while believing, the info and crash-pending
+// attempts on its key (few; the number of such grants is bounded by the fault
+// schedule's crashes).
+//
+//   properties::LivenessInput in{.bounds = {.ttl = 10s, .drift_allowance = 102ms,
+//                                           .retry_delay_max = 200ms, .attempt_max = 50ms,
+//                                           .think_max = 10ms},
+//                                .last_heal = heal, .run_end = world.true_now(),
+//                                .crashes = properties::client_crashes(schedule, clients)};
+//   Verdict v = properties::check_liveness(history, in, notes);
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "locklab/properties/verdict.hpp"
+#include "locklab/sim/fault.hpp"
+#include "locklab/sim/history.hpp"
+
+namespace locklab::properties {
+
+// What the scenario promises about time, all in true time. The caller derives
+// them from the lock's options and the workload; the checker only adds them.
+struct LivenessBounds {
+  // The lock's TTL: how long a key set on a server can stay there.
+  sim::Duration ttl{};
+  // How much longer than ttl a key can live, measured in true time: the lock's
+  // drift term (drift_factor × ttl + its constant) plus the largest rate
+  // difference between the servers' clocks and true time over a ttl.
+  sim::Duration drift_allowance{};
+  // The longest sleep between two attempts within one acquire call.
+  sim::Duration retry_delay_max{};
+  // The longest one attempt takes: sending to every node and waiting for the
+  // replies or their timeouts, plus the unlock of a failed attempt.
+  sim::Duration attempt_max{};
+  // The longest gap between an acquire that returned without the lock and the
+  // same workload's next acquire of the key (its think time): acquires of a
+  // key separated by no more than this count as one client "keeping trying".
+  sim::Duration think_max{};
+
+  // The longest a client that keeps trying may wait for a key once faults are
+  // over: a key set just before the wait lives ttl + drift_allowance; the
+  // attempt that meets it fails within attempt_max, the retry sleeps up to
+  // retry_delay_max, and the next attempt succeeds within attempt_max.
+  sim::Duration bound() const {
+    return ttl + drift_allowance + retry_delay_max + 2 * attempt_max;
+  }
+};
+
+// A client process that crashed or was killed (its fibers died) at `at`.
+struct ClientCrash {
+  sim::ProcessId process = sim::kNoProcess;
+  sim::TrueTime at{};
+
+  bool operator==(const ClientCrash&) const = default;
+};
+
+enum class RunEnd : std::uint8_t {
+  deadline,  // the run reached its planned end; pending ops are judged by the bounds
+  idle,      // the world ran out of events: pending ops can never complete
+  budget,    // the run was cut short by its event budget: undecided ops make it unknown
+};
+
+struct LivenessInput {
+  LivenessBounds bounds;
+  // The true time after which no fault is active except the client crashes
+  // below (every partition healed, every paused process resumed, every crashed
+  // master restarted, no more clock jumps or delays). 0 when there were none.
+  sim::TrueTime last_heal{};
+  sim::TrueTime run_end{};
+  RunEnd ended = RunEnd::deadline;
+  // Crashes and kills of client processes, any order.
+  std::vector<ClientCrash> crashes;
+  // Concurrent acquires of one key by one process are a lock manager's local
+  // waiters and must be served in order. Off for workloads that run several
+  // independent plain locks in one process.
+  bool fifo_local_waiters = true;
+};
+
+// The kills and crashes (ProcessKill, MachineCrash) of `clients` in a fault
+// schedule, in schedule order.
+std::vector<ClientCrash> client_crashes(const sim::FaultSchedule& schedule,
+                                        std::span<const sim::ProcessId> clients);
+
+Verdict check_liveness(const sim::History& history, const LivenessInput& input,
+                       std::span<const FaultNote> faults = {});
+
+}  // namespace locklab::properties

@@ -1,0 +1,67 @@
+// The liveness and token-hygiene checkers on a real run: SingleNodeLock's
+// crashed holder (see scenario_test.cpp's SingleNodeLiveness) judged against
+// bounds derived from the lock's options, and against bounds that are too
+// tight, which the crashed-holder rule must then flag.
+#include <gtest/gtest.h>
+
+#include "lock/scenario.hpp"
+#include "locklab/properties/liveness.hpp"
+#include "locklab/properties/token_hygiene.hpp"
+
+namespace locklab::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A holds "job" (TTL 1 s) and is killed at 50 ms; B tries from 100 ms,
+// retrying every 20 ms. The key expires about 1 s after A set it and B gets
+// it on its next retry.
+struct KilledHolder {
+  Scenario s{1, false};
+  sim::ProcessId a;
+  KilledHolder() {
+    const lock::LockOptions options{.ttl = 1s, .retry = {.count = 100, .delay = 20ms, .jitter = 0ms}};
+    a = s.client("a", Algorithm::single_node, options, {.key = "job", .hold = 5s});
+    s.client("b", Algorithm::single_node, options,
+             {.key = "job", .start_after = 100ms, .acquire_timeout = 3s});
+    s.fault(50ms, sim::ProcessKill{a});
+    s.run(5s);
+  }
+  properties::Verdict liveness(sim::Duration ttl) const {
+    const std::vector<sim::ProcessId> clients = {a};
+    const properties::LivenessInput in{
+        .bounds = {.ttl = ttl, .drift_allowance = 12ms, .retry_delay_max = 20ms,
+                   .attempt_max = 5ms, .think_max = 10ms},
+        .last_heal = sim::true_time(50ms),
+        .run_end = s.world.true_now(),
+        .crashes = properties::client_crashes(s.faults, clients)};
+    return properties::check_liveness(s.history, in, sim::fault_notes(s.world, s.faults));
+  }
+};
+
+TEST(LivenessScenario, KilledHoldersLockComesFreeWithinTheBound) {
+  const KilledHolder k;
+  ASSERT_NE(k.s.result.status, sim::RunStatus::failed) << k.s.result.detail;
+  ASSERT_EQ(k.s.grants(), 2);
+  const properties::Verdict v = k.liveness(1s);
+  EXPECT_EQ(v.kind, properties::Verdict::Kind::ok) << v.summary;
+  const properties::Verdict t = properties::check_token_hygiene(k.s.history);
+  EXPECT_EQ(t.kind, properties::Verdict::Kind::ok) << t.summary;
+}
+
+// Told the TTL is 500 ms, the checker expects B served within 542 ms (500 + 12 + 20 + 2 x 5) of the
+// crash; B waited about 950 ms.
+TEST(LivenessScenario, TooTightABoundIsFlaggedAsCrashedHolderViolation) {
+  const KilledHolder k;
+  const properties::Verdict v = k.liveness(500ms);
+  ASSERT_EQ(v.kind, properties::Verdict::Kind::violation) << v.summary;
+  EXPECT_EQ(v.first->rule, "crashed_holder");
+  EXPECT_EQ(v.first->first.client_name, "a");
+  EXPECT_EQ(v.first->second.client_name, "b");
+  EXPECT_EQ(v.first->until, v.first->at + 542ms);
+  ASSERT_FALSE(v.first->faults.empty());
+  EXPECT_EQ(v.first->faults[0].at, sim::true_time(50ms));
+}
+
+}  // namespace
+}  // namespace locklab::testing
