@@ -53,8 +53,10 @@ void draw_cluster(sim::Rng& rng, const GeneratorOptions& o, const Envelope& enve
   for (int i = 0; i < masters; ++i) {
     MasterSpec m{.name = fmt::format("redis-{}", i)};
     if (envelope.durable_masters) {
-      // Loses nothing, or stays down long enough for every lease to end.
-      if (rng.chance(1, 2)) {
+      // Loses nothing, or stays down long enough for every lease to end. A
+      // delayed restart protects leases, not the fencing counter (it comes
+      // back at zero): with fencing, only a master that loses nothing will do.
+      if (rng.chance(1, 2) || s.algorithm.fencing) {
         m.persistence = sim::redis::Persistence::aof_always;
       } else {
         m.restart_delay = envelope.restart_factor * std::chrono::duration_cast<sim::Duration>(s.algorithm.ttl);

@@ -1,14 +1,139 @@
 #include "judge.hpp"
 
+#include <algorithm>
+
+#include "locklab/properties/liveness.hpp"
 #include "locklab/properties/mutual_exclusion.hpp"
 #include "locklab/properties/resource_safety.hpp"
+#include "locklab/properties/token_hygiene.hpp"
+#include "locklab/sim/detail/overloaded.hpp"
 
 namespace locklab::scenarios {
+namespace {
 
-std::vector<properties::Verdict> judge(const Scenario& /*scenario*/, const RunReport& report) {
+using namespace std::chrono_literals;
+
+sim::Duration max_latency(const sim::LatencyModel& model) {
+  return std::visit(sim::detail::Overloaded{
+                        [](const sim::FixedLatency& f) { return f.value; },
+                        [](const sim::UniformLatency& u) { return u.max; },
+                        [](const sim::HeavyTailLatency& h) { return h.cap; },
+                    },
+                    model);
+}
+
+// From the lock's options and the workload (docs/properties.md, "Liveness").
+properties::LivenessBounds bounds_of(const Scenario& s) {
+  const lock::ValidatedOptions v = lock::validate(
+      s.algorithm.lock_options(), s.algorithm.kind == Algorithm::redlock ? s.cluster.masters.size() : 1,
+      "algorithm");
+  const sim::Duration ttl = s.algorithm.ttl;
+  properties::LivenessBounds b;
+  b.ttl = ttl;
+  // The lock's own drift term (drift_factor × ttl + 2 ms), and the same again
+  // for how far any clock may run from true time over a ttl.
+  b.drift_allowance = 2 * (ttl * s.algorithm.drift_ppm / 1'000'000 + 2ms);
+  b.retry_delay_max = s.algorithm.retry_delay + s.algorithm.retry_jitter;
+  // An attempt: the SETs (each bounded by the node timeout, in parallel),
+  // the fencing round, and the unlock of a failed attempt; a round trip each.
+  b.attempt_max = 3 * (v.node_timeout + 2 * max_latency(s.cluster.latency));
+  sim::Duration think{0};
+  for (const ClientSpec& c : s.clients) think = std::max(think, c.workload.think);
+  b.think_max = think + 1ms;
+  return b;
+}
+
+// The true time after which no fault but client crashes is in effect.
+sim::TrueTime last_heal(const Scenario& s, const RunReport& r) {
+  const sim::TrueTime never = r.run.now;  // a fault that never ends: nothing after it is judged
+  sim::TrueTime heal{};
+  std::vector<sim::ProcessId> clients;
+  for (std::size_t i = 0; i < s.clients.size(); ++i) clients.push_back(client_id(s, i));
+  const auto is_client = [&](sim::ProcessId p) { return std::find(clients.begin(), clients.end(), p) != clients.end(); };
+  const auto restart_delay_of = [&](sim::ProcessId p) {
+    for (std::size_t i = 0; i < s.cluster.masters.size(); ++i) {
+      if (master_id(s, i) == p) return s.cluster.masters[i].restart_delay;
+    }
+    return sim::Duration(0);
+  };
+  for (std::size_t i = 0; i < s.faults.size(); ++i) {
+    const sim::Fault& f = s.faults[i];
+    // When this fault stops acting, if it starts something that a later
+    // record ends (pause, crash of a server, partition): that record's time.
+    const auto ended_by = [&](auto matches) {
+      for (std::size_t j = i + 1; j < s.faults.size(); ++j) {
+        if (matches(s.faults[j].action)) return s.faults[j].at;
+      }
+      return never;
+    };
+    const sim::TrueTime until = std::visit(
+        sim::detail::Overloaded{
+            [&](const sim::ProcessPause& p) {
+              return ended_by([&](const sim::FaultAction& a) {
+                const auto* x = std::get_if<sim::ProcessResume>(&a);
+                return x != nullptr && x->process == p.process;
+              });
+            },
+            [&](const sim::ProcessKill& k) -> sim::TrueTime {
+              if (is_client(k.process)) return f.at;  // judged as a crash instead
+              return ended_by([&](const sim::FaultAction& a) {
+                       const auto* x = std::get_if<sim::ProcessRestart>(&a);
+                       return x != nullptr && x->process == k.process;
+                     }) + restart_delay_of(k.process);
+            },
+            [&](const sim::MachineCrash& k) -> sim::TrueTime {
+              if (is_client(k.process)) return f.at;
+              return ended_by([&](const sim::FaultAction& a) {
+                       const auto* x = std::get_if<sim::ProcessRestart>(&a);
+                       return x != nullptr && x->process == k.process;
+                     }) + restart_delay_of(k.process);
+            },
+            [&](const sim::LinkPartition& p) {
+              return ended_by([&](const sim::FaultAction& a) {
+                const auto* x = std::get_if<sim::LinkHeal>(&a);
+                return x != nullptr && x->from == p.from && x->to == p.to && x->one_way == p.one_way;
+              });
+            },
+            [&](const sim::MessageDelay& d) { return f.at + d.extra * d.count; },
+            [&](const sim::ClockJump& j) { return f.at + (j.delta < 0ns ? -j.delta : j.delta); },
+            [&](const auto&) { return f.at; },
+        },
+        f.action);
+    heal = std::max(heal, std::min(until, never));
+  }
+  for (const Failover& f : s.failovers) heal = std::max(heal, f.at + s.cluster.discovery_delay + 1s);
+  return heal;
+}
+
+properties::RunEnd run_end(sim::RunStatus status) {
+  switch (status) {
+    case sim::RunStatus::reached_time: return properties::RunEnd::deadline;
+    case sim::RunStatus::idle: return properties::RunEnd::idle;
+    case sim::RunStatus::budget_exhausted:
+    case sim::RunStatus::failed: return properties::RunEnd::budget;
+  }
+  return properties::RunEnd::budget;
+}
+
+}  // namespace
+
+properties::LivenessInput liveness_input(const Scenario& s, const RunReport& r) {
+  std::vector<sim::ProcessId> clients;
+  for (std::size_t i = 0; i < s.clients.size(); ++i) clients.push_back(client_id(s, i));
+  return {.bounds = bounds_of(s),
+          .last_heal = last_heal(s, r),
+          .run_end = r.run.now,
+          .ended = run_end(r.run.status),
+          .crashes = properties::client_crashes(s.faults, clients),
+          .fifo_local_waiters = true};
+}
+
+std::vector<properties::Verdict> judge(const Scenario& s, const RunReport& report) {
   std::vector<properties::Verdict> verdicts;
   verdicts.push_back(properties::check_mutual_exclusion(report.history, report.faults));
   verdicts.push_back(properties::check_resource_safety(report.history, report.storage, report.faults));
+  verdicts.push_back(properties::check_liveness(report.history, liveness_input(s, report), report.faults));
+  verdicts.push_back(properties::check_token_hygiene(report.history, report.faults));
   return verdicts;
 }
 

@@ -5,11 +5,16 @@
 
 #include <vector>
 
+#include "locklab/properties/liveness.hpp"
 #include "locklab/properties/verdict.hpp"
 #include "locklab/scenarios/runner.hpp"
 #include "locklab/scenarios/scenario.hpp"
 
 namespace locklab::scenarios {
+
+// The liveness checker's input: bounds from the lock's options and the
+// workload, the last heal from the fault schedule.
+properties::LivenessInput liveness_input(const Scenario& scenario, const RunReport& report);
 
 std::vector<properties::Verdict> judge(const Scenario& scenario, const RunReport& report);
 

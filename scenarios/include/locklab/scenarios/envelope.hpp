@@ -14,7 +14,9 @@
 //     at most the drift factor); no clock jumps;
 //   - no client pause (so none while holding a lease);
 //   - at most a minority of masters down at once, each restarting after at
-//     least twice the TTL or losing nothing (AOF always);
+//     least twice the TTL or losing nothing (AOF always); with fencing,
+//     losing nothing (a delayed restart lets the leases expire, but the
+//     fencing counter would come back at zero and tokens would repeat);
 //   - partitions of any shape between clients and masters; message delays
 //     of any length between them; client crashes; master pauses.
 // Within the single-node lock's: the same, on its one master, except that a
