@@ -34,6 +34,9 @@ cmake --build --preset release -j"$jobs"
 step "release: unit, property and integration tests"
 run_ctest release
 
+step "release: the scenario library gives its expected verdicts"
+build/release/tools/locklab check scenarios/
+
 step "release: the main job (and the simulation core's own demo)"
 build/release/tools/locklab demo --out build/release/demo >/dev/null
 build/release/tools/locklab core-demo --seed 42 >/dev/null
