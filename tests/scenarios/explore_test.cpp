@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "locklab/scenarios/explore.hpp"
 #include "locklab/scenarios/runner.hpp"
+#include "locklab/scenarios/scenario_file.hpp"
 
 namespace locklab::scenarios {
 namespace {
@@ -77,6 +81,28 @@ TEST(Shrink, ResultIsLocallyMinimalAndStillFails) {
   }
   for (std::size_t i = 0; r.scenario.clients.size() > 1 && i < r.scenario.clients.size(); ++i) {
     EXPECT_FALSE(violates(without_client(r.scenario, i), f.checker)) << "client " << i << " could go";
+  }
+}
+
+// A counterexample written to a file and loaded again is the same scenario,
+// fails the same way, and replays the recorded trace hash.
+TEST(Counterexample, WrittenAndLoadedAgainFailsTheSameWayWithTheSameTraceHash) {
+  const ExploreSummary s = explore(
+      {.generator = {.algorithm = Algorithm::redlock, .mode = Mode::beyond}, .seeds = 12, .shrink = true});
+  ASSERT_FALSE(s.findings.empty());
+  for (const Finding& f : s.findings) {
+    const Scenario written = counterexample_of(f, "beyond");
+    ASSERT_TRUE(written.trace_hash.has_value());
+    EXPECT_EQ(written.expect.at(f.checker), properties::Verdict::Kind::violation);
+    const std::filesystem::path file =
+        std::filesystem::path(testing::TempDir()) / ("counterexample-" + std::to_string(f.seed) + ".toml");
+    std::ofstream(file) << to_toml(written);
+    const Scenario loaded = load_scenario(file);
+    EXPECT_EQ(loaded, written) << file;
+    const RunReport replay = run_scenario(loaded);
+    EXPECT_EQ(replay.trace_hash, *written.trace_hash) << file;
+    EXPECT_EQ(replay.verdict(f.checker)->kind, properties::Verdict::Kind::violation);
+    EXPECT_TRUE(expectation_mismatches(loaded, replay).empty());
   }
 }
 
