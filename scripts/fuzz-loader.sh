@@ -33,11 +33,14 @@ for candidate in afl-g++-fast afl-g++; do
 done
 [ -n "$compiler" ] || { echo "fuzz-loader: neither afl-g++-fast nor afl-g++ compiles here" >&2; exit 1; }
 echo "fuzz-loader: building the harness with $compiler"
+persistent=""
+case "$compiler" in *-fast) persistent="-DLOCKLAB_AFL_PERSISTENT=1" ;; esac
 
 # Warnings are not errors here: instrumentation may add some, and the
 # normal builds already hold the code to -Werror.
 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$compiler" \
-  -DLOCKLAB_BUILD_TESTS=OFF -DLOCKLAB_BUILD_BENCH=OFF -DLOCKLAB_BUILD_FUZZ=ON -DLOCKLAB_WERROR=OFF >/dev/null
+  -DLOCKLAB_BUILD_TESTS=OFF -DLOCKLAB_BUILD_BENCH=OFF -DLOCKLAB_BUILD_FUZZ=ON -DLOCKLAB_WERROR=OFF \
+  -DCMAKE_CXX_FLAGS="$persistent" >/dev/null
 cmake --build build/fuzz -j"$jobs" --target scenario_loader_fuzz
 
 # Seeds: the corpora's scenario files (not the .expected messages beside them).

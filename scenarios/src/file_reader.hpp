@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include <toml++/toml.h>
+#include "toml.hpp"
 
 #include "locklab/scenarios/scenario_file.hpp"
 

@@ -5,8 +5,9 @@
 // sanitizer report, a hang — is a finding.
 //
 // Built two ways (tests/fuzz/CMakeLists.txt):
-//   - with afl-g++-fast or afl-g++ (scripts/fuzz-loader.sh): AFL++'s
-//     persistent mode, test cases from shared memory, thousands per process;
+//   - with afl-g++-fast (scripts/fuzz-loader.sh): AFL++'s persistent mode,
+//     test cases from shared memory, thousands per process; with classic
+//     afl-g++, a fork per test case reading the file AFL++ names;
 //   - with the normal compiler as scenario_fuzz_replay, which reads each file
 //     named on the command line (or stdin) once: ctest runs it over the bad
 //     and good corpora, and it replays a crash file AFL++ found.
@@ -38,7 +39,10 @@ void load(std::string_view text, std::string_view name) {
 
 }  // namespace
 
-#ifdef __AFL_FUZZ_TESTCASE_LEN
+// Persistent mode needs AFL++'s compiler runtime, which afl-g++-fast links
+// and classic afl-g++ does not (it defines the macros all the same), so
+// scripts/fuzz-loader.sh says which it built with.
+#if defined(__AFL_FUZZ_TESTCASE_LEN) && defined(LOCKLAB_AFL_PERSISTENT)
 #include <unistd.h>  // read(), which __AFL_FUZZ_TESTCASE_LEN may call
 
 __AFL_FUZZ_INIT();
