@@ -89,6 +89,14 @@ std::variant<scenarios::ExploreOptions, std::string> options_of(const ExploreArg
   return o;
 }
 
+// "[#######.............] " for a known total; nothing for a time limit.
+std::string progress_bar(std::uint64_t done, std::optional<std::uint64_t> total) {
+  if (!total || *total == 0) return {};
+  constexpr std::uint64_t kWidth = 24;
+  const std::uint64_t filled = std::min(kWidth, done * kWidth / *total);
+  return "[" + std::string(filled, '#') + std::string(kWidth - filled, '.') + "] ";
+}
+
 std::string file_name(const scenarios::Finding& f, std::string_view mode) {
   return fmt::format("{}-{}-seed-{}.toml", scenarios::name_of(f.original.algorithm.kind), mode, f.seed);
 }
@@ -105,14 +113,19 @@ int explore_command(const ExploreArgs& a) {
                            o.jobs, o.jobs == 1 ? "" : "s")
             << std::flush;
   const auto started = std::chrono::steady_clock::now();
+  // This shard's share of the seeds, for the bar (none when time-limited).
+  const std::optional<std::uint64_t> mine =
+      o.seeds ? std::optional<std::uint64_t>(*o.seeds / o.shard.count +
+                                             (*o.seeds % o.shard.count >= o.shard.index ? 1 : 0))
+              : std::nullopt;
   const bool tty = isatty(STDERR_FILENO) == 1 && !a.quiet;
   o.on_progress = [&, last = std::chrono::steady_clock::time_point{}](const scenarios::ExploreProgress& p) mutable {
     const auto now = std::chrono::steady_clock::now();
     if (!tty || now - last < std::chrono::milliseconds(200)) return;
     last = now;
     const double secs = std::chrono::duration<double>(now - started).count();
-    std::cerr << fmt::format("\r  {} worlds, {:.0f} worlds/s, {} finding{}   ", p.worlds,
-                             secs > 0 ? static_cast<double>(p.worlds) / secs : 0.0, p.findings,
+    std::cerr << fmt::format("\r  {}{} worlds, {:.0f} worlds/s, {} finding{}   ", progress_bar(p.worlds, mine),
+                             p.worlds, secs > 0 ? static_cast<double>(p.worlds) / secs : 0.0, p.findings,
                              p.findings == 1 ? "" : "s")
               << std::flush;
   };
