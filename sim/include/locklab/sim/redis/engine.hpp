@@ -96,6 +96,14 @@ class Engine {
   friend class ScriptEngine;
   Reply dispatch(const Argv& argv, std::int64_t now_ms, bool from_script);
   Entry* find_live(const std::string& key, std::int64_t now_ms);
+  // One descent of the keyspace for a command that reads and then writes
+  // or deletes a key: `slot` is the key's live entry (`live`), or where it
+  // would be inserted, a hint for emplace_hint. Lazy expiry as find_live.
+  struct Located {
+    std::map<std::string, Entry>::iterator slot;
+    bool live = false;
+  };
+  Located locate(const std::string& key, std::int64_t now_ms);
   void emit(std::initializer_list<std::string_view> command);
 
   Reply cmd_set(const Argv& argv, std::int64_t now_ms);
