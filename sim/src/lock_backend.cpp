@@ -75,8 +75,10 @@ struct LockBackend::Core {
   // Takes a slot and sends the request (without waiting for the reply).
   // With reconnect = false a broken pooled connection is reported `stale`
   // instead of being replaced here (opening one is a round trip).
+  // `encoded`, if not empty, is `command` already in RESP (a fan-out
+  // encodes its one command once for all its nodes).
   Pending begin(std::size_t node, const lock::Command& command, LocalTime deadline,
-                bool reconnect = true) {
+                bool reconnect = true, std::string_view encoded = {}) {
     LOCKLAB_ASSERT_LT(node, nodes.size());
     Pending p{.node = node};
     while (in_flight >= options.max_in_flight) {
@@ -113,7 +115,8 @@ struct LockBackend::Core {
         ++stats.connections_opened;
       }
       ++stats.requests;
-      SimResult<void> sent = p.client->send(command, deadline);
+      SimResult<void> sent = encoded.empty() ? p.client->send(command, deadline)
+                                             : p.client->send_encoded(encoded, deadline);
       if (sent) return p;
       ++stats.connections_dropped;  // Client::send closed it: never reused
       const bool reached = p.client->last_request_sent();
@@ -265,8 +268,11 @@ std::vector<lock::NodeResult> LockBackend::pipelined(std::span<const std::size_t
   pending.reserve(nodes.size());
   std::vector<std::size_t> resend;  // nodes
   std::vector<std::size_t> resent_at;
+  // The same bytes go to every node: encoded once (one node: encoded as usual).
+  std::string encoded;
+  if (nodes.size() > 1) redis::encode_command(command, encoded);
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    pending.push_back(core_->begin(nodes[i], command, deadline, false));
+    pending.push_back(core_->begin(nodes[i], command, deadline, false, encoded));
     if (pending.back().stale) {
       resend.push_back(nodes[i]);
       resent_at.push_back(i);
