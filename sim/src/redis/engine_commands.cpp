@@ -68,6 +68,18 @@ std::optional<SetOptions> parse_set_options(const Argv& argv) {
 
 }  // namespace
 
+// A new key's entry at `hint`, in the spare node if there is one (its
+// value is overwritten by the caller; its expiry is cleared here).
+Engine::Entry& Engine::insert_new(std::map<std::string, Entry>::iterator hint,
+                                  const std::string& key) {
+  if (spares_.empty()) return keys_.emplace_hint(hint, key, Entry{})->second;
+  auto node = std::move(spares_.back());
+  spares_.pop_back();
+  node.key() = key;
+  node.mapped().expires_at_ms.reset();
+  return keys_.insert(hint, std::move(node))->second;
+}
+
 Reply Engine::cmd_set(const Argv& argv, std::int64_t now_ms) {
   std::optional<SetOptions> options = parse_set_options(argv);
   if (!options) return syntax_error();
@@ -100,7 +112,7 @@ Reply Engine::cmd_set(const Argv& argv, std::int64_t now_ms) {
       (o.keepttl && existing != nullptr) ? existing->expires_at_ms : std::nullopt;
   // A replica's expired key is still in place (found.slot is it): overwritten.
   const bool present = found.slot != keys_.end() && found.slot->first == key;
-  Entry& entry = present ? found.slot->second : keys_.emplace_hint(found.slot, key, Entry{})->second;
+  Entry& entry = present ? found.slot->second : insert_new(found.slot, key);
   entry.value = argv[2];
   entry.expires_at_ms = expires_at ? expires_at : kept_ttl;
   if (entry.expires_at_ms) {
@@ -128,7 +140,11 @@ Reply Engine::cmd_del(const Argv& argv, std::int64_t now_ms) {
   for (std::size_t i = 1; i < argv.size(); ++i) {
     const Located found = locate(argv[i], now_ms);
     if (!found.live) continue;
-    keys_.erase(found.slot);
+    if (spares_.size() < kSpareNodes) {
+      spares_.push_back(keys_.extract(found.slot));
+    } else {
+      keys_.erase(found.slot);
+    }
     emit({"DEL", argv[i]});
     ++deleted;
   }

@@ -29,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "locklab/sim/redis/resp.hpp"
 
@@ -104,6 +105,7 @@ class Engine {
     bool live = false;
   };
   Located locate(const std::string& key, std::int64_t now_ms);
+  Entry& insert_new(std::map<std::string, Entry>::iterator hint, const std::string& key);
   void emit(std::initializer_list<std::string_view> command);
 
   Reply cmd_set(const Argv& argv, std::int64_t now_ms);
@@ -120,6 +122,11 @@ class Engine {
   Reply cmd_eval(const Argv& argv, std::int64_t now_ms, bool by_sha);
 
   std::map<std::string, Entry> keys_;
+  // Nodes of keys DEL removed, kept (a few) for new keys: lock keys are
+  // deleted and set again over and over, and a recycled node (with its
+  // value's storage) costs no allocation. Never observable.
+  static constexpr std::size_t kSpareNodes = 64;
+  std::vector<std::map<std::string, Entry>::node_type> spares_;
   std::function<void(const Write&)> write_observer_;
   std::int64_t script_now_ms_ = 0;
   bool replica_ = false;
