@@ -296,11 +296,13 @@ std::vector<lock::NodeResult> LockBackend::on_fibers(std::span<const std::size_t
   std::vector<lock::NodeResult> out;
   auto state = std::make_shared<FanOutState>(self_, nodes.size());
   state->outstanding = nodes.size();
-  // One copy for all the request fibers: they may outlive this call.
-  auto shared = std::make_shared<const lock::Command>(command);
+  // One copy of the arguments (a Command only views the caller's strings)
+  // for all the request fibers: they may outlive this call.
+  auto shared = std::make_shared<const redis::Argv>(command.begin(), command.end());
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     self_.spawn("lock-request", [core = core_, state, i, node = nodes[i], shared, deadline] {
-      lock::NodeResult r = core->request(node, *shared, deadline);
+      const lock::Command views(shared->begin(), shared->end());
+      lock::NodeResult r = core->request(node, views, deadline);
       state->results[i] = std::move(r);
       state->arrived.push_back(i);
       --state->outstanding;

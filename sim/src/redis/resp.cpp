@@ -221,18 +221,30 @@ void encode(const Reply& reply, std::string& out) {
   encode_into(out, reply);
 }
 
-void encode_command(const Argv& argv, std::string& out) {
+namespace {
+
+// `Args`: a range of std::string or std::string_view.
+template <typename Args>
+void encode_command_into(const Args& argv, std::string& out) {
   std::size_t size = header_size(argv.size());
-  for (const std::string& arg : argv) size += header_size(arg.size()) + arg.size() + 2;
+  for (std::string_view arg : argv) size += header_size(arg.size()) + arg.size() + 2;
   out.resize(size);
   char* p = write_header(out.data(), '*', argv.size());
-  for (const std::string& arg : argv) {
+  for (std::string_view arg : argv) {
     p = write_header(p, '$', arg.size());
     std::memcpy(p, arg.data(), arg.size());
     p += arg.size();
     *p++ = '\r';
     *p++ = '\n';
   }
+}
+
+}  // namespace
+
+void encode_command(const Argv& argv, std::string& out) { encode_command_into(argv, out); }
+
+void encode_command(std::span<const std::string_view> argv, std::string& out) {
+  encode_command_into(argv, out);
 }
 
 std::optional<Reply> decode_reply(std::string_view bytes) {

@@ -15,7 +15,9 @@
 //                                 CSPRNG); the world's seeded stream in
 //                                 simulation. Lock tokens and retry jitter.
 //   node_count(), node_name(i)    the Redis nodes this backend reaches.
-//   call(i, cmd, deadline, stop)  one command to node i; a Reply (error
+//   call(i, cmd, deadline, stop)  one command to node i (a Command views the
+//                                 caller's strings: copy what must outlive
+//                                 the call); a Reply (error
 //                                 replies included) or a NodeError that says
 //                                 whether the command may have been applied.
 //                                 After a timeout or broken connection the

@@ -15,21 +15,25 @@
 #include <string_view>
 #include <vector>
 
+#include "locklab/assert.hpp"
 #include "locklab/lock/backend.hpp"
 #include "locklab/lock/scripts.hpp"
 
 namespace locklab::lock::detail {
 
 // Keys and arguments are views: the caller's strings (or temporaries of the
-// calling expression) are copied once, into the command itself.
+// calling expression), which the command views in turn (Command is views).
 using Strings = std::initializer_list<std::string_view>;
 
 inline Command script_command(bool by_digest, const Script& script, Strings keys, Strings args) {
+  // numkeys as text with static storage (no script here takes ten keys).
+  static constexpr std::string_view kCounts[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+  LOCKLAB_ASSERT_LT(keys.size(), std::size(kCounts));
   Command c;
   c.reserve(3 + keys.size() + args.size());
   c.emplace_back(by_digest ? "EVALSHA" : "EVAL");
   c.emplace_back(by_digest ? script.sha1 : script.text);
-  c.emplace_back(std::to_string(keys.size()));
+  c.emplace_back(kCounts[keys.size()]);
   for (std::string_view k : keys) c.emplace_back(k);
   for (std::string_view a : args) c.emplace_back(a);
   return c;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string_view>
 
 #include "locklab/sim/errors.hpp"
@@ -36,6 +37,7 @@ class Client {
   // waits for the reply to the request sent. Either closes the connection on
   // failure, as call() does.
   SimResult<void> send(const Argv& argv, LocalTime deadline);
+  SimResult<void> send(std::span<const std::string_view> argv, LocalTime deadline);
   // send() of a command already encoded (encode_command): a caller sending
   // one command on several connections encodes it once.
   SimResult<void> send_encoded(std::string_view command, LocalTime deadline);
