@@ -1,6 +1,7 @@
 #include "locklab/sim/lock_backend.hpp"
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <deque>
 #include <utility>
 
@@ -264,7 +265,8 @@ std::vector<lock::NodeResult> LockBackend::fan_out(std::span<const std::size_t> 
 std::vector<lock::NodeResult> LockBackend::pipelined(std::span<const std::size_t> nodes,
                                                      const lock::Command& command,
                                                      time_point deadline) {
-  std::vector<Core::Pending> pending;
+  // Inline for the usual handful of nodes: no allocation per fan-out.
+  boost::container::small_vector<Core::Pending, 5> pending;
   pending.reserve(nodes.size());
   std::vector<std::size_t> resend;  // nodes
   std::vector<std::size_t> resent_at;
