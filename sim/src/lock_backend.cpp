@@ -1,9 +1,10 @@
 #include "locklab/sim/lock_backend.hpp"
 
 #include <algorithm>
-#include <boost/container/small_vector.hpp>
 #include <deque>
 #include <utility>
+
+#include <boost/container/small_vector.hpp>
 
 #include "locklab/assert.hpp"
 #include "locklab/sim/redis/client.hpp"
