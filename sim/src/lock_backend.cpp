@@ -4,6 +4,8 @@
 #include <deque>
 #include <utility>
 
+#include <boost/container/small_vector.hpp>
+
 #include "locklab/assert.hpp"
 #include "locklab/sim/redis/client.hpp"
 #include "locklab/sim/world.hpp"
@@ -75,8 +77,10 @@ struct LockBackend::Core {
   // Takes a slot and sends the request (without waiting for the reply).
   // With reconnect = false a broken pooled connection is reported `stale`
   // instead of being replaced here (opening one is a round trip).
+  // `encoded`, if not empty, is `command` already in RESP (a fan-out
+  // encodes its one command once for all its nodes).
   Pending begin(std::size_t node, const lock::Command& command, LocalTime deadline,
-                bool reconnect = true) {
+                bool reconnect = true, std::string_view encoded = {}) {
     LOCKLAB_ASSERT_LT(node, nodes.size());
     Pending p{.node = node};
     while (in_flight >= options.max_in_flight) {
@@ -113,7 +117,8 @@ struct LockBackend::Core {
         ++stats.connections_opened;
       }
       ++stats.requests;
-      SimResult<void> sent = p.client->send(command, deadline);
+      SimResult<void> sent = encoded.empty() ? p.client->send(command, deadline)
+                                             : p.client->send_encoded(encoded, deadline);
       if (sent) return p;
       ++stats.connections_dropped;  // Client::send closed it: never reused
       const bool reached = p.client->last_request_sent();
@@ -152,11 +157,15 @@ struct LockBackend::Core {
   // Whether fan_out may send every request from the calling fiber before
   // awaiting any reply: each needs an open pooled connection (opening one is
   // a round trip that must not be paid node after node) and a free slot.
-  bool can_pipeline(std::span<const lock::NodeRequest> requests) const {
-    if (in_flight + requests.size() > options.max_in_flight) return false;
-    std::vector<std::size_t> wanted(nodes.size(), 0);
-    for (const lock::NodeRequest& r : requests) {
-      if (r.node >= nodes.size() || ++wanted[r.node] > idle[r.node].size()) return false;
+  bool can_pipeline(std::span<const std::size_t> targets) const {
+    if (in_flight + targets.size() > options.max_in_flight) return false;
+    // Counted in place (no vector per call): a fan-out lists a handful of nodes.
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      const std::size_t node = targets[i];
+      if (node >= nodes.size()) return false;
+      const auto wanted = static_cast<std::size_t>(
+          std::count(targets.begin(), targets.begin() + static_cast<std::ptrdiff_t>(i) + 1, node));
+      if (wanted > idle[node].size()) return false;
     }
     return true;
   }
@@ -221,8 +230,8 @@ lock::NodeResult LockBackend::call(std::size_t node, const lock::Command& comman
   }
   // Without a stop token to watch, the request runs on the caller's fiber.
   if (!stop.stop_possible()) return core_->request(node, command, deadline);
-  const lock::NodeRequest one[] = {{node, command}};
-  return std::move(fan_out(one, deadline, stop).front());
+  const std::size_t one[] = {node};
+  return std::move(fan_out(one, command, deadline, stop).front());
 }
 
 namespace {
@@ -237,14 +246,15 @@ struct FanOutState {
 
 }  // namespace
 
-std::vector<lock::NodeResult> LockBackend::fan_out(std::span<const lock::NodeRequest> requests,
+std::vector<lock::NodeResult> LockBackend::fan_out(std::span<const std::size_t> nodes,
+                                                   const lock::Command& command,
                                                    time_point deadline, std::stop_token stop,
                                                    const lock::ReplyObserver& on_reply) {
-  if (requests.empty()) return {};
-  if (!stop.stop_possible() && !on_reply && core_->can_pipeline(requests)) {
-    return pipelined(requests, deadline);
+  if (nodes.empty()) return {};
+  if (!stop.stop_possible() && !on_reply && core_->can_pipeline(nodes)) {
+    return pipelined(nodes, command, deadline);
   }
-  return on_fibers(requests, deadline, stop, on_reply);
+  return on_fibers(nodes, command, deadline, stop, on_reply);
 }
 
 // Every request sent before any reply is awaited, from the calling fiber: the
@@ -253,22 +263,27 @@ std::vector<lock::NodeResult> LockBackend::fan_out(std::span<const lock::NodeReq
 // serves only callers that watch neither replies nor a stop token. Requests
 // whose pooled connection had broken go out again on fibers of their own, in
 // parallel with the replies already on their way.
-std::vector<lock::NodeResult> LockBackend::pipelined(std::span<const lock::NodeRequest> requests,
+std::vector<lock::NodeResult> LockBackend::pipelined(std::span<const std::size_t> nodes,
+                                                     const lock::Command& command,
                                                      time_point deadline) {
-  std::vector<Core::Pending> pending;
-  pending.reserve(requests.size());
-  std::vector<lock::NodeRequest> resend;
+  // Inline for the usual handful of nodes: no allocation per fan-out.
+  boost::container::small_vector<Core::Pending, 5> pending;
+  pending.reserve(nodes.size());
+  std::vector<std::size_t> resend;  // nodes
   std::vector<std::size_t> resent_at;
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    pending.push_back(core_->begin(requests[i].node, requests[i].command, deadline, false));
+  // The same bytes go to every node: encoded once (one node: encoded as usual).
+  std::string encoded;
+  if (nodes.size() > 1) redis::encode_command(command, encoded);
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    pending.push_back(core_->begin(nodes[i], command, deadline, false, encoded));
     if (pending.back().stale) {
-      resend.push_back(requests[i]);
+      resend.push_back(nodes[i]);
       resent_at.push_back(i);
     }
   }
-  std::vector<lock::NodeResult> out(requests.size());
+  std::vector<lock::NodeResult> out(nodes.size());
   if (!resend.empty()) {
-    std::vector<lock::NodeResult> again = on_fibers(resend, deadline, {}, {});
+    std::vector<lock::NodeResult> again = on_fibers(resend, command, deadline, {}, {});
     for (std::size_t j = 0; j < again.size(); ++j) out[resent_at[j]] = std::move(again[j]);
   }
   for (std::size_t i = 0; i < pending.size(); ++i) {
@@ -277,16 +292,20 @@ std::vector<lock::NodeResult> LockBackend::pipelined(std::span<const lock::NodeR
   return out;
 }
 
-std::vector<lock::NodeResult> LockBackend::on_fibers(std::span<const lock::NodeRequest> requests,
+std::vector<lock::NodeResult> LockBackend::on_fibers(std::span<const std::size_t> nodes,
+                                                     const lock::Command& command,
                                                      time_point deadline, std::stop_token stop,
                                                      const lock::ReplyObserver& on_reply) {
   std::vector<lock::NodeResult> out;
-  auto state = std::make_shared<FanOutState>(self_, requests.size());
-  state->outstanding = requests.size();
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    self_.spawn("lock-request", [core = core_, state, i, node = requests[i].node,
-                                 command = requests[i].command, deadline] {
-      lock::NodeResult r = core->request(node, command, deadline);
+  auto state = std::make_shared<FanOutState>(self_, nodes.size());
+  state->outstanding = nodes.size();
+  // One copy of the arguments (a Command only views the caller's strings)
+  // for all the request fibers: they may outlive this call.
+  auto shared = std::make_shared<const redis::Argv>(command.begin(), command.end());
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    self_.spawn("lock-request", [core = core_, state, i, node = nodes[i], shared, deadline] {
+      const lock::Command views(shared->begin(), shared->end());
+      lock::NodeResult r = core->request(node, views, deadline);
       state->results[i] = std::move(r);
       state->arrived.push_back(i);
       --state->outstanding;
@@ -311,7 +330,7 @@ std::vector<lock::NodeResult> LockBackend::on_fibers(std::span<const lock::NodeR
   }
 
   const bool cancelled = stop.stop_requested();
-  out.reserve(requests.size());
+  out.reserve(nodes.size());
   for (std::optional<lock::NodeResult>& r : state->results) {
     if (r) {
       out.push_back(std::move(*r));

@@ -44,10 +44,10 @@ inline sim::redis::Reply raw_call(sim::Process& p, sim::ProcessId node,
 inline bool warm_up(sim::LockBackend& b) {
   using namespace std::chrono_literals;
   const auto everywhere = [&](const lock::Command& command) {
-    std::vector<lock::NodeRequest> requests;
-    for (std::size_t n = 0; n < b.node_count(); ++n) requests.push_back({n, command});
+    std::vector<std::size_t> nodes;
+    for (std::size_t n = 0; n < b.node_count(); ++n) nodes.push_back(n);
     bool ok = true;
-    for (const lock::NodeResult& r : b.fan_out(requests, b.now() + 1s)) ok = ok && r.has_value();
+    for (const lock::NodeResult& r : b.fan_out(nodes, command, b.now() + 1s)) ok = ok && r.has_value();
     return ok;
   };
   bool ok = everywhere({"PING"});  // one connection per node, opened in parallel

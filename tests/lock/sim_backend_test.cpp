@@ -28,10 +28,10 @@ TEST(LockBackend, FanOutCostsTheSlowestNodeNotTheSum) {
   std::vector<lock::NodeResult> replies;
   const ProcessId client = world.add_process({.name = "client", .main = [&](Process& p) {
     LockBackend b(p, nodes);
-    const std::vector<lock::NodeRequest> ping = {{0, {"PING"}}, {1, {"PING"}}, {2, {"PING"}}};
-    (void)b.fan_out(ping, p.now() + 1s);  // opens the connections
+    const std::vector<std::size_t> all = {0, 1, 2};
+    (void)b.fan_out(all, {"PING"}, p.now() + 1s);  // opens the connections
     const TrueTime start = world.true_now();
-    replies = b.fan_out(ping, p.now() + 1s);
+    replies = b.fan_out(all, {"PING"}, p.now() + 1s);
     elapsed = world.true_now() - start;
   }});
   set_round_trip(world, client, nodes[0], 1ms);
@@ -102,9 +102,9 @@ TEST(LockBackend, InFlightBoundQueuesRequestsAndFailsUnsentOnesAtTheDeadline) {
   LockBackendStats stats;
   world.add_process({.name = "client", .main = [&](Process& p) {
     LockBackend b(p, {node}, {.max_in_flight = 2});
-    std::vector<lock::NodeRequest> five(5, lock::NodeRequest{0, {"INCR", "n"}});
-    all = b.fan_out(five, p.now() + 1s);
-    tight = b.fan_out(five, p.now() + 3ms);
+    const std::vector<std::size_t> five(5, 0);  // node 0, five times
+    all = b.fan_out(five, {"INCR", "n"}, p.now() + 1s);
+    tight = b.fan_out(five, {"INCR", "n"}, p.now() + 3ms);
     stats = b.stats();
   }});
   world.run_until(true_time(2s));
@@ -144,7 +144,7 @@ TEST(LockBackend, StopTokenEndsAFanOutAtOnce) {
       stop.request_stop();
     });
     const LocalTime start = p.now();
-    r = b.fan_out(std::vector<lock::NodeRequest>{{0, {"PING"}}}, p.now() + 1s, stop.get_token());
+    r = b.fan_out(std::vector<std::size_t>{0}, {"PING"}, p.now() + 1s, stop.get_token());
     waited = p.now() - start;
   }});
   world.run_until(true_time(1s));

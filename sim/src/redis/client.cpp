@@ -16,6 +16,24 @@ SimResult<void> Client::send(const Argv& argv, LocalTime deadline) {
   last_sent_ = false;
   if (SimResult<void> open = connect(deadline); !open) return open;
   encode_command(argv, buffer_);
+  return send_buffer();
+}
+
+SimResult<void> Client::send(std::span<const std::string_view> argv, LocalTime deadline) {
+  last_sent_ = false;
+  if (SimResult<void> open = connect(deadline); !open) return open;
+  encode_command(argv, buffer_);
+  return send_buffer();
+}
+
+SimResult<void> Client::send_encoded(std::string_view command, LocalTime deadline) {
+  last_sent_ = false;
+  if (SimResult<void> open = connect(deadline); !open) return open;
+  buffer_.assign(command);
+  return send_buffer();
+}
+
+SimResult<void> Client::send_buffer() {
   if (SimResult<void> sent = socket_.send(std::move(buffer_)); !sent) {
     socket_.close();
     return sent;

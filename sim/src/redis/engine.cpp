@@ -132,18 +132,24 @@ Reply Engine::dispatch(const Argv& argv, std::int64_t now_ms, bool from_script) 
 }
 
 Engine::Entry* Engine::find_live(const std::string& key, std::int64_t now_ms) {
-  auto it = keys_.find(key);
-  if (it == keys_.end()) return nullptr;
+  const Located found = locate(key, now_ms);
+  return found.live ? &found.slot->second : nullptr;
+}
+
+Engine::Located Engine::locate(const std::string& key, std::int64_t now_ms) {
+  auto it = keys_.lower_bound(key);
+  if (it == keys_.end() || it->first != key) return {it, false};
   if (it->second.expires_at_ms && *it->second.expires_at_ms <= now_ms) {
     // Lazy expiry: the key is gone on first touch after its time, and the
     // deletion is propagated like any write (as Redis propagates a DEL).
+    // A replica keeps it (it waits for the master's DEL) but reads it as gone.
     if (!replica_) {
-      keys_.erase(it);
+      it = keys_.erase(it);
       emit({"DEL", key});
     }
-    return nullptr;
+    return {it, false};
   }
-  return &it->second;
+  return {it, true};
 }
 
 void Engine::emit(std::initializer_list<std::string_view> command) {

@@ -68,6 +68,18 @@ std::optional<SetOptions> parse_set_options(const Argv& argv) {
 
 }  // namespace
 
+// A new key's entry at `hint`, in the spare node if there is one (its
+// value is overwritten by the caller; its expiry is cleared here).
+Engine::Entry& Engine::insert_new(std::map<std::string, Entry>::iterator hint,
+                                  const std::string& key) {
+  if (spares_.empty()) return keys_.emplace_hint(hint, key, Entry{})->second;
+  auto node = std::move(spares_.back());
+  spares_.pop_back();
+  node.key() = key;
+  node.mapped().expires_at_ms.reset();
+  return keys_.insert(hint, std::move(node))->second;
+}
+
 Reply Engine::cmd_set(const Argv& argv, std::int64_t now_ms) {
   std::optional<SetOptions> options = parse_set_options(argv);
   if (!options) return syntax_error();
@@ -90,14 +102,17 @@ Reply Engine::cmd_set(const Argv& argv, std::int64_t now_ms) {
   }
 
   const std::string& key = argv[1];
-  Entry* existing = find_live(key, now_ms);
-  Reply previous = existing != nullptr ? Reply::bulk(existing->value) : Reply::nil();
+  const Located found = locate(key, now_ms);
+  Entry* existing = found.live ? &found.slot->second : nullptr;
+  Reply previous = o.get && existing != nullptr ? Reply::bulk(existing->value) : Reply::nil();
   if ((o.nx && existing != nullptr) || (o.xx && existing == nullptr)) {
     return o.get ? previous : Reply::nil();
   }
   std::optional<std::int64_t> kept_ttl =
       (o.keepttl && existing != nullptr) ? existing->expires_at_ms : std::nullopt;
-  Entry& entry = keys_[key];
+  // A replica's expired key is still in place (found.slot is it): overwritten.
+  const bool present = found.slot != keys_.end() && found.slot->first == key;
+  Entry& entry = present ? found.slot->second : insert_new(found.slot, key);
   entry.value = argv[2];
   entry.expires_at_ms = expires_at ? expires_at : kept_ttl;
   if (entry.expires_at_ms) {
@@ -123,8 +138,13 @@ Reply Engine::cmd_get(const Argv& argv, std::int64_t now_ms) {
 Reply Engine::cmd_del(const Argv& argv, std::int64_t now_ms) {
   std::int64_t deleted = 0;
   for (std::size_t i = 1; i < argv.size(); ++i) {
-    if (find_live(argv[i], now_ms) == nullptr) continue;
-    keys_.erase(argv[i]);
+    const Located found = locate(argv[i], now_ms);
+    if (!found.live) continue;
+    if (spares_.size() < kSpareNodes) {
+      spares_.push_back(keys_.extract(found.slot));
+    } else {
+      keys_.erase(found.slot);
+    }
     emit({"DEL", argv[i]});
     ++deleted;
   }

@@ -62,7 +62,8 @@ class Parser {
     if (*n > static_cast<std::int64_t>((bytes_.size() - pos_) / 6)) return false;
     argv.resize(static_cast<std::size_t>(*n));
     for (std::string& slot : argv) {
-      auto arg = bulk();
+      std::optional<std::string_view> arg = short_bulk();
+      if (!arg) arg = bulk();  // anything short_bulk() does not take
       if (!arg) return false;
       // As slot.assign(*arg), without assign's checks for overlapping
       // bytes. The size is arg's, not the one passed in: GCC 12's
@@ -113,6 +114,30 @@ class Parser {
   }
 
  private:
+  // The usual bulk string, in one pass over raw pointers: "$", at most nine
+  // digits, CRLF, the bytes, CRLF. Anything else (or bad input) is left, the
+  // position unchanged, for bulk(), which accepts a superset and reads these
+  // the same way.
+  std::optional<std::string_view> short_bulk() {
+    const char* p = bytes_.data() + pos_;
+    const char* const end = bytes_.data() + bytes_.size();
+    if (end - p < 6 || *p != '$') return std::nullopt;  // "$0\r\n\r\n" at least
+    ++p;
+    const char* const first = p;
+    const char* const limit = end - p > 9 ? p + 9 : end;
+    std::size_t n = 0;
+    while (p != limit && static_cast<unsigned char>(*p - '0') <= 9) {
+      n = n * 10 + static_cast<std::size_t>(*p - '0');
+      ++p;
+    }
+    if (p == first || static_cast<std::size_t>(end - p) < n + 4 || p[0] != '\r' || p[1] != '\n' ||
+        p[n + 2] != '\r' || p[n + 3] != '\n') {
+      return std::nullopt;
+    }
+    pos_ = static_cast<std::size_t>(p + n + 4 - bytes_.data());
+    return std::string_view(p + 2, n);
+  }
+
   // A non-nil bulk string: "$<n>\r\n<n bytes>\r\n".
   std::optional<std::string_view> bulk() {
     if (pos_ >= bytes_.size() || bytes_[pos_] != '$') return std::nullopt;
@@ -221,18 +246,30 @@ void encode(const Reply& reply, std::string& out) {
   encode_into(out, reply);
 }
 
-void encode_command(const Argv& argv, std::string& out) {
+namespace {
+
+// `Args`: a range of std::string or std::string_view.
+template <typename Args>
+void encode_command_into(const Args& argv, std::string& out) {
   std::size_t size = header_size(argv.size());
-  for (const std::string& arg : argv) size += header_size(arg.size()) + arg.size() + 2;
+  for (std::string_view arg : argv) size += header_size(arg.size()) + arg.size() + 2;
   out.resize(size);
   char* p = write_header(out.data(), '*', argv.size());
-  for (const std::string& arg : argv) {
+  for (std::string_view arg : argv) {
     p = write_header(p, '$', arg.size());
     std::memcpy(p, arg.data(), arg.size());
     p += arg.size();
     *p++ = '\r';
     *p++ = '\n';
   }
+}
+
+}  // namespace
+
+void encode_command(const Argv& argv, std::string& out) { encode_command_into(argv, out); }
+
+void encode_command(std::span<const std::string_view> argv, std::string& out) {
+  encode_command_into(argv, out);
 }
 
 std::optional<Reply> decode_reply(std::string_view bytes) {

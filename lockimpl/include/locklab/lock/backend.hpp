@@ -15,20 +15,29 @@
 //                                 CSPRNG); the world's seeded stream in
 //                                 simulation. Lock tokens and retry jitter.
 //   node_count(), node_name(i)    the Redis nodes this backend reaches.
-//   call(i, cmd, deadline, stop)  one command to node i; a Reply (error
+//   call(i, cmd, deadline, stop)  one command to node i (a Command views the
+//                                 caller's strings: copy what must outlive
+//                                 the call); a Reply (error
 //                                 replies included) or a NodeError that says
 //                                 whether the command may have been applied.
 //                                 After a timeout or broken connection the
 //                                 backend drops that connection and opens a
 //                                 new one for the next request, so a late
 //                                 reply is never matched to a later request.
-//   fan_out(reqs, deadline, stop, on_reply)
-//                                 all requests at once, in parallel: it costs
-//                                 the slowest node's latency, not the sum.
+//   fan_out(nodes, cmd, deadline, stop, on_reply)
+//                                 the one command `cmd` to each of `nodes`
+//                                 (a node may be listed more than once), all
+//                                 at once, in parallel: it costs the slowest
+//                                 node's latency, not the sum. Every lock
+//                                 sends the same command everywhere, so it is
+//                                 built once per fan-out, not once per node;
+//                                 the backend may keep no reference to it
+//                                 after the call (a request still out copies
+//                                 what it needs).
 //                                 on_reply(index, result) runs on the calling
 //                                 task as each reply arrives; returning false
 //                                 stops the wait early. The result vector is
-//                                 index-aligned with `reqs`; an entry still
+//                                 index-aligned with `nodes`; an entry still
 //                                 outstanding when fan_out returns is a
 //                                 NodeError (timed_out or cancelled) with
 //                                 maybe_applied = true.
@@ -73,18 +82,13 @@ namespace locklab::lock {
 
 enum class WaitStatus : std::uint8_t { signalled, timed_out, cancelled };
 
-struct NodeRequest {
-  std::size_t node = 0;
-  Command command;
-};
-
 // Called for each reply as it arrives; false: stop waiting for the rest.
 using ReplyObserver = std::function<bool(std::size_t index, const NodeResult& result)>;
 
 template <typename B>
 concept Backend =
     requires(B& b, const B& cb, std::size_t node, const Command& command,
-             std::span<const NodeRequest> requests, typename B::time_point deadline,
+             std::span<const std::size_t> nodes, typename B::time_point deadline,
              std::stop_token stop, std::function<void()> task, ReplyObserver on_reply) {
       typename B::clock;
       typename B::time_point;
@@ -98,7 +102,7 @@ concept Backend =
       { cb.node_count() } -> std::same_as<std::size_t>;
       { cb.node_name(node) } -> std::convertible_to<std::string>;
       { b.call(node, command, deadline, stop) } -> std::same_as<NodeResult>;
-      { b.fan_out(requests, deadline, stop, on_reply) } -> std::same_as<std::vector<NodeResult>>;
+      { b.fan_out(nodes, command, deadline, stop, on_reply) } -> std::same_as<std::vector<NodeResult>>;
       b.spawn(std::string_view{}, task);
       typename B::Event;
       typename B::Mutex;

@@ -193,16 +193,14 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
           until, stop,
           quorum_observer([](const Reply& r) { return r.type == ReplyType::integer; }));
     } else {
-      std::vector<NodeRequest> requests;
-      requests.reserve(nodes_.size());
-      for (std::size_t n : nodes_) requests.push_back({n, {"SET", key, token, "NX", "PX", ttl_ms}});
-      results = backend_.fan_out(requests, until, stop,
+      results = backend_.fan_out(nodes_, {"SET", key, token, "NX", "PX", ttl_ms}, until, stop,
                                  quorum_observer([](const Reply& r) { return r.is_ok(); }));
     }
 
     Acquired out;
     out.nodes.reserve(results.size());
     std::vector<std::size_t> held;
+    held.reserve(nodes_.size());
     std::optional<std::uint64_t> fence;
     bool someone_else_holds = false;
     for (std::size_t i = 0; i < results.size(); ++i) {

@@ -2,7 +2,8 @@
 //
 // Provides Reply (a RESP2 value: status, error, integer, bulk, nil, array —
 // the one value type of locklab: the simulated nodes answer in it too),
-// Command (a command's arguments, binary-safe) and NodeError / NodeResult: a
+// Command (a command's arguments, binary-safe, as views of the caller's
+// strings) and NodeError / NodeResult: a
 // reply, or why there is none — with the one fact an algorithm must never
 // lose, whether the command may have been applied anyway (a request that
 // timed out after it was sent may still be executed by the node).
@@ -26,7 +27,11 @@
 
 namespace locklab::lock {
 
-using Command = std::vector<std::string>;
+// Views, not copies: a command is built for one call (or one fan-out) from
+// the caller's key and token, which outlive it. A backend must not keep the
+// views past the call's return; one that needs the arguments longer (a
+// request still out in the background) copies them.
+using Command = std::vector<std::string_view>;
 
 enum class ReplyType : std::uint8_t { status, error, integer, bulk, nil, array };
 

@@ -90,8 +90,9 @@ class LockBackend {
 
   lock::NodeResult call(std::size_t node, const lock::Command& command, time_point deadline,
                         std::stop_token stop = {});
-  std::vector<lock::NodeResult> fan_out(std::span<const lock::NodeRequest> requests,
-                                        time_point deadline, std::stop_token stop = {},
+  std::vector<lock::NodeResult> fan_out(std::span<const std::size_t> nodes,
+                                        const lock::Command& command, time_point deadline,
+                                        std::stop_token stop = {},
                                         const lock::ReplyObserver& on_reply = {});
   void spawn(std::string_view name, std::function<void()> task);
 
@@ -131,10 +132,11 @@ class LockBackend {
 
  private:
   struct Core;
-  std::vector<lock::NodeResult> pipelined(std::span<const lock::NodeRequest> requests,
-                                          time_point deadline);
-  std::vector<lock::NodeResult> on_fibers(std::span<const lock::NodeRequest> requests,
-                                          time_point deadline, std::stop_token stop,
+  std::vector<lock::NodeResult> pipelined(std::span<const std::size_t> nodes,
+                                          const lock::Command& command, time_point deadline);
+  std::vector<lock::NodeResult> on_fibers(std::span<const std::size_t> nodes,
+                                          const lock::Command& command, time_point deadline,
+                                          std::stop_token stop,
                                           const lock::ReplyObserver& on_reply);
   Process& self_;
   std::shared_ptr<Core> core_;  // shared with request fibers that outlive a call

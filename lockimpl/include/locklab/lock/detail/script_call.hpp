@@ -15,21 +15,25 @@
 #include <string_view>
 #include <vector>
 
+#include "locklab/assert.hpp"
 #include "locklab/lock/backend.hpp"
 #include "locklab/lock/scripts.hpp"
 
 namespace locklab::lock::detail {
 
 // Keys and arguments are views: the caller's strings (or temporaries of the
-// calling expression) are copied once, into the command itself.
+// calling expression), which the command views in turn (Command is views).
 using Strings = std::initializer_list<std::string_view>;
 
 inline Command script_command(bool by_digest, const Script& script, Strings keys, Strings args) {
+  // numkeys as text with static storage (no script here takes ten keys).
+  static constexpr std::string_view kCounts[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+  LOCKLAB_ASSERT_LT(keys.size(), std::size(kCounts));
   Command c;
   c.reserve(3 + keys.size() + args.size());
   c.emplace_back(by_digest ? "EVALSHA" : "EVAL");
   c.emplace_back(by_digest ? script.sha1 : script.text);
-  c.emplace_back(std::to_string(keys.size()));
+  c.emplace_back(kCounts[keys.size()]);
   for (std::string_view k : keys) c.emplace_back(k);
   for (std::string_view a : args) c.emplace_back(a);
   return c;
@@ -38,17 +42,13 @@ inline Command script_command(bool by_digest, const Script& script, Strings keys
 inline bool is_noscript(const NodeResult& r) { return r && r->is_error_code("NOSCRIPT"); }
 
 // Runs `script` on each of `nodes`; results are index-aligned with `nodes`.
+// One command serves every node (and one EVAL every node that needs it).
 template <Backend B>
 std::vector<NodeResult> run_script(B& backend, const Script& script,
                                    std::span<const std::size_t> nodes, Strings keys,
                                    Strings args,
                                    typename B::time_point deadline, std::stop_token stop,
                                    const ReplyObserver& observer = {}) {
-  std::vector<NodeRequest> requests;
-  requests.reserve(nodes.size());
-  for (std::size_t node : nodes) {
-    requests.push_back({node, script_command(true, script, keys, args)});
-  }
   bool stopped = false;
   // Without an observer of the caller's, pass none: a backend may then take a
   // cheaper path (no per-reply wake-ups); NOSCRIPT is handled below anyway.
@@ -60,14 +60,15 @@ std::vector<NodeResult> run_script(B& backend, const Script& script,
       return !stopped;
     };
   }
-  std::vector<NodeResult> results = backend.fan_out(requests, deadline, stop, first_round);
+  std::vector<NodeResult> results = backend.fan_out(
+      nodes, script_command(true, script, keys, args), deadline, stop, first_round);
   if (stopped) return results;
 
-  std::vector<NodeRequest> again;
+  std::vector<std::size_t> again;  // the nodes that answered NOSCRIPT
   std::vector<std::size_t> where;  // index in `results` of each retried request
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (!is_noscript(results[i])) continue;
-    again.push_back({nodes[i], script_command(false, script, keys, args)});
+    again.push_back(nodes[i]);
     where.push_back(i);
   }
   if (again.empty()) return results;
@@ -75,7 +76,8 @@ std::vector<NodeResult> run_script(B& backend, const Script& script,
   if (observer) {
     second_round = [&](std::size_t j, const NodeResult& r) { return observer(where[j], r); };
   }
-  std::vector<NodeResult> retried = backend.fan_out(again, deadline, stop, second_round);
+  std::vector<NodeResult> retried = backend.fan_out(
+      again, script_command(false, script, keys, args), deadline, stop, second_round);
   for (std::size_t j = 0; j < retried.size(); ++j) results[where[j]] = std::move(retried[j]);
   return results;
 }

@@ -14,6 +14,8 @@
 #pragma once
 
 #include <functional>
+#include <span>
+#include <string_view>
 
 #include "locklab/sim/errors.hpp"
 #include "locklab/sim/network.hpp"
@@ -35,6 +37,10 @@ class Client {
   // waits for the reply to the request sent. Either closes the connection on
   // failure, as call() does.
   SimResult<void> send(const Argv& argv, LocalTime deadline);
+  SimResult<void> send(std::span<const std::string_view> argv, LocalTime deadline);
+  // send() of a command already encoded (encode_command): a caller sending
+  // one command on several connections encodes it once.
+  SimResult<void> send_encoded(std::string_view command, LocalTime deadline);
   SimResult<Reply> receive(LocalTime deadline);
   // Opens the connection now if it is not open (call() does it too). Lets a
   // caller tell a failure to connect, when nothing was sent, from a failure
@@ -47,6 +53,8 @@ class Client {
   void disconnect() { socket_.close(); }
 
  private:
+  SimResult<void> send_buffer();  // sends buffer_, the encoded request
+
   Process& self_;
   std::function<ProcessId()> node_;
   Socket socket_;

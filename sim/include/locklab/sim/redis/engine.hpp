@@ -29,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "locklab/sim/redis/resp.hpp"
 
@@ -96,6 +97,15 @@ class Engine {
   friend class ScriptEngine;
   Reply dispatch(const Argv& argv, std::int64_t now_ms, bool from_script);
   Entry* find_live(const std::string& key, std::int64_t now_ms);
+  // One descent of the keyspace for a command that reads and then writes
+  // or deletes a key: `slot` is the key's live entry (`live`), or where it
+  // would be inserted, a hint for emplace_hint. Lazy expiry as find_live.
+  struct Located {
+    std::map<std::string, Entry>::iterator slot;
+    bool live = false;
+  };
+  Located locate(const std::string& key, std::int64_t now_ms);
+  Entry& insert_new(std::map<std::string, Entry>::iterator hint, const std::string& key);
   void emit(std::initializer_list<std::string_view> command);
 
   Reply cmd_set(const Argv& argv, std::int64_t now_ms);
@@ -112,6 +122,11 @@ class Engine {
   Reply cmd_eval(const Argv& argv, std::int64_t now_ms, bool by_sha);
 
   std::map<std::string, Entry> keys_;
+  // Nodes of keys DEL removed, kept (a few) for new keys: lock keys are
+  // deleted and set again over and over, and a recycled node (with its
+  // value's storage) costs no allocation. Never observable.
+  static constexpr std::size_t kSpareNodes = 64;
+  std::vector<std::map<std::string, Entry>::node_type> spares_;
   std::function<void(const Write&)> write_observer_;
   std::int64_t script_now_ms_ = 0;
   bool replica_ = false;

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,8 @@ std::string encode_command(const Argv& argv);
 // The same into `out` (replacing what it held, reusing its storage).
 void encode(const Reply& reply, std::string& out);
 void encode_command(const Argv& argv, std::string& out);
+// The same for arguments held as views (lockimpl's lock::Command).
+void encode_command(std::span<const std::string_view> argv, std::string& out);
 
 // Parses exactly one complete value; nullopt if the bytes are not one.
 std::optional<Reply> decode_reply(std::string_view bytes);
