@@ -33,6 +33,25 @@ TEST(Engine, KeysExpireByTheNodeClock) {
   EXPECT_EQ(run(e, {"PTTL", "k"}, kNow), Reply::integer_reply(-1));
 }
 
+// A simulated clock stepped back past zero reads negative milliseconds (a
+// real server's never does): relative expiries still add up, and the
+// overflow checks stay exact at the top of the range. Found by the explorer
+// under UBSan (a signed overflow in SET PX's range check).
+TEST(Engine, RelativeExpiryWorksOnANegativeClock) {
+  Engine e;
+  EXPECT_EQ(run(e, {"SET", "k", "v", "PX", "100"}, -42), Reply::ok());
+  EXPECT_EQ(run(e, {"PTTL", "k"}, -42), Reply::integer_reply(100));
+  EXPECT_EQ(run(e, {"GET", "k"}, 57), Reply::bulk("v"));
+  EXPECT_EQ(run(e, {"GET", "k"}, 58), Reply::nil());
+  EXPECT_EQ(run(e, {"SET", "k", "v", "PX", "9223372036854775807"}, -42), Reply::ok());
+  EXPECT_EQ(run(e, {"SET", "j", "v"}, -42), Reply::ok());
+  EXPECT_EQ(run(e, {"PEXPIRE", "j", "100"}, -42), Reply::integer_reply(1));
+  EXPECT_EQ(run(e, {"PTTL", "j"}, -42), Reply::integer_reply(100));
+  // At now = 1 the largest PX overflows, as Redis reports it.
+  EXPECT_EQ(run(e, {"SET", "k", "v", "PX", "9223372036854775807"}, 1),
+            Reply::error("ERR invalid expire time in 'set' command"));
+}
+
 // A backward jump on the node lengthens the remaining TTL by the jump.
 TEST(Engine, BackwardClockLengthensTtl) {
   Engine e;

@@ -95,8 +95,10 @@ Reply Engine::cmd_set(const Argv& argv, std::int64_t now_ms) {
     if (ms <= 0 || (seconds && ms > kInt64Max / 1000)) return invalid_expire("set");
     if (seconds) ms *= 1000;
     if (o.expire == E::ex || o.expire == E::px) {
-      if (ms > kInt64Max - now_ms) return invalid_expire("set");
-      ms += now_ms;
+      // Redis checks ms > LLONG_MAX - now; a simulated clock stepped back
+      // before zero makes now negative, where that test itself overflows.
+      // The same answer for every now >= 0, and defined for the rest.
+      if (__builtin_add_overflow(ms, now_ms, &ms)) return invalid_expire("set");
     }
     expires_at = ms;
   }
@@ -188,8 +190,8 @@ Reply Engine::cmd_expire(const Argv& argv, std::int64_t now_ms, std::int64_t uni
     if (when > kInt64Max / 1000 || when < kInt64Min / 1000) return invalid_expire(command);
     when *= 1000;
   }
-  if (when > kInt64Max - now_ms) return invalid_expire(command);
-  when += now_ms;
+  // As SET's: Redis's when > LLONG_MAX - now, defined for a negative now too.
+  if (__builtin_add_overflow(when, now_ms, &when)) return invalid_expire(command);
 
   const std::string& key = argv[1];
   Entry* entry = find_live(key, now_ms);
