@@ -32,7 +32,19 @@ Envelope within(Algorithm algorithm, std::chrono::milliseconds ttl, std::int64_t
   b.max_partition = 3s;
   b.max_delay = 3s;
   e.durable_masters = true;
-  if (algorithm == Algorithm::naive || algorithm == Algorithm::naive_setnx) {
+  if (algorithm == Algorithm::naive_setnx) {
+    // SETNX then PEXPIRE: anything that stops the client between the two
+    // (a crash, a reset connection, a reply later than the node timeout, an
+    // acquire deadline after the SETNX was sent) leaves a key that never
+    // expires, so no fault at all, no slow network and no deadline inside an
+    // attempt are within its assumptions (the explorer found all four).
+    b.drift_ppm = 0;
+    b.max_drift_change_ppm = 0;
+    e.any_latency = false;
+    e.deadline_may_cut = false;
+    return e;
+  }
+  if (algorithm == Algorithm::naive) {
     // Only faults that can neither stretch a holder nor let a blind DEL
     // arrive late: reset partitions and client crashes.
     e.classes = {FaultClass::partition, FaultClass::client_crash};

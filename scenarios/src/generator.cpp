@@ -69,7 +69,12 @@ void draw_cluster(sim::Rng& rng, const GeneratorOptions& o, const Envelope& enve
     if (envelope.replicas && rng.chance(1, 3)) m.replicas = 1;
     s.cluster.masters.push_back(std::move(m));
   }
-  switch (rng.below(3)) {
+  const std::uint64_t latency_kind = rng.below(3);  // drawn either way: later draws stay put
+  if (!envelope.any_latency) {
+    s.cluster.latency = sim::FixedLatency{100us};
+    return;
+  }
+  switch (latency_kind) {
     case 0: s.cluster.latency = sim::FixedLatency{100us}; break;
     case 1: s.cluster.latency = sim::UniformLatency{50us, 2ms}; break;
     default: s.cluster.latency = sim::HeavyTailLatency{100us, 5ms}; break;
@@ -85,6 +90,8 @@ void draw_clients(sim::Rng& rng, const GeneratorOptions& o, const Envelope& enve
     w.iterations = static_cast<int>(rng.between(2, 20));
     w.start_after = between(rng, 0ms, 1s);
     w.acquire_timeout = between(rng, ttl, 3 * ttl);
+    // Longer than every retry the lock makes: the deadline never cuts in.
+    if (!envelope.deadline_may_cut) w.acquire_timeout = std::chrono::hours(1);
     w.writes = static_cast<int>(rng.between(1, 3));
     w.hold = between(rng, 1ms, std::max<sim::Duration>(2ms, ttl / (envelope.hold_divisor * w.writes)));
     w.write_timeout = 100ms;

@@ -22,9 +22,14 @@
 // Within the single-node lock's: the same, on its one master, except that a
 // crash of it is only allowed when it loses nothing (AOF always) or stays
 // down for twice the TTL; no failover (an async replica loses writes).
-// Within the naive lock's: no faults at all but partitions that reset and
-// client crashes; holders work well inside the TTL. (It is the negative
-// control: beyond that, its blind DEL is unsafe.)
+// Within the naive lock's (SET NX PX): no faults but partitions that reset
+// and client crashes; holders work well inside the TTL. (It is the negative
+// control: beyond that, its blind DEL is unsafe.) Within the SETNX + PEXPIRE
+// variant's: no faults at all, a fast network, and acquire deadlines that
+// never fall inside an attempt — a crash, a reset connection, a reply later
+// than the node timeout, or a deadline between its two commands leaves a key
+// with no TTL, and the lock is never free again.
+// Neither has clock drift within its assumptions.
 // Beyond: every class, with bounds past each algorithm's claims.
 #pragma once
 
@@ -66,6 +71,12 @@ struct Envelope {
   // A holder's work per write is at most ttl / hold_divisor (with all its
   // writes inside the lease when nothing pauses it).
   int hold_divisor = 4;
+  // false: the network's latency stays far below every timeout (a fixed
+  // 100 µs), for a lock that breaks when a reply is merely late.
+  bool any_latency = true;
+  // false: an acquire's deadline never falls inside an attempt (clients wait
+  // out every retry), for a lock whose attempt is two commands.
+  bool deadline_may_cut = true;
 };
 
 Envelope envelope_for(Algorithm algorithm, Mode mode, std::chrono::milliseconds ttl,
