@@ -1,4 +1,4 @@
-// The demo world (the main job of `locklab demo`): it runs every fault kind of
+// The simulation core's demo world (`locklab core-demo`): it runs every fault kind of
 // the core, reproduces itself from its seed, and its clients see the faults.
 #include <gtest/gtest.h>
 
