@@ -4,8 +4,15 @@
 // A lock derives from AcquireCalls<Lock, B> (CRTP) and provides backend(),
 // options() and attempt(key, token, ttl, deadline, stop), one try that cleans
 // up after itself. acquire() retries (detail/retry.hpp) under the lock's
-// TTL, acquire_for() under a TTL of the call's own, try_acquire() once. One
-// token is drawn per call and kept across its attempts.
+// TTL, acquire_for() under a TTL of the call's own, try_acquire() once.
+//
+// Each attempt draws a token of its own. With one token for all attempts of
+// a call, a failed attempt's clean-up (compare-and-delete of that token,
+// sent on a fresh connection after a timeout) can reach a node after the
+// next attempt's SET with the same token — servers order commands per
+// connection, not across connections — and delete the grant the caller now
+// believes in: two holders, within every assumption. The explorer found it
+// with a server pause and a random ready order.
 #pragma once
 
 #include <chrono>
@@ -40,10 +47,10 @@ class AcquireCalls {
                        int max_attempts = std::numeric_limits<int>::max()) {
     LOCKLAB_ASSERT(ttl > self().options().node_timeout, "ttl ", ttl.count(),
                    "ms must be longer than the node timeout");
-    const std::string token = make_token(self().backend());
-    return acquire_with_retries(
-        self().backend(), self().options().options, deadline, stop, max_attempts,
-        [&](time_point d, std::stop_token s) { return self().attempt(key, token, ttl, d, s); });
+    return acquire_with_retries(self().backend(), self().options().options, deadline, stop,
+                                max_attempts, [&](time_point d, std::stop_token s) {
+                                  return self().attempt(key, make_token(self().backend()), ttl, d, s);
+                                });
   }
 
   // One attempt, no retries.
