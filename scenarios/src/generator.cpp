@@ -135,10 +135,14 @@ Scenario generate_scenario(std::uint64_t seed, const GeneratorOptions& o) {
   sim::Rng cluster_rng = root.fork("cluster");
   sim::Rng client_rng = root.fork("clients");
   sim::Rng fault_rng = root.fork("faults");
+  sim::Rng order_rng = root.fork("order");
 
   Scenario s;
   s.seed = seed;
   s.duration = o.duration;
+  // Half the worlds pick among ready fibers at random: other interleavings
+  // of the same events.
+  s.order = order_rng.chance(1, 2) ? sim::ReadyOrder::random : sim::ReadyOrder::fifo;
   s.algorithm = draw_algorithm(algorithm_rng, o);
   s.storage.fenced = s.algorithm.fencing;
   s.name = fmt::format("{}-{}-{}", name_of(s.algorithm.kind), name_of(o.mode), seed);
