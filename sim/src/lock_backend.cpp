@@ -78,9 +78,11 @@ struct LockBackend::Core {
   // With reconnect = false a broken pooled connection is reported `stale`
   // instead of being replaced here (opening one is a round trip).
   // `encoded`, if not empty, is `command` already in RESP (a fan-out
-  // encodes its one command once for all its nodes).
+  // encodes its one command once for all its nodes) and `digest` its trace
+  // digest (Trace::digest, also computed once).
   Pending begin(std::size_t node, const lock::Command& command, LocalTime deadline,
-                bool reconnect = true, std::string_view encoded = {}) {
+                bool reconnect = true, std::string_view encoded = {},
+                std::uint64_t digest = 0) {
     LOCKLAB_ASSERT_LT(node, nodes.size());
     Pending p{.node = node};
     while (in_flight >= options.max_in_flight) {
@@ -118,7 +120,7 @@ struct LockBackend::Core {
       }
       ++stats.requests;
       SimResult<void> sent = encoded.empty() ? p.client->send(command, deadline)
-                                             : p.client->send_encoded(encoded, deadline);
+                                             : p.client->send_encoded(encoded, digest, deadline);
       if (sent) return p;
       ++stats.connections_dropped;  // Client::send closed it: never reused
       const bool reached = p.client->last_request_sent();
@@ -273,9 +275,13 @@ std::vector<lock::NodeResult> LockBackend::pipelined(std::span<const std::size_t
   std::vector<std::size_t> resent_at;
   // The same bytes go to every node: encoded once (one node: encoded as usual).
   std::string encoded;
-  if (nodes.size() > 1) redis::encode_command(command, encoded);
+  std::uint64_t digest = 0;
+  if (nodes.size() > 1) {
+    redis::encode_command(command, encoded);
+    digest = Trace::digest(encoded);
+  }
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    pending.push_back(core_->begin(nodes[i], command, deadline, false, encoded));
+    pending.push_back(core_->begin(nodes[i], command, deadline, false, encoded, digest));
     if (pending.back().stale) {
       resend.push_back(nodes[i]);
       resent_at.push_back(i);

@@ -38,6 +38,11 @@ SimResult<void> Socket::send(std::string bytes) {
   return network_->send(index_of(id_), side_, std::move(bytes));
 }
 
+SimResult<void> Socket::send(std::string bytes, std::uint64_t digest) {
+  if (network_ == nullptr) return std::unexpected(SimError::connection_closed);
+  return network_->send(index_of(id_), side_, std::move(bytes), digest);
+}
+
 SimResult<std::string> Socket::recv(std::optional<LocalTime> deadline) {
   if (network_ == nullptr) return std::unexpected(SimError::connection_closed);
   return network_->recv(index_of(id_), side_, deadline);
@@ -166,14 +171,15 @@ SimResult<Socket> Network::accept(Process& server, std::optional<LocalTime> dead
   }
 }
 
-SimResult<void> Network::send(std::uint64_t id, int side, std::string bytes) {
+SimResult<void> Network::send(std::uint64_t id, int side, std::string bytes,
+                              std::optional<std::uint64_t> known_digest) {
   Connection* c = find(id);
   if (c == nullptr) return std::unexpected(SimError::connection_closed);
   Endpoint& e = c->ends[side];
   if (!world_.admit(world_.process(e.owner)) || e.dead) return std::unexpected(SimError::killed);
   if (e.reset) return std::unexpected(SimError::connection_reset);
   if (e.closed) return std::unexpected(SimError::connection_closed);
-  const std::uint64_t digest = Trace::digest(bytes);
+  const std::uint64_t digest = known_digest ? *known_digest : Trace::digest(bytes);
   world_.record(e.owner, TraceKind::send, id, bytes.size(), bytes, digest);
   enqueue(id, side, Segment::data, std::move(bytes), digest);
   return {};

@@ -115,6 +115,14 @@ WorldScheduler::context* WorldScheduler::choose_next(context* active) noexcept {
       auto* props = static_cast<SimFiberProps*>(active->get_properties());
       if (props != nullptr && props->world == driving_) driving_->note_real_clock_wait(props->handle);
     }
+    if (driver_next_) {
+      driver_next_ = false;
+      driving_->running_ = FiberHandle{0, 0};
+      if (driver_ready_) {
+        driver_ready_ = false;
+        return driver_;
+      }
+    }
     if (driving_->has_ready() && !driving_->stop_requested_) return driving_->take_ready();
     driving_->running_ = FiberHandle{0, 0};  // whatever runs next is not a world fiber
     // The driver would be next: let the world fire its next event here

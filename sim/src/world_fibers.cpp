@@ -204,7 +204,9 @@ SimResult<void> World::wait(Process& process, WaitQueue* queue,
   f.wake_reason = WakeReason::none;
   f.deadline = deadline;
   if (deadline) arm_timer(h, f, process);
-  f.ctx->suspend();  // f.ctx is this fiber's context (set when it was made ready)
+  if (!fire_due_before_parking(f)) {
+    f.ctx->suspend();  // f.ctx is this fiber's context (set when it was made ready)
+  }
   // Whoever woke us set the reason and took us off the queue.
   f.deadline.reset();
   if (f.killed) return enter_blocking(f);
@@ -216,6 +218,36 @@ SimResult<void> World::wait(Process& process, WaitQueue* queue,
   }
   LOCKLAB_ASSERT(false, "fiber '", f.name, "' resumed without a wake reason");
   return {};
+}
+
+// The scheduler's inline firing (World::fire_event_inline), done before the
+// switch instead of on the way out. When this fiber parks with no other fiber
+// ready, pick_next would fire the world's next events right away; if one of
+// them wakes this very fiber (the next reply of a pipelined fan-out, due at
+// the same instant), it switches to the driver only for the driver to switch
+// straight back. Firing them here, before suspending, runs the same events
+// in the same order with the same checks (running_ cleared, as choose_next
+// clears it), and when this fiber is then the only one ready it takes itself
+// off the ready queue (take_ready: the same work count and order) and goes
+// on without a switch. When others were woken too, the suspend goes to
+// whoever pick_next would have picked: the first ready fiber, or the driver
+// when this fiber is among them. Returns whether the fiber was resumed here.
+bool World::fire_due_before_parking(FiberRecord& f) {
+  if (!fire_inline_ || !ready_.empty() || !scheduler_.may_fire_inline()) return false;
+  const FiberHandle self = running_;
+  running_ = FiberHandle{0, 0};
+  while (fire_event_inline()) {
+    if (ready_.empty() || stop_requested_) continue;
+    if (f.state != FiberState::ready) break;  // others woke: pick_next takes the first
+    if (ready_.size() == 1 && scheduler_.may_fire_inline()) {
+      take_ready();  // this fiber: running again, running_ is ours
+      return true;
+    }
+    scheduler_.hand_to_driver_next();
+    break;
+  }
+  running_ = self;
+  return false;
 }
 
 void World::arm_timer(FiberHandle handle, FiberRecord& fiber, const Process& process) {

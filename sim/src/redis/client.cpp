@@ -26,15 +26,18 @@ SimResult<void> Client::send(std::span<const std::string_view> argv, LocalTime d
   return send_buffer();
 }
 
-SimResult<void> Client::send_encoded(std::string_view command, LocalTime deadline) {
+SimResult<void> Client::send_encoded(std::string_view command, std::uint64_t digest,
+                                     LocalTime deadline) {
   last_sent_ = false;
   if (SimResult<void> open = connect(deadline); !open) return open;
   buffer_.assign(command);
-  return send_buffer();
+  return send_buffer(digest);
 }
 
-SimResult<void> Client::send_buffer() {
-  if (SimResult<void> sent = socket_.send(std::move(buffer_)); !sent) {
+SimResult<void> Client::send_buffer(std::optional<std::uint64_t> digest) {
+  SimResult<void> sent =
+      digest ? socket_.send(std::move(buffer_), *digest) : socket_.send(std::move(buffer_));
+  if (!sent) {
     socket_.close();
     return sent;
   }

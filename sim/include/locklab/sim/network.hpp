@@ -68,6 +68,9 @@ class Socket {
   ProcessId peer() const;
 
   SimResult<void> send(std::string bytes);
+  // As above, with `digest` == Trace::digest(bytes) already computed (a
+  // caller sending the same bytes on several connections digests them once).
+  SimResult<void> send(std::string bytes, std::uint64_t digest);
   SimResult<std::string> recv(std::optional<LocalTime> deadline = std::nullopt);
   void close() noexcept;
   void abort() noexcept;
@@ -151,7 +154,8 @@ class Network {
   // Called by Process / Socket / Listener on behalf of the calling fiber.
   SimResult<Socket> connect(Process& client, ProcessId target, LocalTime deadline);
   SimResult<Socket> accept(Process& server, std::optional<LocalTime> deadline);
-  SimResult<void> send(std::uint64_t id, int side, std::string bytes);
+  SimResult<void> send(std::uint64_t id, int side, std::string bytes,
+                       std::optional<std::uint64_t> digest = std::nullopt);
   SimResult<std::string> recv(std::uint64_t id, int side, std::optional<LocalTime> deadline);
   void close(std::uint64_t id, int side, bool abort) noexcept;
   ProcessId peer(std::uint64_t id, int side) const;

@@ -193,6 +193,7 @@ class World {
   // Called by WorldScheduler.
   bool has_ready() const { return !ready_.empty(); }
   bool fire_event_inline();
+  bool fire_due_before_parking(FiberRecord& fiber);
   bool ready_contains(const boost::fibers::context* ctx) const {
     for (const ReadyFiber& r : ready_) {
       if (r.ctx == ctx) return true;

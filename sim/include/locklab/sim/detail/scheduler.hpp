@@ -76,6 +76,15 @@ class WorldScheduler final
   // Let Boost's dispatcher run once, to free the stacks of finished fibers.
   void request_release_of_terminated() { release_wanted_ = true; }
 
+  // Whether a world fiber about to park, with no other fiber ready, may fire
+  // the world's next events itself before it suspends (the same condition
+  // under which pick_next would fire them on its way out).
+  bool may_fire_inline() const noexcept { return driver_ready_ && !release_wanted_; }
+  // The suspending fiber woke itself among others: the driver runs next and
+  // takes the ready fibers in order, as when pick_next's inline firing woke
+  // the fiber that was switching out.
+  void hand_to_driver_next() noexcept { driver_next_ = true; }
+
  private:
   context* choose_next(context* active) noexcept;
 
@@ -89,6 +98,7 @@ class WorldScheduler final
   World* spawn_world_ = nullptr;
   FiberHandle spawn_handle_;
   bool release_wanted_ = false;
+  bool driver_next_ = false;  // see hand_to_driver_next
 
   // Only for fibers outside any world, as Boost's round_robin does.
   std::mutex wake_mutex_;

@@ -40,7 +40,9 @@ class Client {
   SimResult<void> send(std::span<const std::string_view> argv, LocalTime deadline);
   // send() of a command already encoded (encode_command): a caller sending
   // one command on several connections encodes it once.
-  SimResult<void> send_encoded(std::string_view command, LocalTime deadline);
+  // `digest` is Trace::digest(command), also computed once.
+  SimResult<void> send_encoded(std::string_view command, std::uint64_t digest,
+                               LocalTime deadline);
   SimResult<Reply> receive(LocalTime deadline);
   // Opens the connection now if it is not open (call() does it too). Lets a
   // caller tell a failure to connect, when nothing was sent, from a failure
@@ -53,7 +55,8 @@ class Client {
   void disconnect() { socket_.close(); }
 
  private:
-  SimResult<void> send_buffer();  // sends buffer_, the encoded request
+  // Sends buffer_, the encoded request (`digest`: its trace digest, if known).
+  SimResult<void> send_buffer(std::optional<std::uint64_t> digest = std::nullopt);
 
   Process& self_;
   std::function<ProcessId()> node_;
