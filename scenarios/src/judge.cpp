@@ -43,12 +43,15 @@ properties::LivenessBounds bounds_of(const Scenario& s) {
   return b;
 }
 
-// The true time after which no fault but client crashes is in effect.
-sim::TrueTime last_heal(const Scenario& s, const RunReport& r) {
-  const sim::TrueTime never = r.run.now;  // a fault that never ends: nothing after it is judged
-  sim::TrueTime heal{};
+std::vector<sim::ProcessId> client_ids(const Scenario& s) {
   std::vector<sim::ProcessId> clients;
   for (std::size_t i = 0; i < s.clients.size(); ++i) clients.push_back(client_id(s, i));
+  return clients;
+}
+
+// The true time after which no fault but client crashes is in effect.
+sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector<sim::ProcessId>& clients) {
+  const sim::TrueTime never = r.run.now;  // a fault that never ends: nothing after it is judged
   const auto is_client = [&](sim::ProcessId p) { return std::find(clients.begin(), clients.end(), p) != clients.end(); };
   const auto restart_delay_of = [&](sim::ProcessId p) {
     for (std::size_t i = 0; i < s.cluster.masters.size(); ++i) {
@@ -56,44 +59,24 @@ sim::TrueTime last_heal(const Scenario& s, const RunReport& r) {
     }
     return sim::Duration(0);
   };
+  sim::TrueTime heal{};
   for (std::size_t i = 0; i < s.faults.size(); ++i) {
     const sim::Fault& f = s.faults[i];
-    // When this fault stops acting, if it starts something that a later
-    // record ends (pause, crash of a server, partition): that record's time.
-    const auto ended_by = [&](auto matches) {
-      for (std::size_t j = i + 1; j < s.faults.size(); ++j) {
-        if (matches(s.faults[j].action)) return s.faults[j].at;
-      }
-      return never;
+    // A fault that a later record ends (pause, crash, partition) acts until
+    // that record; one that nothing ends, until the run's end.
+    const std::optional<std::size_t> end = sim::ending_fault(s.faults, i);
+    const sim::TrueTime ended = end ? s.faults[*end].at : never;
+    // A crashed server is back only once its restart delay has passed; a
+    // crashed client is judged by the crashed-holder rule instead.
+    const auto crash_until = [&](sim::ProcessId p) {
+      return is_client(p) ? f.at : ended + (end ? restart_delay_of(p) : sim::Duration(0));
     };
     const sim::TrueTime until = std::visit(
         sim::detail::Overloaded{
-            [&](const sim::ProcessPause& p) {
-              return ended_by([&](const sim::FaultAction& a) {
-                const auto* x = std::get_if<sim::ProcessResume>(&a);
-                return x != nullptr && x->process == p.process;
-              });
-            },
-            [&](const sim::ProcessKill& k) -> sim::TrueTime {
-              if (is_client(k.process)) return f.at;  // judged as a crash instead
-              return ended_by([&](const sim::FaultAction& a) {
-                       const auto* x = std::get_if<sim::ProcessRestart>(&a);
-                       return x != nullptr && x->process == k.process;
-                     }) + restart_delay_of(k.process);
-            },
-            [&](const sim::MachineCrash& k) -> sim::TrueTime {
-              if (is_client(k.process)) return f.at;
-              return ended_by([&](const sim::FaultAction& a) {
-                       const auto* x = std::get_if<sim::ProcessRestart>(&a);
-                       return x != nullptr && x->process == k.process;
-                     }) + restart_delay_of(k.process);
-            },
-            [&](const sim::LinkPartition& p) {
-              return ended_by([&](const sim::FaultAction& a) {
-                const auto* x = std::get_if<sim::LinkHeal>(&a);
-                return x != nullptr && x->from == p.from && x->to == p.to && x->one_way == p.one_way;
-              });
-            },
+            [&](const sim::ProcessPause&) { return ended; },
+            [&](const sim::ProcessKill& k) { return crash_until(k.process); },
+            [&](const sim::MachineCrash& k) { return crash_until(k.process); },
+            [&](const sim::LinkPartition&) { return ended; },
             [&](const sim::MessageDelay& d) { return f.at + d.extra * d.count; },
             [&](const sim::ClockJump& j) { return f.at + (j.delta < 0ns ? -j.delta : j.delta); },
             [&](const auto&) { return f.at; },
@@ -118,10 +101,9 @@ properties::RunEnd run_end(sim::RunStatus status) {
 }  // namespace
 
 properties::LivenessInput liveness_input(const Scenario& s, const RunReport& r) {
-  std::vector<sim::ProcessId> clients;
-  for (std::size_t i = 0; i < s.clients.size(); ++i) clients.push_back(client_id(s, i));
+  const std::vector<sim::ProcessId> clients = client_ids(s);
   return {.bounds = bounds_of(s),
-          .last_heal = last_heal(s, r),
+          .last_heal = last_heal(s, r, clients),
           .run_end = r.run.now,
           .ended = run_end(r.run.status),
           .crashes = properties::client_crashes(s.faults, clients),

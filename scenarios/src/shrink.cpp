@@ -108,42 +108,11 @@ bool shorten_clients(Shrinker& sh) {
   return changed;
 }
 
-// The index of the fault that ends fault i (its resume, restart or heal).
-std::optional<std::size_t> end_of(const sim::FaultSchedule& faults, std::size_t i) {
-  const auto matches = [&](const sim::FaultAction& later) {
-    return std::visit(
-        sim::detail::Overloaded{
-            [&](const sim::ProcessPause& p) {
-              const auto* r = std::get_if<sim::ProcessResume>(&later);
-              return r != nullptr && r->process == p.process;
-            },
-            [&](const sim::ProcessKill& k) {
-              const auto* r = std::get_if<sim::ProcessRestart>(&later);
-              return r != nullptr && r->process == k.process;
-            },
-            [&](const sim::MachineCrash& k) {
-              const auto* r = std::get_if<sim::ProcessRestart>(&later);
-              return r != nullptr && r->process == k.process;
-            },
-            [&](const sim::LinkPartition& p) {
-              const auto* h = std::get_if<sim::LinkHeal>(&later);
-              return h != nullptr && h->from == p.from && h->to == p.to && h->one_way == p.one_way;
-            },
-            [](const auto&) { return false; },
-        },
-        faults[i].action);
-  };
-  for (std::size_t j = i + 1; j < faults.size(); ++j) {
-    if (matches(faults[j].action)) return j;
-  }
-  return std::nullopt;
-}
-
 // Halves a fault's length: the time to its end, a delay's extra, a jump.
 std::optional<Scenario> shortened(const Scenario& s, std::size_t i) {
   Scenario c = s;
   sim::Fault& f = c.faults[i];
-  if (const auto end = end_of(c.faults, i)) {
+  if (const auto end = sim::ending_fault(c.faults, i)) {
     const sim::Duration length = c.faults[*end].at - f.at;
     if (length <= kResolution) return std::nullopt;
     c.faults[*end].at = f.at + length / 2;
@@ -197,12 +166,16 @@ bool shorten_duration(Shrinker& sh) {
   return changed;
 }
 
+// The id `p` has once process `gone` is removed (ids above it move down).
+sim::ProcessId renumbered(sim::ProcessId p, sim::ProcessId gone) {
+  return sim::index_of(p) > sim::index_of(gone) ? sim::ProcessId{sim::index_of(p) - 1} : p;
+}
+
 // Drops `gone` from a side; renumbers ids above it.
 std::vector<sim::ProcessId> without(const std::vector<sim::ProcessId>& side, sim::ProcessId gone) {
   std::vector<sim::ProcessId> out;
   for (const sim::ProcessId p : side) {
-    if (p == gone) continue;
-    out.push_back(sim::index_of(p) > sim::index_of(gone) ? sim::ProcessId{sim::index_of(p) - 1} : p);
+    if (p != gone) out.push_back(renumbered(p, gone));
   }
   return out;
 }
@@ -212,9 +185,7 @@ std::vector<sim::ProcessId> without(const std::vector<sim::ProcessId>& side, sim
 Scenario without_client(const Scenario& s, std::size_t index) {
   LOCKLAB_ASSERT_LT(index, s.clients.size());
   const sim::ProcessId gone = client_id(s, index);
-  const auto renumber = [&](sim::ProcessId p) {
-    return sim::index_of(p) > sim::index_of(gone) ? sim::ProcessId{sim::index_of(p) - 1} : p;
-  };
+  const auto renumber = [gone](sim::ProcessId p) { return renumbered(p, gone); };
   Scenario c = s;
   c.clients.erase(c.clients.begin() + static_cast<std::ptrdiff_t>(index));
   c.faults.clear();

@@ -13,6 +13,36 @@ using detail::Overloaded;
 
 }  // namespace
 
+std::optional<std::size_t> ending_fault(const FaultSchedule& schedule, std::size_t i) {
+  const auto ends = [&](const FaultAction& later) {
+    return std::visit(
+        Overloaded{
+            [&](const ProcessPause& p) {
+              const auto* r = std::get_if<ProcessResume>(&later);
+              return r != nullptr && r->process == p.process;
+            },
+            [&](const ProcessKill& k) {
+              const auto* r = std::get_if<ProcessRestart>(&later);
+              return r != nullptr && r->process == k.process;
+            },
+            [&](const MachineCrash& k) {
+              const auto* r = std::get_if<ProcessRestart>(&later);
+              return r != nullptr && r->process == k.process;
+            },
+            [&](const LinkPartition& p) {
+              const auto* h = std::get_if<LinkHeal>(&later);
+              return h != nullptr && h->from == p.from && h->to == p.to && h->one_way == p.one_way;
+            },
+            [](const auto&) { return false; },
+        },
+        schedule[i].action);
+  };
+  for (std::size_t j = i + 1; j < schedule.size(); ++j) {
+    if (ends(schedule[j].action)) return j;
+  }
+  return std::nullopt;
+}
+
 std::string describe(const FaultAction& action,
                      const std::function<std::string(ProcessId)>& name_of_process) {
   auto p = [&](ProcessId id) {

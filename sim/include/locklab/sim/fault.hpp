@@ -31,7 +31,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -110,6 +112,13 @@ struct Fault {
 };
 
 using FaultSchedule = std::vector<Fault>;
+
+// The index of the record that ends schedule[i] — the resume of a pause,
+// the restart of a kill or crash, the heal of the same partition — searching
+// forward from i; nullopt when schedule[i] starts nothing or nothing ends it.
+// (The shrinker shortens a fault by moving its end; the liveness bound needs
+// to know when the last fault stops acting.)
+std::optional<std::size_t> ending_fault(const FaultSchedule& schedule, std::size_t i);
 
 // "pause p2", "partition p0,p1 -> p3 (hold)": for traces and reports.
 // `name` turns an id into a label (World::describe passes process names).
