@@ -115,9 +115,7 @@ int explore_command(const ExploreArgs& a) {
   const auto started = std::chrono::steady_clock::now();
   // This shard's share of the seeds, for the bar (none when time-limited).
   const std::optional<std::uint64_t> mine =
-      o.seeds ? std::optional<std::uint64_t>(*o.seeds / o.shard.count +
-                                             (*o.seeds % o.shard.count >= o.shard.index ? 1 : 0))
-              : std::nullopt;
+      o.seeds ? std::optional<std::uint64_t>(scenarios::seeds_in_shard(*o.seeds, o.shard)) : std::nullopt;
   const bool tty = isatty(STDERR_FILENO) == 1 && !a.quiet;
   o.on_progress = [&, last = std::chrono::steady_clock::time_point{}](const scenarios::ExploreProgress& p) mutable {
     const auto now = std::chrono::steady_clock::now();

@@ -63,6 +63,10 @@ Scenario counterexample_of(const Finding& f, std::string_view mode) {
   return s;
 }
 
+std::uint64_t seeds_in_shard(std::uint64_t seeds, const Shard& shard) {
+  return seeds / shard.count + (seeds % shard.count >= shard.index ? 1 : 0);
+}
+
 bool in_shard(std::uint64_t seed, std::uint64_t first, const Shard& shard) {
   return seed >= first && (seed - first) % shard.count == shard.index - 1;
 }
@@ -77,11 +81,8 @@ ExploreSummary explore(const ExploreOptions& o) {
   LOCKLAB_ASSERT_GE(o.jobs, 1);
   LOCKLAB_ASSERT(o.shard.count >= 1 && o.shard.index >= 1 && o.shard.index <= o.shard.count);
   LOCKLAB_ASSERT(o.seeds.has_value() || o.keep_going != nullptr);
-  // How many seeds of the space fall in this shard.
   const std::optional<std::uint64_t> mine =
-      o.seeds ? std::optional<std::uint64_t>(*o.seeds / o.shard.count +
-                                             ((*o.seeds % o.shard.count) >= o.shard.index ? 1 : 0))
-              : std::nullopt;
+      o.seeds ? std::optional<std::uint64_t>(seeds_in_shard(*o.seeds, o.shard)) : std::nullopt;
 
   ExploreSummary summary;
   summary.algorithm = o.generator.algorithm ? std::string(name_of(*o.generator.algorithm)) : "any";
@@ -91,12 +92,13 @@ ExploreSummary explore(const ExploreOptions& o) {
   summary.shard = o.shard;
 
   std::atomic<std::uint64_t> next{0};
+  std::atomic<bool> failed{false};  // every worker stops once one has failed
   std::mutex results_mutex;
   ExploreProgress progress;
   std::exception_ptr failure;
   const auto worker = [&] {
     for (;;) {
-      if (o.keep_going && !o.keep_going()) return;
+      if (failed.load() || (o.keep_going && !o.keep_going())) return;
       const std::uint64_t n = next.fetch_add(1);
       if (mine && n >= *mine) return;
       const std::uint64_t seed = nth_seed(o, n);
@@ -108,7 +110,7 @@ ExploreSummary explore(const ExploreOptions& o) {
         // thread once every worker has stopped.
         const std::lock_guard lock(results_mutex);
         if (!failure) failure = std::current_exception();
-        next.store(mine.value_or(0) + (1ULL << 62));
+        failed.store(true);
         return;
       }
       const std::lock_guard lock(results_mutex);

@@ -90,8 +90,10 @@ struct ExploreSummary {
   std::vector<std::uint64_t> failing_seeds() const;
 };
 
-// The seeds that shard `shard` of a space of `seeds` seeds from `first` holds.
+// Whether `seed` belongs to `shard` of the space that starts at `first`.
 bool in_shard(std::uint64_t seed, std::uint64_t first, const Shard& shard);
+// How many of a space's `seeds` seeds fall in `shard`.
+std::uint64_t seeds_in_shard(std::uint64_t seeds, const Shard& shard);
 
 ExploreSummary explore(const ExploreOptions& options);
 
