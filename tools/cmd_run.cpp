@@ -19,14 +19,20 @@ struct RunArgs {
   std::string history_path;
 };
 
-int run_file(const RunArgs& a) {
-  scenarios::Scenario s;
+// The file's scenario, or nullopt once the loader's error is on stderr.
+std::optional<scenarios::Scenario> load(const std::string& file) {
   try {
-    s = scenarios::load_scenario(a.file);
+    return scenarios::load_scenario(file);
   } catch (const scenarios::ScenarioError& e) {
     std::cerr << e.what() << "\n";
-    return kExitBadInput;
+    return std::nullopt;
   }
+}
+
+int run_file(const RunArgs& a) {
+  const std::optional<scenarios::Scenario> loaded = load(a.file);
+  if (!loaded) return kExitBadInput;
+  const scenarios::Scenario& s = *loaded;
   const std::uint64_t seed = a.seed.value_or(s.seed);
   std::cout << "seed " << seed << "\n" << std::flush;  // first, so even a crash leaves it
 
@@ -45,13 +51,9 @@ int run_file(const RunArgs& a) {
 }
 
 int replay_file(const std::string& file) {
-  scenarios::Scenario s;
-  try {
-    s = scenarios::load_scenario(file);
-  } catch (const scenarios::ScenarioError& e) {
-    std::cerr << e.what() << "\n";
-    return kExitBadInput;
-  }
+  const std::optional<scenarios::Scenario> loaded = load(file);
+  if (!loaded) return kExitBadInput;
+  const scenarios::Scenario& s = *loaded;
   std::cout << "seed " << s.seed << "\n" << std::flush;
   const scenarios::RunReport r = scenarios::run_scenario(s);
   std::cout << scenarios::format_report(s, r);
