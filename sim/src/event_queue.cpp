@@ -47,6 +47,17 @@ EventId EventQueue::push(TrueTime at, EventKind kind, std::uint64_t a, std::uint
   return EventId{slot, slots_[slot].generation};
 }
 
+void EventQueue::push_uncancellable(TrueTime at, EventKind kind, std::uint64_t a,
+                                    std::uint64_t b) {
+  // Sequence numbers only grow, so an event due no earlier than the FIFO's
+  // last one also comes after it in (time, sequence) order.
+  if (fifo_.empty() || fifo_.back().at <= at) {
+    fifo_.push_back(Event{at, next_seq_++, kind, a, b});
+  } else {
+    push(at, kind, a, b);
+  }
+}
+
 // Frees the slot of the entry at `at` and closes the hole with the last entry.
 void EventQueue::remove_at(std::size_t at) {
   Slot& slot = slots_[heap_[at].slot];
@@ -68,6 +79,15 @@ void EventQueue::remove_at(std::size_t at) {
 // deadline far ahead), so it rarely moves up at all: about half the
 // comparisons of sifting it down from the root.
 Event EventQueue::pop() {
+  if (fifo_first()) {
+    const Event e = fifo_.front();
+    fifo_.pop_front();
+    return e;
+  }
+  return pop_heap();
+}
+
+Event EventQueue::pop_heap() {
   LOCKLAB_ASSERT(!heap_.empty(), "pop from an empty event queue");
   const Event e = event_of(heap_.front());
   Slot& slot = slots_[heap_.front().slot];

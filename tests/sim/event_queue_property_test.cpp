@@ -165,5 +165,68 @@ RC_GTEST_PROP(EventQueueProperty, RescheduleIsCancelThenPush, ()) {
   RC_ASSERT(pushed.empty());
 }
 
+// push_uncancellable() is push() for what happens next: a queue that takes
+// some events that way (most of them into its FIFO, when their times come in
+// order; into the heap otherwise) pops exactly what a queue of push()es
+// alone pops, sequence numbers included, with cancels and reschedules of the
+// other events interleaved. Times drift upward, as a world's do, with
+// arrivals sometimes earlier than the last (a random latency).
+RC_GTEST_PROP(EventQueueProperty, FifoPathKeepsTheHeapOrder, ()) {
+  EventQueue mixed;
+  EventQueue heap_only;
+  std::vector<std::pair<EventId, EventId>> ids;  // cancellable events (in mixed, in heap_only)
+  std::int64_t now = 0;
+  std::uint64_t next_index = 0;
+  const int ops = *rc::gen::inRange(0, 400);
+  const auto check_top = [&] {
+    RC_ASSERT(mixed.size() == heap_only.size());
+    RC_ASSERT(mixed.empty() == heap_only.empty());
+    if (!mixed.empty()) {
+      const Event x = mixed.top();
+      const Event y = heap_only.top();
+      RC_ASSERT(x.at == y.at && x.seq == y.seq && x.kind == y.kind && x.a == y.a && x.b == y.b);
+    }
+  };
+  for (int i = 0; i < ops; ++i) {
+    const int op = *rc::gen::inRange(0, 6);
+    if (op <= 1 && !mixed.empty()) {
+      const Event x = mixed.pop();
+      const Event y = heap_only.pop();
+      RC_ASSERT(x.at == y.at && x.seq == y.seq && x.kind == y.kind && x.a == y.a && x.b == y.b);
+      now = std::max(now, nanos(x.at));
+    } else if (op == 2 && !ids.empty()) {
+      auto& [x, y] = ids[*rc::gen::inRange<std::size_t>(0, ids.size())];
+      if (*rc::gen::arbitrary<bool>()) {
+        RC_ASSERT(mixed.cancel(x) == heap_only.cancel(y));
+      } else {
+        const TrueTime t{Duration{now + *rc::gen::inRange<std::int64_t>(0, 50)}};
+        x = mixed.reschedule(x, t, EventKind::fiber_timer, next_index);
+        heap_only.cancel(y);
+        y = heap_only.push(t, EventKind::fiber_timer, next_index);
+        ++next_index;
+      }
+    } else if (op == 3) {
+      const TrueTime t{Duration{now + *rc::gen::inRange<std::int64_t>(0, 50)}};
+      ids.emplace_back(mixed.push(t, EventKind::fiber_timer, next_index),
+                       heap_only.push(t, EventKind::fiber_timer, next_index));
+      ++next_index;
+    } else {
+      const TrueTime t{Duration{now + *rc::gen::weightedOneOf<std::int64_t>(
+                                          {{4, rc::gen::just<std::int64_t>(10)},
+                                           {1, rc::gen::inRange<std::int64_t>(0, 20)}})}};
+      mixed.push_uncancellable(t, EventKind::pipe_deliver, next_index, ~next_index);
+      heap_only.push(t, EventKind::pipe_deliver, next_index, ~next_index);
+      ++next_index;
+    }
+    check_top();
+  }
+  while (!mixed.empty()) {
+    const Event x = mixed.pop();
+    const Event y = heap_only.pop();
+    RC_ASSERT(x.at == y.at && x.seq == y.seq && x.kind == y.kind && x.a == y.a && x.b == y.b);
+  }
+  RC_ASSERT(heap_only.empty());
+}
+
 }  // namespace
 }  // namespace locklab::sim

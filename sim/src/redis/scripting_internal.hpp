@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -51,6 +52,17 @@ void push_tostring(lua_State* L, int index);
 
 // The error a script gets when it writes to a read-only table.
 inline constexpr const char* kReadonlyError = "Attempt to modify a readonly table";
+
+// ---- lua_bytecode.cpp ------------------------------------------------------
+
+// Whether the Lua 5.1 binary chunk `chunk` (as lua_dump writes it on this
+// machine) has a SETGLOBAL instruction in any of its functions; nullopt if
+// the bytes are not such a chunk.
+std::optional<bool> chunk_sets_globals(std::string_view chunk);
+
+// Whether the Lua function at `index` may assign a global: true unless its
+// dumped code shows it cannot (see chunk_sets_globals).
+bool may_set_globals(lua_State* L, int index);
 
 // ---- lua_convert.cpp -------------------------------------------------------
 

@@ -17,13 +17,24 @@
 // slot's generation, so cancelling an event that already fired (its slot
 // reused since) does nothing. Allocation free in the steady state.
 //
+// Events nobody will cancel (message deliveries) are pushed with
+// push_uncancellable(). When such an event is due no earlier than the last
+// one pushed that way, it joins a FIFO instead of the heap: under a fixed
+// latency every delivery does, and most of a busy world's events cost a
+// push_back and a pop_front instead of two sifts through a heap of a
+// hundred. pop() takes the earlier of the FIFO's front and the heap's top
+// by (time, sequence), so the order of events is exactly the one heap
+// alone would give (property test `FifoPathKeepsTheHeapOrder`).
+//
 //   EventQueue q;
 //   EventId id = q.push(t, EventKind::fiber_timer, handle, generation);
 //   q.cancel(id);
+//   q.push_uncancellable(t, EventKind::pipe_deliver, pipe, generation);
 //   while (!q.empty()) { Event e = q.pop(); ... }
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 #include "locklab/sim/time.hpp"
@@ -55,6 +66,8 @@ struct EventId {
 class EventQueue {
  public:
   EventId push(TrueTime at, EventKind kind, std::uint64_t a, std::uint64_t b = 0);
+  // As push(), for an event that will never be cancelled or rescheduled.
+  void push_uncancellable(TrueTime at, EventKind kind, std::uint64_t a, std::uint64_t b = 0);
   Event pop();
   // Removes the event if it is still queued; false if it already left.
   bool cancel(EventId id);
@@ -63,9 +76,9 @@ class EventQueue {
   // either way, so the order of events is the same as cancel and push's).
   EventId reschedule(EventId id, TrueTime at, EventKind kind, std::uint64_t a, std::uint64_t b = 0);
   // The event pop() would return.
-  Event top() const { return event_of(heap_.front()); }
-  bool empty() const { return heap_.empty(); }
-  std::size_t size() const { return heap_.size(); }
+  Event top() const { return fifo_first() ? fifo_.front() : event_of(heap_.front()); }
+  bool empty() const { return heap_.empty() && fifo_.empty(); }
+  std::size_t size() const { return heap_.size() + fifo_.size(); }
 
  private:
   // The heap holds only what orders events (24 bytes), so sifting moves
@@ -97,7 +110,17 @@ class EventQueue {
   void sift_up(std::size_t at, Entry entry);
   void sift_down(std::size_t at, Entry entry);
   void remove_at(std::size_t at);
+  Event pop_heap();
+  // Whether the next event is the FIFO's front (false if the FIFO is empty).
+  bool fifo_first() const {
+    if (fifo_.empty()) return false;
+    if (heap_.empty()) return true;
+    const Event& f = fifo_.front();
+    const Entry& h = heap_.front();
+    return f.at != h.at ? f.at < h.at : f.seq < h.seq;
+  }
 
+  std::deque<Event> fifo_;  // uncancellable events, in (time, sequence) order
   std::vector<Entry> heap_;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;

@@ -156,8 +156,10 @@ class World {
   // recorded at send and again at delivery).
   void record(ProcessId process, TraceKind kind, std::uint64_t a, std::uint64_t b,
               std::string_view text, std::uint64_t text_digest);
+  // Schedules an event that is never cancelled (the network's deliveries,
+  // which carry a generation instead).
   void push_event(TrueTime at, EventKind kind, std::uint64_t a, std::uint64_t b = 0) {
-    events_.push(at, kind, a, b);
+    events_.push_uncancellable(at, kind, a, b);
   }
 
  private:
