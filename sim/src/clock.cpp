@@ -55,7 +55,7 @@ const ProcessClock::Piece& ProcessClock::piece_at(TrueTime t) const {
   return *std::prev(it);
 }
 
-LocalTime ProcessClock::local_at(TrueTime t) const { return reading_in(piece_at(t), t); }
+LocalTime ProcessClock::local_at_in_general(TrueTime t) const { return reading_in(piece_at(t), t); }
 
 void ProcessClock::begin_piece(TrueTime now, LocalTime reading, std::int64_t drift_ppm) {
   LOCKLAB_ASSERT_GE(nanos(now), nanos(pieces_.back().start));

@@ -43,7 +43,16 @@ class ProcessClock {
   ProcessClock(TrueTime start, ClockSpec spec);
 
   // The reading at true time t. t must not precede the clock's start.
-  LocalTime local_at(TrueTime t) const;
+  // Inline for the usual call (every trace record makes one): a reading now,
+  // of a clock that does not drift, is its last reading plus the time since,
+  // wrapping as the general path's 128-bit sum does when it is narrowed.
+  LocalTime local_at(TrueTime t) const {
+    const Piece& last = pieces_.back();
+    if (t < last.start || last.drift_ppm != 0) return local_at_in_general(t);
+    const auto wrapped = static_cast<std::uint64_t>(nanos(last.reading)) +
+                         (static_cast<std::uint64_t>(nanos(t)) - static_cast<std::uint64_t>(nanos(last.start)));
+    return LocalTime{Duration{static_cast<std::int64_t>(wrapped)}};
+  }
 
   // From true time `now` on, run at the new drift rate.
   void set_drift(TrueTime now, std::int64_t drift_ppm);
@@ -67,6 +76,7 @@ class ProcessClock {
 
   // Appends a piece starting at `now` (which must not precede the last one).
   void begin_piece(TrueTime now, LocalTime reading, std::int64_t drift_ppm);
+  LocalTime local_at_in_general(TrueTime t) const;
   const Piece& piece_at(TrueTime t) const;
   static LocalTime reading_in(const Piece& piece, TrueTime t);
 
