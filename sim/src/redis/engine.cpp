@@ -152,8 +152,9 @@ Engine::Located Engine::locate(const std::string& key, std::int64_t now_ms) {
   return {it, true};
 }
 
-void Engine::emit(std::initializer_list<std::string_view> command) {
-  if (write_observer_) write_observer_(Write({command.begin(), command.size()}));
+void Engine::emit(std::initializer_list<std::string_view> command,
+                  std::optional<std::int64_t> last_number) {
+  if (write_observer_) write_observer_(Write({command.begin(), command.size()}, last_number));
 }
 
 std::size_t Engine::active_expire_cycle(std::int64_t now_ms) {

@@ -118,7 +118,7 @@ Reply Engine::cmd_set(const Argv& argv, std::int64_t now_ms) {
   entry.value = argv[2];
   entry.expires_at_ms = expires_at ? expires_at : kept_ttl;
   if (entry.expires_at_ms) {
-    emit({"SET", key, entry.value, "PXAT", std::to_string(*entry.expires_at_ms)});
+    emit({"SET", key, entry.value, "PXAT"}, *entry.expires_at_ms);
   } else {
     emit({"SET", key, entry.value});
   }
@@ -216,7 +216,7 @@ Reply Engine::set_expiry(const std::string& key, Entry& entry, std::int64_t when
     return Reply::integer_reply(1);
   }
   entry.expires_at_ms = when;
-  emit({"PEXPIREAT", key, std::to_string(when)});
+  emit({"PEXPIREAT", key}, when);
   return Reply::integer_reply(1);
 }
 

@@ -58,14 +58,22 @@ class Engine {
   // its writes, and building an Argv per write showed in the profile.
   class Write {
    public:
-    explicit Write(std::span<const std::string_view> parts) : parts_(parts) {}
+    // `parts`, then `last_number` in decimal if there is one (an absolute
+    // expiry, formatted only if the command is asked for).
+    explicit Write(std::span<const std::string_view> parts,
+                   std::optional<std::int64_t> last_number = std::nullopt)
+        : parts_(parts), last_number_(last_number) {}
     const Argv& command() const {
-      if (command_.empty()) command_.assign(parts_.begin(), parts_.end());
+      if (command_.empty()) {
+        command_.assign(parts_.begin(), parts_.end());
+        if (last_number_) command_.push_back(std::to_string(*last_number_));
+      }
       return command_;
     }
 
    private:
     std::span<const std::string_view> parts_;
+    std::optional<std::int64_t> last_number_;
     mutable Argv command_;
   };
 
@@ -106,7 +114,8 @@ class Engine {
   };
   Located locate(const std::string& key, std::int64_t now_ms);
   Entry& insert_new(std::map<std::string, Entry>::iterator hint, const std::string& key);
-  void emit(std::initializer_list<std::string_view> command);
+  void emit(std::initializer_list<std::string_view> command,
+            std::optional<std::int64_t> last_number = std::nullopt);
 
   Reply cmd_set(const Argv& argv, std::int64_t now_ms);
   Reply cmd_setnx(const Argv& argv, std::int64_t now_ms);
