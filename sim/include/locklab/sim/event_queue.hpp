@@ -34,9 +34,9 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <vector>
 
+#include "locklab/sim/detail/ring_queue.hpp"
 #include "locklab/sim/time.hpp"
 
 namespace locklab::sim {
@@ -120,7 +120,7 @@ class EventQueue {
     return f.at != h.at ? f.at < h.at : f.seq < h.seq;
   }
 
-  std::deque<Event> fifo_;  // uncancellable events, in (time, sequence) order
+  detail::RingQueue<Event> fifo_;  // uncancellable events, in (time, sequence) order
   std::vector<Entry> heap_;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_slots_;

@@ -32,7 +32,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "locklab/sim/detail/ring_queue.hpp"
 #include "locklab/sim/errors.hpp"
 #include "locklab/sim/fault.hpp"
 #include "locklab/sim/ids.hpp"
@@ -123,7 +123,7 @@ class Network {
     std::uint64_t digest = 0;  // Trace::digest(bytes), computed once at send
   };
   struct Pipe {  // one direction of a connection
-    std::deque<InFlight> queue;
+    detail::RingQueue<InFlight> queue;
     TrueTime last_arrival;
     std::uint64_t generation = 0;  // delivery events of another generation are stale
     bool event_pending = false;
@@ -131,7 +131,7 @@ class Network {
   };
   struct Endpoint {
     ProcessId owner = kNoProcess;
-    std::deque<std::string> inbox;
+    detail::RingQueue<std::string> inbox;
     bool established = false;
     bool closed = false;       // closed (or given up) by its owner
     bool peer_closed = false;  // end of stream received
