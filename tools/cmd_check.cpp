@@ -1,4 +1,5 @@
-// locklab check DIR: every scenario with expectations, judged; CI gates on it.
+// locklab check DIR: every scenario with expectations, judged (and its trace hash
+// compared, when the file records one); CI gates on it.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -45,7 +46,14 @@ int check_dir(const std::string& dir) {
       continue;
     }
     const scenarios::RunReport r = scenarios::run_scenario(s);
-    const std::vector<std::string> mismatches = scenarios::expectation_mismatches(s, r);
+    std::vector<std::string> mismatches = scenarios::expectation_mismatches(s, r);
+    // A recorded trace hash pins the run itself: a change to the simulator
+    // or an algorithm that reorders a single event shows here, even when
+    // the verdicts stay the same.
+    if (s.trace_hash && *s.trace_hash != r.trace_hash) {
+      mismatches.push_back(fmt::format("trace hash: the file records {:016x}, this run gives {:016x}",
+                                       *s.trace_hash, r.trace_hash));
+    }
     ++checked;
     if (mismatches.empty()) {
       std::cout << "ok        " << file.string() << "\n";

@@ -140,6 +140,29 @@ mutual_exclusion = "violation"
       << r.out;
 }
 
+// A file that records a trace hash pins the run: check reports a different
+// one as a mismatch (exit 1) even when every verdict is as expected.
+TEST(Cli, CheckComparesARecordedTraceHash) {
+  const fs::path dir = scratch("check-hash");
+  const fs::path scenarios = dir / "scenarios";
+  fs::create_directories(scenarios);
+  const std::string original = slurp(kSource / "scenarios" / "naive-blind-del.toml");
+  const std::size_t at = original.find("trace_hash = \"");
+  ASSERT_NE(at, std::string::npos) << "the library scenario records no trace hash";
+  std::string changed = original;
+  char& last_digit = changed[original.find('"', at + std::string("trace_hash = \"").size()) - 1];
+  last_digit = last_digit == '0' ? '1' : '0';  // another hash of the same length
+  std::ofstream(scenarios / "changed.toml") << changed;
+  const Result r = locklab("check '" + scenarios.string() + "'", dir);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("MISMATCH  " + (scenarios / "changed.toml").string() + ": trace hash: the file records "),
+            std::string::npos)
+      << r.out;
+  std::ofstream(scenarios / "changed.toml", std::ios::trunc) << original;
+  const Result same = locklab("check '" + scenarios.string() + "'", dir);
+  EXPECT_EQ(same.code, 0) << same.out;
+}
+
 // Shards run by separate processes, merged, equal the unsharded run.
 TEST(Cli, MergedShardSummariesEqualTheUnshardedSummary) {
   const fs::path dir = scratch("shards");
