@@ -50,10 +50,7 @@ int check_dir(const std::string& dir) {
     // A recorded trace hash pins the run itself: a change to the simulator
     // or an algorithm that reorders a single event shows here, even when
     // the verdicts stay the same.
-    if (s.trace_hash && *s.trace_hash != r.trace_hash) {
-      mismatches.push_back(fmt::format("trace hash: the file records {:016x}, this run gives {:016x}",
-                                       *s.trace_hash, r.trace_hash));
-    }
+    if (std::optional<std::string> hash = scenarios::trace_hash_mismatch(s, r)) mismatches.push_back(*hash);
     ++checked;
     if (mismatches.empty()) {
       std::cout << "ok        " << file.string() << "\n";

@@ -60,13 +60,12 @@ int replay_file(const std::string& file) {
   int code = kExitClean;
   if (!s.trace_hash) {
     std::cout << fmt::format("replay: no trace hash in the file; this run's is {:016x}\n", r.trace_hash);
-  } else if (*s.trace_hash == r.trace_hash) {
+  } else if (const std::optional<std::string> hash = scenarios::trace_hash_mismatch(s, r)) {
+    std::cout << "replay: MISMATCH: " << *hash << "\n";
+    code = kExitFindings;
+  } else {
     std::cout << fmt::format("replay: trace hash {:016x} matches the file: the same world, event for event\n",
                              r.trace_hash);
-  } else {
-    std::cout << fmt::format("replay: MISMATCH: the file records trace hash {:016x}, this run gives {:016x}\n",
-                             *s.trace_hash, r.trace_hash);
-    code = kExitFindings;
   }
   for (const std::string& m : scenarios::expectation_mismatches(s, r)) {
     std::cout << "replay: expectation " << m << "\n";

@@ -162,4 +162,10 @@ std::vector<std::string> expectation_mismatches(const Scenario& s, const RunRepo
   return lines;
 }
 
+std::optional<std::string> trace_hash_mismatch(const Scenario& s, const RunReport& report) {
+  if (!s.trace_hash || *s.trace_hash == report.trace_hash) return std::nullopt;
+  return fmt::format("trace hash: the file records {:016x}, this run gives {:016x}", *s.trace_hash,
+                     report.trace_hash);
+}
+
 }  // namespace locklab::scenarios

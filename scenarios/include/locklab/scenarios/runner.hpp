@@ -61,4 +61,8 @@ RunReport run_scenario(const Scenario& scenario, const RunOptions& options = {})
 // "mutual_exclusion: expected ok, got violation". Empty when all match.
 std::vector<std::string> expectation_mismatches(const Scenario& scenario, const RunReport& report);
 
+// "trace hash: the file records X, this run gives Y" when the scenario
+// records a trace hash and the run's differs; nullopt otherwise.
+std::optional<std::string> trace_hash_mismatch(const Scenario& scenario, const RunReport& report);
+
 }  // namespace locklab::scenarios
