@@ -7,6 +7,7 @@
 #include <boost/container/small_vector.hpp>
 
 #include "locklab/assert.hpp"
+#include "locklab/lock/redis_error.hpp"
 #include "locklab/sim/redis/client.hpp"
 #include "locklab/sim/world.hpp"
 
@@ -137,23 +138,55 @@ struct LockBackend::Core {
     return p;
   }
 
-  // Waits for the reply to a request begun; the connection goes back to the
-  // pool only after a reply.
-  lock::NodeResult finish(Pending& p, LocalTime deadline) {
+  // Waits for the reply to a request begun, keeping the connection and the
+  // slot with `p` (a fallback may still go out on it); a failed request has
+  // given both up.
+  lock::NodeResult take_reply(Pending& p, LocalTime deadline) {
     if (p.failed) return std::unexpected(std::move(*p.failed));
     SimResult<redis::Reply> reply = p.client->receive(deadline);
-    p.slot.reset();
     if (!reply) {
+      p.slot.reset();
       ++stats.connections_dropped;  // Client::receive closed it: never reused
       return std::unexpected(to_node_error(reply.error(), true));
     }
-    idle[p.node].push_back(std::move(p.client));
     return std::move(*reply);  // the simulated node's Reply is the lock's Reply
   }
 
-  lock::NodeResult request(std::size_t node, const lock::Command& command, LocalTime deadline) {
+  // Sends `fallback` on the connection that answered NOSCRIPT. False (and
+  // `result` the error) when it could not be sent.
+  bool send_fallback(Pending& p, const lock::Command& fallback, LocalTime deadline,
+                     lock::NodeResult& result) {
+    LOCKLAB_ASSERT(lock::is_noscript(result), "a fallback answers only NOSCRIPT");
+    ++stats.requests;
+    SimResult<void> sent = p.client->send(fallback, deadline);
+    if (sent) return true;
+    p.slot.reset();
+    ++stats.connections_dropped;  // Client::send closed it: never reused
+    result = std::unexpected(to_node_error(sent.error(), p.client->last_request_sent()));
+    return false;
+  }
+
+  // The request is over: its slot is free, and its connection goes back to
+  // the pool only after a reply.
+  void settle(Pending& p, const lock::NodeResult& result) {
+    p.slot.reset();
+    if (result && p.client != nullptr) idle[p.node].push_back(std::move(p.client));
+  }
+
+  lock::NodeResult finish(Pending& p, LocalTime deadline, const lock::Command& fallback) {
+    lock::NodeResult r = take_reply(p, deadline);
+    if (!fallback.empty() && lock::is_noscript(r)) {
+      if (!send_fallback(p, fallback, deadline, r)) return r;
+      r = take_reply(p, deadline);
+    }
+    settle(p, r);
+    return r;
+  }
+
+  lock::NodeResult request(std::size_t node, const lock::Command& command, LocalTime deadline,
+                           const lock::Command& fallback = lock::no_fallback()) {
     Pending p = begin(node, command, deadline);
-    return finish(p, deadline);
+    return finish(p, deadline, fallback);
   }
 
   // Whether fan_out may send every request from the calling fiber before
@@ -221,8 +254,8 @@ lock::WaitStatus LockBackend::Event::wait_until(time_point deadline, std::stop_t
   }
 }
 
-void LockBackend::spawn(std::string_view name, std::function<void()> task) {
-  self_.spawn(std::string(name), std::move(task));
+bool LockBackend::spawn(std::string_view name, std::function<void()> task) {
+  return self_.spawn(std::string(name), std::move(task));
 }
 
 lock::NodeResult LockBackend::call(std::size_t node, const lock::Command& command,
@@ -251,12 +284,15 @@ struct FanOutState {
 std::vector<lock::NodeResult> LockBackend::fan_out(std::span<const std::size_t> nodes,
                                                    const lock::Command& command,
                                                    time_point deadline, std::stop_token stop,
-                                                   const lock::ReplyObserver& on_reply) {
+                                                   const lock::ReplyObserver& on_reply,
+                                                   const lock::Command& fallback) {
   if (nodes.empty()) return {};
-  if (!stop.stop_possible() && !on_reply && core_->can_pipeline(nodes)) {
-    return pipelined(nodes, command, deadline);
-  }
-  return on_fibers(nodes, command, deadline, stop, on_reply);
+  std::vector<lock::NodeResult> out =
+      !stop.stop_possible() && !on_reply && core_->can_pipeline(nodes)
+          ? pipelined(nodes, command, deadline, fallback)
+          : on_fibers(nodes, command, deadline, stop, on_reply, fallback);
+  LOCKLAB_ASSERT_EQ(out.size(), nodes.size());
+  return out;
 }
 
 // Every request sent before any reply is awaited, from the calling fiber: the
@@ -264,10 +300,13 @@ std::vector<lock::NodeResult> LockBackend::fan_out(std::span<const std::size_t> 
 // a fiber per request. Replies are taken in request order, which is why it
 // serves only callers that watch neither replies nor a stop token. Requests
 // whose pooled connection had broken go out again on fibers of their own, in
-// parallel with the replies already on their way.
+// parallel with the replies already on their way. A NOSCRIPT reply's
+// fallback goes out as soon as that reply is taken, and the fallbacks'
+// replies are taken after every first reply, so they too travel in parallel.
 std::vector<lock::NodeResult> LockBackend::pipelined(std::span<const std::size_t> nodes,
                                                      const lock::Command& command,
-                                                     time_point deadline) {
+                                                     time_point deadline,
+                                                     const lock::Command& fallback) {
   // Inline for the usual handful of nodes: no allocation per fan-out.
   boost::container::small_vector<Core::Pending, 5> pending;
   pending.reserve(nodes.size());
@@ -289,11 +328,23 @@ std::vector<lock::NodeResult> LockBackend::pipelined(std::span<const std::size_t
   }
   std::vector<lock::NodeResult> out(nodes.size());
   if (!resend.empty()) {
-    std::vector<lock::NodeResult> again = on_fibers(resend, command, deadline, {}, {});
+    std::vector<lock::NodeResult> again = on_fibers(resend, command, deadline, {}, {}, fallback);
     for (std::size_t j = 0; j < again.size(); ++j) out[resent_at[j]] = std::move(again[j]);
   }
+  boost::container::small_vector<bool, 5> fell_back(pending.size(), false);
   for (std::size_t i = 0; i < pending.size(); ++i) {
-    if (!pending[i].stale) out[i] = core_->finish(pending[i], deadline);
+    if (pending[i].stale) continue;
+    out[i] = core_->take_reply(pending[i], deadline);
+    if (!fallback.empty() && lock::is_noscript(out[i])) {
+      fell_back[i] = core_->send_fallback(pending[i], fallback, deadline, out[i]);
+      if (fell_back[i]) continue;
+    }
+    core_->settle(pending[i], out[i]);
+  }
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    if (!fell_back[i]) continue;
+    out[i] = core_->take_reply(pending[i], deadline);
+    core_->settle(pending[i], out[i]);
   }
   return out;
 }
@@ -301,22 +352,34 @@ std::vector<lock::NodeResult> LockBackend::pipelined(std::span<const std::size_t
 std::vector<lock::NodeResult> LockBackend::on_fibers(std::span<const std::size_t> nodes,
                                                      const lock::Command& command,
                                                      time_point deadline, std::stop_token stop,
-                                                     const lock::ReplyObserver& on_reply) {
+                                                     const lock::ReplyObserver& on_reply,
+                                                     const lock::Command& fallback) {
   std::vector<lock::NodeResult> out;
   auto state = std::make_shared<FanOutState>(self_, nodes.size());
   state->outstanding = nodes.size();
   // One copy of the arguments (a Command only views the caller's strings)
   // for all the request fibers: they may outlive this call.
   auto shared = std::make_shared<const redis::Argv>(command.begin(), command.end());
+  std::shared_ptr<const redis::Argv> shared_fallback;  // none: no allocation
+  if (!fallback.empty()) {
+    shared_fallback = std::make_shared<const redis::Argv>(fallback.begin(), fallback.end());
+  }
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    self_.spawn("lock-request", [core = core_, state, i, node = nodes[i], shared, deadline] {
+    const bool started = self_.spawn("lock-request", [core = core_, state, i, node = nodes[i], shared,
+                                       shared_fallback, deadline] {
       const lock::Command views(shared->begin(), shared->end());
-      lock::NodeResult r = core->request(node, views, deadline);
+      lock::Command fallback_views;
+      if (shared_fallback) fallback_views.assign(shared_fallback->begin(), shared_fallback->end());
+      lock::NodeResult r = core->request(node, views, deadline, fallback_views);
       state->results[i] = std::move(r);
       state->arrived.push_back(i);
       --state->outstanding;
       state->arrived_signal.notify_all();
     });
+    if (!started) {  // killed, inside a NoThrowScope: this request never went out
+      state->results[i] = std::unexpected(to_node_error(SimError::killed, false));
+      --state->outstanding;
+    }
   }
 
   const auto notify = [&state] { state->arrived_signal.notify_all(); };

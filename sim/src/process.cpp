@@ -45,10 +45,16 @@ SimResult<void> Process::yield() {
   return world_.enter_blocking(world_.fibers_.at(h));
 }
 
-void Process::spawn(std::string name, std::function<void()> body) {
+bool Process::spawn(std::string name, std::function<void()> body) {
   LOCKLAB_ASSERT(body != nullptr, "spawn without a body");
-  if (!world_.admit(*this)) return;
+  if (!world_.admit(*this)) return false;
   world_.spawn_fiber(*this, std::move(name), std::move(body), false);
+  return true;
+}
+
+std::uint64_t Process::current_fiber_id() const {
+  // A live fiber's generation is never 0 (world_fibers.cpp asserts it).
+  return world_.current_fiber(*this).pack();
 }
 
 void Process::note(std::string_view text) {

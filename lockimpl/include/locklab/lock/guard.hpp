@@ -9,6 +9,9 @@
 // Lock is any lock of lockimpl with release(lease) and backend() (RedLock,
 // SingleNodeLock, NaiveLock).
 //
+// Threads: a LeaseGuard is one owner's, like std::unique_lock — not
+// thread-safe; move it to hand the lease to another thread.
+//
 //   auto got = lock.acquire("orders", deadline);
 //   if (!got) return;
 //   lock::LeaseGuard guard(lock, std::move(*got.lease));
@@ -48,7 +51,9 @@ class LeaseGuard {
 
   // Releases now; the guard then owns nothing.
   ReleaseResult release() {
-    if (!lease_) return {.outcome = Outcome::not_held, .detail = "the guard owns no lease"};
+    if (!lease_) {
+      return {.outcome = Outcome::not_held, .nodes = {}, .detail = "the guard owns no lease"};
+    }
     ReleaseResult r = lock_->release(*lease_);
     lease_.reset();
     return r;

@@ -12,6 +12,9 @@
 // It believes its lease for the full ttl from the start of the attempt (no
 // drift allowance), as naive code does.
 //
+// Thread-safety: a NaiveLock may be used from many threads at once (no
+// mutable state after construction; the backend is thread-safe).
+//
 //   lock::NaiveLock lock(backend, {.ttl = 1s});
 //   auto got = lock.acquire("job");
 //   (void)lock.release(*got.lease);   // DEL job — whoever holds it now

@@ -11,6 +11,12 @@
 // once, at validation, into integer parts per million: nothing the algorithms
 // compute from it uses floating point, so a simulated run stays exact.
 //
+// A TTL is at most kMaxTtl (about 104 days): any time point plus a TTL in
+// nanoseconds then stays far inside 64 bits, and a TTL that long is a
+// mistake, not a lease. ttl_problem() states the per-call rule (a call's
+// own TTL is checked by the same rule as the configured one, and reported
+// as an `invalid` outcome, never by aborting).
+//
 //   RedLock lock(backend, {.ttl = 10s, .drift_factor = 0.01, .retry = {.count = 3}});
 #pragma once
 
@@ -22,6 +28,9 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+
+#include "locklab/assert.hpp"
 
 namespace locklab::lock {
 
@@ -31,6 +40,9 @@ class ConfigError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
 };
+
+// The longest TTL a lock accepts: 2^53 ns ≈ 104 days.
+inline constexpr std::chrono::milliseconds kMaxTtl{(std::int64_t{1} << 53) / 1'000'000};
 
 struct RetryOptions {
   int count = 3;  // further attempts after the first
@@ -70,13 +82,29 @@ struct ValidatedOptions {
   std::int64_t drift_ppm = 0;  // drift_factor in parts per million
 };
 
+// Why `ttl` cannot be a lease's TTL with this node timeout, or empty.
+inline std::string ttl_problem(std::chrono::milliseconds ttl, std::chrono::nanoseconds node_timeout) {
+  if (ttl <= std::chrono::milliseconds::zero()) {
+    return "ttl must be positive, got " + std::to_string(ttl.count()) + "ms";
+  }
+  if (ttl > kMaxTtl) {
+    return "ttl " + std::to_string(ttl.count()) + "ms is longer than the most a lock accepts (" +
+           std::to_string(kMaxTtl.count()) + "ms)";
+  }
+  if (std::chrono::nanoseconds(ttl) <= node_timeout) {
+    return "ttl " + std::to_string(ttl.count()) + "ms must be longer than the node timeout (" +
+           std::to_string(node_timeout.count()) + "ns)";
+  }
+  return {};
+}
+
 inline ValidatedOptions validate(const LockOptions& o, std::size_t nodes, std::string_view what) {
   const auto fail = [&](const std::string& why) {
     throw ConfigError(std::string(what) + ": " + why);
   };
   if (nodes == 0) fail("no Redis nodes to lock on");
-  if (o.ttl <= std::chrono::milliseconds::zero()) {
-    fail("ttl must be positive, got " + std::to_string(o.ttl.count()) + "ms");
+  if (o.ttl <= std::chrono::milliseconds::zero() || o.ttl > kMaxTtl) {
+    fail(ttl_problem(o.ttl, std::chrono::nanoseconds::zero()));
   }
   if (!(o.drift_factor >= 0.0) || !(o.drift_factor < 1.0)) {
     fail("drift_factor must be in [0, 1), got " + std::to_string(o.drift_factor));
@@ -101,10 +129,24 @@ inline ValidatedOptions validate(const LockOptions& o, std::size_t nodes, std::s
          std::to_string(o.ttl.count()) + "ms");
   }
   if (o.retry.count < 0) fail("retry.count must not be negative");
+  LOCKLAB_ASSERT_GT(v.quorum, nodes / 2);
+  LOCKLAB_ASSERT_LE(v.quorum, nodes);
+  LOCKLAB_ASSERT(ttl_problem(o.ttl, v.node_timeout).empty());
   if (o.retry.delay.count() < 0 || o.retry.jitter.count() < 0) {
     fail("retry.delay and retry.jitter must not be negative");
   }
+  if (o.retry.delay > kMaxTtl || o.retry.jitter > kMaxTtl) {
+    fail("retry.delay and retry.jitter must be at most " + std::to_string(kMaxTtl.count()) + "ms");
+  }
   return v;
+}
+
+// ttl × ppm / 10^6 without overflow for any ttl: the whole millions and the
+// rest are scaled apart (ppm < 10^6, so neither product leaves 64 bits).
+template <typename Rep>
+Rep scale_ppm(Rep ttl, std::int64_t ppm) {
+  LOCKLAB_ASSERT(ttl >= 0 && ppm >= 0 && ppm < 1'000'000, "ttl ", ttl, ", ppm ", ppm);
+  return (ttl / 1'000'000) * ppm + (ttl % 1'000'000) * ppm / 1'000'000;
 }
 
 }  // namespace locklab::lock

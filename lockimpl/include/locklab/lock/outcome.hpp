@@ -18,19 +18,26 @@
 //   extended       extend: renewed; the lease carries the new validity end.
 //   released       release: the key is gone from every node that answered.
 //   not_held       release: no node held our token (it had expired).
-//   cancelled      any: the caller's stop token fired first.
+//   cancelled      any: the caller's stop token fired first, or the backend
+//                  could not start a task the call needed (shutting down).
 //   invalid        any: the call broke a documented precondition that is the
 //                  caller's to get right at run time (a missing deadline when
-//                  LockOptions::require_deadline is set); `detail` says which.
+//                  LockOptions::require_deadline is set, a call's own TTL not
+//                  longer than the node timeout); `detail` says which.
+//
+// A node's error reply is a refusal: NodeOutcome::redis_error() types it
+// (redis_error.hpp) — LOADING, READONLY, credentials and the rest.
 #pragma once
 
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "locklab/lock/redis_error.hpp"
 #include "locklab/lock/reply.hpp"
 
 namespace locklab::lock {
@@ -67,20 +74,23 @@ inline std::string_view name_of(Outcome o) {
 // One node's part in an attempt.
 struct NodeOutcome {
   std::size_t node = 0;
-  NodeResult result;     // the reply or why none came
+  NodeResult result{};   // the reply or why none came
   bool granted = false;  // this node counted towards the quorum
+
+  // The node's error reply, typed; nullopt when it answered otherwise or not at all.
+  std::optional<RedisErrorKind> redis_error() const { return redis_error_of(result); }
 };
 
 // A held lock: what the holder needs to use, extend and release it.
 template <typename TimePoint>
 struct Lease {
   using TimePointType = TimePoint;
-  std::string key;
-  std::string token;  // 128 random bits, 32 hex digits: only its holder knows it
-  std::optional<std::uint64_t> fencing_token;
+  std::string key{};
+  std::string token{};  // 128 random bits, 32 hex digits: only its holder knows it
+  std::optional<std::uint64_t> fencing_token{};
   TimePoint attempt_started{};  // on the holder's clock
   TimePoint validity_end{};     // on the holder's clock: believe nothing after it
-  std::vector<std::size_t> nodes;  // the nodes that granted
+  std::vector<std::size_t> nodes{};  // the nodes that granted
   std::chrono::milliseconds ttl{};
 
   bool valid_at(TimePoint now) const { return now < validity_end; }
@@ -89,10 +99,10 @@ struct Lease {
 template <typename TimePoint>
 struct [[nodiscard]] AcquireResult {
   Outcome outcome = Outcome::timed_out;
-  std::optional<Lease<TimePoint>> lease;  // set exactly when acquired
-  std::vector<NodeOutcome> nodes;         // the last attempt's detail
+  std::optional<Lease<TimePoint>> lease{};  // set exactly when acquired
+  std::vector<NodeOutcome> nodes{};         // the last attempt's detail
   int attempts = 0;
-  std::string detail;
+  std::string detail{};
 
   bool acquired() const { return outcome == Outcome::acquired; }
   explicit operator bool() const { return acquired(); }
@@ -100,16 +110,16 @@ struct [[nodiscard]] AcquireResult {
 
 struct [[nodiscard]] ExtendResult {
   Outcome outcome = Outcome::lost;  // extended, lost, cancelled, invalid
-  std::vector<NodeOutcome> nodes;
-  std::string detail;
+  std::vector<NodeOutcome> nodes{};
+  std::string detail{};
   bool extended() const { return outcome == Outcome::extended; }
   explicit operator bool() const { return extended(); }
 };
 
 struct [[nodiscard]] ReleaseResult {
   Outcome outcome = Outcome::indeterminate;  // released, not_held, indeterminate, cancelled, invalid
-  std::vector<NodeOutcome> nodes;
-  std::string detail;
+  std::vector<NodeOutcome> nodes{};
+  std::string detail{};
   bool released() const { return outcome == Outcome::released; }
 };
 

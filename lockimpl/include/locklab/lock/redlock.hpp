@@ -12,7 +12,13 @@
 //      acquired, and the lease is believed until start + validity;
 //   4. otherwise release on every node — including those that timed out,
 //      whose SET may still be applied — and retry after delay + jitter (or
-//      as the caller's RetryPolicy says) until the deadline.
+//      as the caller's RetryPolicy says) until the deadline. The attempt is
+//      `busy` as soon as the refusals alone make the quorum unreachable and
+//      one of them was another holder's key, even with requests still out;
+//      `indeterminate` only when a quorum may have been granted to us.
+// Release is compare-and-delete everywhere; a node whose connection broke
+// after the request went out gets it once more on a fresh connection within
+// the same deadline (compare-and-delete is idempotent).
 // Fencing: single node, the counter is INCRed by the same script as the SET;
 // N nodes, the token is the largest counter among the granting nodes, raised
 // on each of them (a max register) before the grant counts — see
@@ -21,6 +27,10 @@
 // Deliberately absent: any clock but the backend's, any catch of an unknown
 // exception (a simulated kill unwinds through here), and blocking without a
 // bound (every request has node_timeout; every loop has the deadline).
+//
+// Thread-safety: a RedLock (and SingleNodeLock) may be used from many
+// threads at once — it holds no mutable state after construction, and its
+// backend is thread-safe (backend.hpp). A Lease is a value: one per holder.
 //
 //   lock::RedLock lock(backend, {.ttl = 10s, .fencing = true});
 //   auto got = lock.acquire("orders", backend.now() + 2s);
@@ -63,11 +73,19 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
       : backend_(backend),
         nodes_(nodes.empty() ? all_nodes(backend) : std::move(nodes)),
         options_(validate(options, nodes_.size(), what)) {
-    for (std::size_t n : nodes_) {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      const std::size_t n = nodes_[i];
       if (n >= backend_.node_count()) {
         throw ConfigError(std::string(what) + ": node " + std::to_string(n) +
                           " does not exist (the backend has " +
                           std::to_string(backend_.node_count()) + ")");
+      }
+      // One server listed twice would count twice towards the quorum: {0,0,0}
+      // is "a majority of three" granted by a single server.
+      if (std::find(nodes_.begin(), nodes_.begin() + static_cast<std::ptrdiff_t>(i), n) !=
+          nodes_.begin() + static_cast<std::ptrdiff_t>(i)) {
+        throw ConfigError(std::string(what) + ": node " + std::to_string(n) +
+                          " is listed more than once (each must be a different server)");
       }
     }
   }
@@ -77,13 +95,13 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
   ExtendResult extend(LeaseType& lease, std::optional<time_point> deadline = {},
                       std::stop_token stop = {}) {
     if (!deadline && options_.options.require_deadline) {
-      return {.outcome = Outcome::invalid, .detail = "no deadline given"};
+      return {.outcome = Outcome::invalid, .nodes = {}, .detail = "no deadline given"};
     }
     const time_point start = backend_.now();
     if (!lease.valid_at(start)) {
-      return {.outcome = Outcome::lost, .detail = "the lease had expired; not extended"};
+      return {.outcome = Outcome::lost, .nodes = {}, .detail = "the lease had expired; not extended"};
     }
-    if (stop.stop_requested()) return {.outcome = Outcome::cancelled};
+    if (stop.stop_requested()) return {.outcome = Outcome::cancelled, .nodes = {}, .detail = {}};
     const time_point until = std::min(deadline.value_or(time_point::max()),
                                       std::min(lease.validity_end, start + options_.node_timeout));
     std::vector<NodeResult> results =
@@ -100,6 +118,7 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
     }
     const duration validity = validity_after(start, lease.ttl);
     if (held.size() >= options_.quorum && validity > duration::zero()) {
+      LOCKLAB_ASSERT_LE(validity, std::chrono::duration_cast<duration>(lease.ttl));
       lease.validity_end = start + validity;
       lease.nodes = std::move(held);
       out.outcome = Outcome::extended;
@@ -126,6 +145,7 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
         std::min(deadline.value_or(time_point::max()), backend_.now() + options_.node_timeout);
     std::vector<NodeResult> results =
         detail::run_script(backend_, scripts::release, nodes_, {key}, {token}, until, stop);
+    const bool retried = retry_release(key, token, until, stop, results);
     ReleaseResult out;
     out.nodes.reserve(results.size());
     bool any_deleted = false;
@@ -136,9 +156,13 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
       all_answered = all_answered && answered;
       out.nodes.push_back({nodes_[i], std::move(results[i]), answered});
     }
+    // A retry that finds the key absent cannot tell whether its first request
+    // deleted it; the first one was sent with our token, so it counts.
+    any_deleted = any_deleted || (retried && all_answered);
     out.outcome = !all_answered ? Outcome::indeterminate
                   : any_deleted ? Outcome::released
                                 : Outcome::not_held;
+    if (retried) out.detail = "retried";
     return out;
   }
 
@@ -158,9 +182,38 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
   // ttl − elapsed − (ttl × drift + 2 ms), elapsed on this client's clock.
   duration validity_after(time_point start, std::chrono::milliseconds ttl_ms) const {
     const auto ttl = std::chrono::duration_cast<duration>(ttl_ms);
-    const auto drift = duration(ttl.count() * options_.drift_ppm / 1'000'000) +
+    const auto drift = duration(scale_ppm(ttl.count(), options_.drift_ppm)) +
                        std::chrono::duration_cast<duration>(std::chrono::milliseconds(2));
     return ttl - (backend_.now() - start) - drift;
+  }
+
+  // A release whose request went out and then lost its connection may or may
+  // not have run. The backend dropped that connection, so the same
+  // compare-and-delete goes once more, on a fresh one, before `until`.
+  // Returns whether any node was retried and answered this time; `results`
+  // then holds the retry's replies for those nodes.
+  bool retry_release(const std::string& key, const std::string& token, time_point until,
+                     std::stop_token stop, std::vector<NodeResult>& results) {
+    LOCKLAB_ASSERT_EQ(results.size(), nodes_.size());
+    std::vector<std::size_t> again;  // nodes
+    std::vector<std::size_t> where;  // their index in `results`
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (results[i] || results[i].error().kind != NodeErrorKind::connection_lost ||
+          !results[i].error().maybe_applied) {
+        continue;
+      }
+      again.push_back(nodes_[i]);
+      where.push_back(i);
+    }
+    if (again.empty() || stop.stop_requested() || backend_.now() >= until) return false;
+    std::vector<NodeResult> second =
+        detail::run_script(backend_, scripts::release, again, {key}, {token}, until, stop);
+    bool answered = false;
+    for (std::size_t j = 0; j < second.size(); ++j) {
+      answered = answered || (second[j] && second[j]->type == ReplyType::integer);
+      results[where[j]] = std::move(second[j]);
+    }
+    return answered;
   }
 
   // With return_early: stop waiting once `quorum` nodes said yes, or so many
@@ -194,8 +247,11 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
           quorum_observer([](const Reply& r) { return r.type == ReplyType::integer; }));
     } else {
       results = backend_.fan_out(nodes_, {"SET", key, token, "NX", "PX", ttl_ms}, until, stop,
-                                 quorum_observer([](const Reply& r) { return r.is_ok(); }));
+                                 quorum_observer([](const Reply& r) { return r.is_ok(); }),
+                                 no_fallback());
     }
+
+    LOCKLAB_ASSERT_EQ(results.size(), nodes_.size());
 
     Acquired out;
     out.nodes.reserve(results.size());
@@ -203,21 +259,27 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
     held.reserve(nodes_.size());
     std::optional<std::uint64_t> fence;
     bool someone_else_holds = false;
+    std::size_t refused = 0;  // nodes that definitely did not grant
     for (std::size_t i = 0; i < results.size(); ++i) {
       const bool ok = results[i] && granted(*results[i], fenced);
       if (ok) {
         held.push_back(nodes_[i]);
         if (fenced) fence = std::max(fence.value_or(0), static_cast<std::uint64_t>(results[i]->integer));
+      } else if (results[i] || !results[i].error().maybe_applied) {
+        ++refused;
       }
       someone_else_holds = someone_else_holds || (results[i] && results[i]->is_nil());
       out.nodes.push_back({nodes_[i], std::move(results[i]), ok});
     }
+    LOCKLAB_ASSERT(!fenced || held.empty() || fence.has_value(), "a fenced grant without a token");
 
     if (held.size() >= options_.quorum && fenced && nodes_.size() > 1) {
       held = raise_fence(key, *fence, held, deadline, stop);
     }
     const duration validity = validity_after(start, ttl);
     if (held.size() >= options_.quorum && validity > duration::zero()) {
+      LOCKLAB_ASSERT_LE(validity, std::chrono::duration_cast<duration>(ttl));
+      LOCKLAB_ASSERT(!fenced || fence.has_value(), "a fenced lease without a token");
       out.outcome = Outcome::acquired;
       out.lease = LeaseType{key, token, fence, start, start + validity, std::move(held), ttl};
       return out;
@@ -225,7 +287,11 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
 
     // Not acquired: undo on every node, including the ones that timed out.
     const bool short_of_quorum = held.size() < options_.quorum;
+    // The refusals alone leave too few nodes for a quorum, and another holder
+    // has the key: nothing still out can make this attempt ours.
+    const bool refusals_decide = nodes_.size() - refused < options_.quorum && someone_else_holds;
     ReleaseResult undo = release_token(key, token, {}, {});
+    LOCKLAB_ASSERT_EQ(undo.nodes.size(), out.nodes.size());
     // Only a node whose SET granted or may have been applied can hold the key
     // for us; one that refused the connection or answered nil holds nothing,
     // whether or not it answers the release. A granted SET was applied before
@@ -239,7 +305,8 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
       const bool unanswered = !set.result && set.result.error().maybe_applied;
       may_hold = may_hold || unanswered || (set.granted && !undo.nodes[i].granted);
     }
-    out.outcome = may_hold                                   ? Outcome::indeterminate
+    out.outcome = refusals_decide                            ? Outcome::busy
+                  : may_hold                                 ? Outcome::indeterminate
                   : stop.stop_requested()                    ? Outcome::cancelled
                   : (short_of_quorum && someone_else_holds) ? Outcome::busy
                                                              : Outcome::timed_out;
@@ -247,6 +314,10 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
                                        std::to_string(nodes_.size()) + " nodes, quorum " +
                                        std::to_string(options_.quorum)
                                  : "validity not positive: the attempt took too long";
+    if (refusals_decide && may_hold) {
+      out.detail += "; refused by enough nodes, one of them held by another client — requests "
+                    "still unanswered are undone by the release or expire by the TTL";
+    }
     return out;
   }
 

@@ -37,9 +37,9 @@ enum class ReplyType : std::uint8_t { status, error, integer, bulk, nil, array }
 
 struct Reply {
   ReplyType type = ReplyType::nil;
-  std::string str;              // status, error (without '-'), bulk
+  std::string str{};            // status, error (without '-'), bulk
   std::int64_t integer = 0;     // integer
-  std::vector<Reply> elements;  // array
+  std::vector<Reply> elements{};  // array
 
   static Reply status(std::string s) { return {ReplyType::status, std::move(s), 0, {}}; }
   static Reply error(std::string s) { return {ReplyType::error, std::move(s), 0, {}}; }
@@ -117,7 +117,7 @@ struct NodeError {
   // True when the node may have executed the command: it was sent (or may
   // have been) and no reply says otherwise. Never true for refused/no_slot.
   bool maybe_applied = false;
-  std::string detail;
+  std::string detail{};
 };
 
 using NodeResult = std::expected<Reply, NodeError>;

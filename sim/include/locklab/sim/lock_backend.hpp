@@ -18,12 +18,18 @@
 //     out, in the background); otherwise, over open pooled connections, the
 //     caller's fiber sends them all and then takes the replies (no fiber per
 //     request: the common case, and the cheap one);
+//   - a fan-out's NOSCRIPT fallback goes out on the connection that got the
+//     NOSCRIPT reply, as soon as that reply is taken;
 //   - at most `max_in_flight` requests are out at once; a request that finds
 //     no slot before its deadline fails with no_slot, unsent;
-//   - tasks are fibers of this process (unwound with it on a kill); Event is
-//     a manual-reset flag over sim::Signal; Mutex is a no-op, because fibers
-//     of one process never run at once and lockimpl never holds a Mutex
-//     across a blocking call.
+//   - tasks are fibers of this process (unwound with it on a kill), and a
+//     task's identity is its fiber; Event is a manual-reset flag over
+//     sim::Signal; Mutex is a no-op, because a world runs on one thread and
+//     lockimpl never holds a Mutex across a blocking call (lockimpl is
+//     written for real mutexes: the thread-backed tests prove it).
+//
+// Thread-safety: none needed and none provided — a LockBackend belongs to one
+// simulated process, and a world runs on one thread.
 //
 // Fault model: whatever the network and the nodes do (sim/network.hpp,
 // sim/redis/server.hpp). A killed client's blocking calls unwind (ProcessKilled)
@@ -76,6 +82,10 @@ class LockBackend {
   using clock = LocalClock;
   using time_point = LocalTime;
   using duration = Duration;
+  struct TaskId {
+    std::uint64_t fiber = 0;  // 0: no task
+    friend bool operator==(TaskId, TaskId) = default;
+  };
 
   LockBackend(Process& self, std::vector<ProcessId> nodes, LockBackendOptions options = {});
   LockBackend(Process& self, std::vector<LockNode> nodes, LockBackendOptions options = {});
@@ -93,8 +103,10 @@ class LockBackend {
   std::vector<lock::NodeResult> fan_out(std::span<const std::size_t> nodes,
                                         const lock::Command& command, time_point deadline,
                                         std::stop_token stop = {},
-                                        const lock::ReplyObserver& on_reply = {});
-  void spawn(std::string_view name, std::function<void()> task);
+                                        const lock::ReplyObserver& on_reply = {},
+                                        const lock::Command& fallback = lock::no_fallback());
+  bool spawn(std::string_view name, std::function<void()> task);
+  TaskId current_task() const { return {self_.current_fiber_id()}; }
 
   class Event {
    public:
@@ -133,11 +145,13 @@ class LockBackend {
  private:
   struct Core;
   std::vector<lock::NodeResult> pipelined(std::span<const std::size_t> nodes,
-                                          const lock::Command& command, time_point deadline);
+                                          const lock::Command& command, time_point deadline,
+                                          const lock::Command& fallback);
   std::vector<lock::NodeResult> on_fibers(std::span<const std::size_t> nodes,
                                           const lock::Command& command, time_point deadline,
                                           std::stop_token stop,
-                                          const lock::ReplyObserver& on_reply);
+                                          const lock::ReplyObserver& on_reply,
+                                          const lock::Command& fallback);
   Process& self_;
   std::shared_ptr<Core> core_;  // shared with request fibers that outlive a call
 };

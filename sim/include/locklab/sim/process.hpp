@@ -78,7 +78,12 @@ class Process {
   SimResult<void> yield();  // lets other ready fibers run; takes no virtual time
 
   // Starts another fiber in this process (unwound with it on a kill).
-  void spawn(std::string name, std::function<void()> body);
+  // False, with nothing started, when the process is killed and the caller
+  // is inside a NoThrowScope (outside one, a killed caller unwinds).
+  bool spawn(std::string name, std::function<void()> body);
+  // The calling fiber of this process, as a number that is never 0: equal
+  // for calls from one fiber, different for different fibers.
+  std::uint64_t current_fiber_id() const;
 
   // This incarnation's random stream (a fresh stream after each restart).
   Rng& rng() { return rng_; }

@@ -6,6 +6,10 @@
 // up after itself. acquire() retries (detail/retry.hpp) under the lock's
 // TTL, acquire_for() under a TTL of the call's own, try_acquire() once.
 //
+// A call's own TTL that no lease could have (not above the node timeout,
+// beyond kMaxTtl) is an `invalid` outcome, as the configured TTL would have
+// been a ConfigError.
+//
 // Each attempt draws a token of its own. With one token for all attempts of
 // a call, a failed attempt's clean-up (compare-and-delete of that token,
 // sent on a fresh connection after a timeout) can reach a node after the
@@ -23,6 +27,7 @@
 
 #include "locklab/assert.hpp"
 #include "locklab/lock/backend.hpp"
+#include "locklab/lock/options.hpp"
 #include "locklab/lock/detail/retry.hpp"
 #include "locklab/lock/outcome.hpp"
 #include "locklab/lock/token.hpp"
@@ -45,8 +50,11 @@ class AcquireCalls {
   Acquired acquire_for(const std::string& key, std::chrono::milliseconds ttl,
                        std::optional<time_point> deadline = {}, std::stop_token stop = {},
                        int max_attempts = std::numeric_limits<int>::max()) {
-    LOCKLAB_ASSERT(ttl > self().options().node_timeout, "ttl ", ttl.count(),
-                   "ms must be longer than the node timeout");
+    // The call's own TTL is the caller's input: a bad one is an outcome.
+    if (std::string why = ttl_problem(ttl, self().options().node_timeout); !why.empty()) {
+      return Acquired{.outcome = Outcome::invalid, .lease = {}, .nodes = {}, .attempts = 0,
+                      .detail = std::move(why)};
+    }
     return acquire_with_retries(self().backend(), self().options().options, deadline, stop,
                                 max_attempts, [&](time_point d, std::stop_token s) {
                                   return self().attempt(key, make_token(self().backend()), ttl, d, s);

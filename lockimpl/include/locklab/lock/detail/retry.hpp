@@ -13,6 +13,7 @@
 #include <stop_token>
 
 #include "locklab/lock/backend.hpp"
+#include "locklab/lock/detail/saturate.hpp"
 #include "locklab/lock/options.hpp"
 #include "locklab/lock/outcome.hpp"
 #include "locklab/lock/token.hpp"
@@ -49,7 +50,7 @@ auto acquire_with_retries(B& backend, const LockOptions& o,
     -> AcquireResult<typename B::time_point> {
   using Result = AcquireResult<typename B::time_point>;
   if (!deadline_opt && o.require_deadline) {
-    return Result{.outcome = Outcome::invalid,
+    return Result{.outcome = Outcome::invalid, .lease = {}, .nodes = {}, .attempts = 0,
                   .detail = "no deadline given, and LockOptions::require_deadline is set"};
   }
   const auto deadline = deadline_or_max<B>(deadline_opt);
@@ -75,7 +76,7 @@ auto acquire_with_retries(B& backend, const LockOptions& o,
     if (n >= max_attempts) break;
     const std::optional<typename B::duration> delay = retry_delay(backend, o, n, ended);
     if (!delay) break;
-    const auto wake = backend.now() + *delay;
+    const auto wake = add_saturating(backend.now(), *delay);
     if (wake >= deadline) {
       last.outcome = uncertain ? Outcome::indeterminate : Outcome::timed_out;
       last.detail = "the next attempt would start after the deadline";

@@ -1,10 +1,13 @@
 // locklab/lock/detail/script_call.hpp — run a Lua script on several nodes by
-// EVALSHA, falling back to EVAL where a node answers NOSCRIPT.
+// EVALSHA, with EVAL as the fallback where a node answers NOSCRIPT.
 //
 // A node's script cache is empty after every restart, so NOSCRIPT is a normal
-// answer, not an error: those nodes get the same request again as EVAL within
-// the same deadline (one more round trip for them only). The caller's
-// observer never sees a NOSCRIPT reply.
+// answer, not an error. The backend sends the EVAL on the connection that
+// answered NOSCRIPT, at once and within the same deadline (backend.hpp), so a
+// cold node costs one more round trip for that node alone: it never waits for
+// the other nodes' replies, and the EVAL never goes out after the attempt's
+// deadline has been spent elsewhere. The caller's observer never sees a
+// NOSCRIPT reply.
 #pragma once
 
 #include <initializer_list>
@@ -17,6 +20,7 @@
 
 #include "locklab/assert.hpp"
 #include "locklab/lock/backend.hpp"
+#include "locklab/lock/redis_error.hpp"
 #include "locklab/lock/scripts.hpp"
 
 namespace locklab::lock::detail {
@@ -39,8 +43,6 @@ inline Command script_command(bool by_digest, const Script& script, Strings keys
   return c;
 }
 
-inline bool is_noscript(const NodeResult& r) { return r && r->is_error_code("NOSCRIPT"); }
-
 // Runs `script` on each of `nodes`; results are index-aligned with `nodes`.
 // One command serves every node (and one EVAL every node that needs it).
 template <Backend B>
@@ -49,36 +51,10 @@ std::vector<NodeResult> run_script(B& backend, const Script& script,
                                    Strings args,
                                    typename B::time_point deadline, std::stop_token stop,
                                    const ReplyObserver& observer = {}) {
-  bool stopped = false;
-  // Without an observer of the caller's, pass none: a backend may then take a
-  // cheaper path (no per-reply wake-ups); NOSCRIPT is handled below anyway.
-  ReplyObserver first_round;
-  if (observer) {
-    first_round = [&](std::size_t i, const NodeResult& r) {
-      if (is_noscript(r)) return true;
-      if (!observer(i, r)) stopped = true;
-      return !stopped;
-    };
-  }
-  std::vector<NodeResult> results = backend.fan_out(
-      nodes, script_command(true, script, keys, args), deadline, stop, first_round);
-  if (stopped) return results;
-
-  std::vector<std::size_t> again;  // the nodes that answered NOSCRIPT
-  std::vector<std::size_t> where;  // index in `results` of each retried request
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    if (!is_noscript(results[i])) continue;
-    again.push_back(nodes[i]);
-    where.push_back(i);
-  }
-  if (again.empty()) return results;
-  ReplyObserver second_round;
-  if (observer) {
-    second_round = [&](std::size_t j, const NodeResult& r) { return observer(where[j], r); };
-  }
-  std::vector<NodeResult> retried = backend.fan_out(
-      again, script_command(false, script, keys, args), deadline, stop, second_round);
-  for (std::size_t j = 0; j < retried.size(); ++j) results[where[j]] = std::move(retried[j]);
+  std::vector<NodeResult> results =
+      backend.fan_out(nodes, script_command(true, script, keys, args), deadline, stop, observer,
+                      script_command(false, script, keys, args));
+  LOCKLAB_ASSERT_EQ(results.size(), nodes.size());
   return results;
 }
 
