@@ -1,6 +1,7 @@
 #include "cli_files.hpp"
 
 #include <iostream>
+#include <sstream>
 #include <system_error>
 
 namespace locklab::tools {
@@ -27,6 +28,15 @@ bool write_text(const std::filesystem::path& path, const std::string& text) {
     return false;
   }
   return true;
+}
+
+std::optional<std::string> read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return text.str();
 }
 
 }  // namespace locklab::tools

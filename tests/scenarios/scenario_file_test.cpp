@@ -192,5 +192,55 @@ TEST(ScenarioFile, ErrorFieldsAndMessageAgree) {
   }
 }
 
+// check --update-hashes edits one value in a file a person wrote: the
+// comments, the layout, the comment after the value and a trace_hash that
+// only appears in prose or a comment must all come out byte for byte.
+TEST(ScenarioFile, ReplaceTraceHashKeepsEveryOtherByte) {
+  const std::string text = R"(# A story, told in comments.
+format = 1
+name = "edit"
+description = """
+trace_hash = "0x1" here is prose, not the key."""
+# trace_hash = "0x2" was the old one
+trace_hash  =	"0xDEADbeef"   # the run, event for event: locklab check compares it
+
+[cluster]
+masters = 1   # one is enough
+
+[[client]]
+name = "c1"
+)";
+  const std::expected<std::string, std::string> edited = replace_trace_hash(text, 0x9e2db772025e6494);
+  ASSERT_TRUE(edited) << edited.error();
+  std::string want = text;
+  want.replace(want.find("\"0xDEADbeef\""), 12, "\"0x9e2db772025e6494\"");
+  EXPECT_EQ(*edited, want);
+  EXPECT_EQ(parse_scenario(*edited, "edit.toml").trace_hash, 0x9e2db772025e6494u);
+  // A small hash is written in 16 digits too, as to_toml() writes it.
+  const std::expected<std::string, std::string> small = replace_trace_hash(text, 0xab);
+  ASSERT_TRUE(small) << small.error();
+  EXPECT_NE(small->find("trace_hash  =\t\"0x00000000000000ab\"   # the run"), std::string::npos) << *small;
+}
+
+// Only the one top-level trace_hash the parser sees, in the writer's
+// spelling, is edited; anything else (none, two, another spelling, one in a
+// table) is refused with the reason, for a person to fix.
+TEST(ScenarioFile, ReplaceTraceHashRefusesNoneTwoOrAnotherSpelling) {
+  const std::string head = "format = 1\nname = \"x\"\n";
+  const auto refused = [](const std::string& text) {
+    const std::expected<std::string, std::string> edited = replace_trace_hash(text, 7);
+    EXPECT_FALSE(edited) << text;
+    return edited ? std::string() : edited.error();
+  };
+  EXPECT_NE(refused(head + "# trace_hash = \"0x1\"\n").find("no trace_hash"), std::string::npos);
+  EXPECT_NE(refused(head + "[cluster]\ntrace_hash = \"0x1\"\n").find("no trace_hash"), std::string::npos);
+  EXPECT_NE(refused(head + "trace_hash = \"0x1\"\ntrace_hash = \"0x2\"\n").find("line 4"), std::string::npos);
+  for (const char* line : {"trace_hash = '0x1'", "trace_hash = \"1f\"", "\"trace_hash\" = \"0x1\"",
+                           "trace_hash = \"0x10000000000000000\"", "trace_hash = \"\"\"0x1\"\"\""}) {
+    EXPECT_NE(refused(head + line + "\n").find("line 3 does not read"), std::string::npos) << line;
+  }
+  EXPECT_FALSE(replace_trace_hash(head + "trace_hash = \"0x1\n", 7));  // not TOML
+}
+
 }  // namespace
 }  // namespace locklab::scenarios

@@ -163,6 +163,105 @@ TEST(Cli, CheckComparesARecordedTraceHash) {
   EXPECT_EQ(same.code, 0) << same.out;
 }
 
+// The library's naive-blind-del.toml with its recorded hash made stale (the
+// last digit changed), and the hash the run really gives, as the file writes it.
+struct StaleCopy {
+  std::string original;  // the library file, byte for byte
+  std::string stale;     // the same with a wrong trace_hash
+  std::string hash;      // "0x" and the 16 digits the run gives
+  std::string wrong;     // the stale copy's
+};
+
+StaleCopy stale_copy() {
+  StaleCopy c;
+  c.original = slurp(kSource / "scenarios" / "naive-blind-del.toml");
+  const std::size_t at = c.original.find("trace_hash = \"") + std::string("trace_hash = \"").size();
+  c.hash = c.original.substr(at, 18);
+  c.stale = c.original;
+  c.stale[at + 17] = c.stale[at + 17] == '0' ? '1' : '0';
+  c.wrong = c.stale.substr(at, 18);
+  return c;
+}
+
+// After a deliberate change moves the traces, --update-hashes rewrites the
+// stale hash with the run's, names both, changes no other byte of the file
+// (so the rewritten file is the library file again), and a plain check passes.
+TEST(Cli, CheckUpdateHashesRewritesAStaleHashAndNothingElse) {
+  const fs::path dir = scratch("update-hashes");
+  const fs::path scenarios = dir / "scenarios";
+  fs::create_directories(scenarios);
+  const StaleCopy c = stale_copy();
+  ASSERT_EQ(c.hash.rfind("0x", 0), 0u) << c.hash;
+  std::ofstream(scenarios / "stale.toml") << c.stale;
+  const Result r = locklab("check --update-hashes '" + scenarios.string() + "'", dir);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("updated   " + (scenarios / "stale.toml").string() + ": " + c.wrong + " -> " + c.hash + "\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("update-hashes: 1 files updated\n"), std::string::npos) << r.out;
+  EXPECT_EQ(slurp(scenarios / "stale.toml"), c.original);
+  EXPECT_EQ(std::distance(fs::directory_iterator(scenarios), fs::directory_iterator()), 1);  // no temporary left
+  const Result again = locklab("check '" + scenarios.string() + "'", dir);
+  EXPECT_EQ(again.code, 0) << again.out;
+}
+
+// Updating hashes never hides a verdict change: a wrong [expect] is still a
+// mismatch (exit 1), while the stale hash is recorded anew beside it.
+TEST(Cli, CheckUpdateHashesStillFailsOnAVerdictMismatch) {
+  const fs::path dir = scratch("update-hashes-verdict");
+  const fs::path scenarios = dir / "scenarios";
+  fs::create_directories(scenarios);
+  const StaleCopy c = stale_copy();
+  const std::string verdict = "mutual_exclusion = \"violation\"";
+  std::string wrong_expect = c.stale;
+  wrong_expect.replace(wrong_expect.find(verdict), verdict.size(), "mutual_exclusion = \"ok\"");
+  std::ofstream(scenarios / "verdict.toml") << wrong_expect;
+  const Result r = locklab("check --update-hashes '" + scenarios.string() + "'", dir);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("MISMATCH  " + (scenarios / "verdict.toml").string() +
+                       ": mutual_exclusion: expected ok, got violation"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("trace hash:"), std::string::npos) << r.out;
+  std::string want = wrong_expect;
+  want.replace(want.find(c.wrong), c.wrong.size(), c.hash);
+  EXPECT_EQ(slurp(scenarios / "verdict.toml"), want);
+}
+
+// A file without a trace_hash is not given one: it is judged and left as is.
+TEST(Cli, CheckUpdateHashesLeavesAFileWithoutATraceHashAlone) {
+  const fs::path dir = scratch("update-hashes-none");
+  const fs::path scenarios = dir / "scenarios";
+  fs::create_directories(scenarios);
+  std::string text = stale_copy().original;
+  const std::size_t at = text.find("trace_hash = ");
+  text.erase(at, text.find('\n', at) + 1 - at);
+  std::ofstream(scenarios / "none.toml") << text;
+  const Result r = locklab("check --update-hashes '" + scenarios.string() + "'", dir);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("update-hashes: 0 files updated\n"), std::string::npos) << r.out;
+  EXPECT_EQ(slurp(scenarios / "none.toml"), text);
+}
+
+// A hash spelled other than trace_hash = "0x..." is not guessed at: the file
+// is named as bad input (exit 2) and left byte for byte as it was.
+TEST(Cli, CheckUpdateHashesRefusesAHashItCannotEditSafely) {
+  const fs::path dir = scratch("update-hashes-spelling");
+  const fs::path scenarios = dir / "scenarios";
+  fs::create_directories(scenarios);
+  std::string text = stale_copy().stale;
+  const std::size_t at = text.find("trace_hash = \"") + std::string("trace_hash = ").size();
+  text[at] = '\'';
+  text[at + 19] = '\'';  // a literal string: it loads, but is not the writer's spelling
+  std::ofstream(scenarios / "literal.toml") << text;
+  const Result r = locklab("check --update-hashes '" + scenarios.string() + "'", dir);
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.out.find("BAD       " + (scenarios / "literal.toml").string() + ": cannot update its trace_hash: "),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(slurp(scenarios / "literal.toml"), text);
+}
+
 // Shards run by separate processes, merged, equal the unsharded run.
 TEST(Cli, MergedShardSummariesEqualTheUnshardedSummary) {
   const fs::path dir = scratch("shards");

@@ -1,9 +1,10 @@
 // locklab/scenarios/scenario_file.hpp — scenario files (TOML) in and out.
 //
 // Provides parse_scenario() and load_scenario(), which read a scenario file
-// strictly into a Scenario, to_toml(), which writes one back, and
-// ScenarioError, the one exception a bad file gives. docs/scenarios.md
-// describes the format in full.
+// strictly into a Scenario, to_toml(), which writes one back,
+// replace_trace_hash(), which edits the one value `locklab check
+// --update-hashes` rewrites, and ScenarioError, the one exception a bad file
+// gives. docs/scenarios.md describes the format in full.
 //
 // Loading is strict, because a scenario file is a reproducer: a typo that
 // silently fell back to a default would replay a different world. An unknown
@@ -72,6 +73,13 @@ Scenario load_scenario(const std::filesystem::path& path);
 
 // The scenario as a file that parse_scenario() reads back equal.
 std::string to_toml(const Scenario& scenario);
+
+// The text with its top-level trace_hash value replaced by `hash`, written as
+// to_toml() writes it ("0x" and 16 hex digits); every other byte (comments,
+// layout, a comment after the value) as it was. The problem in words, and no
+// text, unless the TOML parser finds exactly one top-level trace_hash (two are
+// a duplicate key) and its line reads trace_hash = "0x<1 to 16 hex digits>".
+std::expected<std::string, std::string> replace_trace_hash(std::string_view text, std::uint64_t hash);
 
 // Durations as the file writes them: an optional sign, an integer and one of
 // ns, us, ms, s, m, h ("150ms", "-2s"). Exact; no fractions, no spaces.
