@@ -53,9 +53,12 @@ std::vector<sim::ProcessId> client_ids(const Scenario& s) {
 sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector<sim::ProcessId>& clients) {
   const sim::TrueTime never = r.run.now;  // a fault that never ends: nothing after it is judged
   const auto is_client = [&](sim::ProcessId p) { return std::find(clients.begin(), clients.end(), p) != clients.end(); };
-  const auto restart_delay_of = [&](sim::ProcessId p) {
+  // A restarted master serves again after its restart delay and, if it has
+  // data to load, its load time (it answers LOADING meanwhile).
+  const auto restart_time_of = [&](sim::ProcessId p) {
     for (std::size_t i = 0; i < s.cluster.masters.size(); ++i) {
-      if (master_id(s, i) == p) return s.cluster.masters[i].restart_delay;
+      const MasterSpec& m = s.cluster.masters[i];
+      if (master_id(s, i) == p) return m.restart_delay + sim::Duration(m.load_time);
     }
     return sim::Duration(0);
   };
@@ -66,10 +69,10 @@ sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector
     // that record; one that nothing ends, until the run's end.
     const std::optional<std::size_t> end = sim::ending_fault(s.faults, i);
     const sim::TrueTime ended = end ? s.faults[*end].at : never;
-    // A crashed server is back only once its restart delay has passed; a
-    // crashed client is judged by the crashed-holder rule instead.
+    // A crashed server is back only once its restart (delay and loading)
+    // is over; a crashed client is judged by the crashed-holder rule instead.
     const auto crash_until = [&](sim::ProcessId p) {
-      return is_client(p) ? f.at : ended + (end ? restart_delay_of(p) : sim::Duration(0));
+      return is_client(p) ? f.at : ended + (end ? restart_time_of(p) : sim::Duration(0));
     };
     const sim::TrueTime until = std::visit(
         sim::detail::Overloaded{

@@ -73,7 +73,7 @@ sim::ProcessSpec client_process(const Scenario& s, const ClientSpec& c, WorldPar
 void build(const Scenario& s, WorldParts& parts) {
   for (const MasterSpec& m : s.cluster.masters) {
     sim::redis::ServerOptions server{.persistence = m.persistence, .restart_delay = m.restart_delay,
-                                     .clock = m.clock};
+                                     .load_time = m.load_time, .clock = m.clock};
     parts.redis.add_shard({.name = m.name, .master = server, .replicas = m.replicas, .replica = server});
     parts.nodes.push_back({m.name, parts.redis.resolver(m.name)});
   }

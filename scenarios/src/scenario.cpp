@@ -126,6 +126,9 @@ std::vector<std::string> validate(const Scenario& s) {
     if (m.restart_delay < sim::Duration::zero()) {
       problem(fmt::format("cluster.masters[{}].restart_delay: must not be negative", i));
     }
+    if (m.load_time < std::chrono::milliseconds::zero()) {
+      problem(fmt::format("cluster.masters[{}].load_time: must not be negative", i));
+    }
   }
   if (s.clients.empty()) problem("clients: at least one client is needed");
   for (std::size_t i = 0; i < s.clients.size(); ++i) {

@@ -107,11 +107,13 @@ sim::LatencyModel read_latency(const TableReader& cluster) {
 }
 
 MasterSpec read_master(const TableReader& t) {
-  t.allow_only({"name", "persistence", "restart_delay", "replicas", "clock_offset", "drift_ppm"}, "a master");
+  t.allow_only({"name", "persistence", "restart_delay", "load_time", "replicas", "clock_offset", "drift_ppm"},
+               "a master");
   MasterSpec m;
   m.name = t.required_string("name");
   if (auto p = t.one_of<sim::redis::Persistence>("persistence", detail::kPersistenceNames)) m.persistence = *p;
   if (auto d = t.duration("restart_delay", Sign::non_negative)) m.restart_delay = *d;
+  if (auto d = t.millis("load_time", Sign::non_negative)) m.load_time = *d;
   if (auto r = t.small_int("replicas", 0, detail::kMaxReplicas)) m.replicas = *r;
   m.clock = read_clock(t, m.clock);
   return m;

@@ -116,6 +116,8 @@ class Writer {
       line("name", quote(m.name));
       line("persistence", quote(file_name_of(detail::kPersistenceNames, m.persistence)));
       line("restart_delay", dur(m.restart_delay));
+      // Written only when set, so files from before the key stay as they were.
+      if (m.load_time.count() != 0) line("load_time", dur(m.load_time));
       line("replicas", std::to_string(m.replicas));
       line("clock_offset", dur(m.clock.offset));
       line("drift_ppm", std::to_string(m.clock.drift_ppm));

@@ -101,6 +101,24 @@ TEST(Deployment, AMinorityOfObserversDoesNotFailOver) {
   EXPECT_TRUE(redis.failovers().empty());
 }
 
+// A restarted master loading its AOF answers PING with LOADING, which
+// Sentinel counts as alive (src/sentinel.c): 2s of loading, four times
+// down_after, and no failover.
+TEST(Deployment, SentinelsDoNotFailOverALoadingMaster) {
+  World world({.latency = FixedLatency{1ms}});
+  Deployment redis(world);
+  const ProcessId master = redis.add_shard(
+      {.name = "cache", .master = {.persistence = Persistence::aof_always, .load_time = 2s}, .replicas = 1});
+  redis.add_sentinels("cache", {.observers = 3, .down_after = 500ms});
+  Writer w;
+  add_writer(world, redis, w, 100ms, 100ms, 1);  // something to load
+  world.schedule({true_time(1s), ProcessKill{master}});
+  world.schedule({true_time(1100ms), ProcessRestart{master}});
+  world.run_until(true_time(4s));
+  EXPECT_THAT(w.replies, ElementsAre("OK"));
+  EXPECT_TRUE(redis.failovers().empty());
+}
+
 TEST(Deployment, MistakesAreReportedByName) {
   World world;
   Deployment redis(world);

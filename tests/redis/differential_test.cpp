@@ -45,6 +45,7 @@
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -746,6 +747,63 @@ TEST_F(RedisAndEngine, WrongArityAndUnknownCommands) {
   expect({"PING", "a", "b"}, Reply::error("ERR wrong number of arguments for 'ping' command"));
   expect({"Foo", "a", "b"},
          Reply::error("ERR unknown command 'Foo', with args beginning with: 'a' 'b' "));
+}
+
+// A real redis-server reloading its dataset (DEBUG RELOAD, slowed down by
+// key-load-delay to about a second) answers as an Engine set loading: LOADING
+// for every command the simulator implements, PING included, and the errors
+// Redis finds before it looks at loading (unknown command or subcommand,
+// arity) first. WAIT and REPLICAOF, the simulated server's own, too.
+TEST(RedisDifferentialLoading, LoadingNodeRefusesWhatRedisRefuses) {
+  using namespace std::chrono_literals;
+  RedisServer server({.extra_args = {"--enable-debug-command", "yes"}});
+  RedisClient client(server);
+  ASSERT_TRUE(client.command({"DEBUG", "POPULATE", "5000", "key", "100"}) == Reply::ok());
+  ASSERT_TRUE(client.command({"CONFIG", "SET", "key-load-delay", "100"}) == Reply::ok());
+  // Clients are served every 1 KiB of the image while loading.
+  ASSERT_TRUE(client.command({"CONFIG", "SET", "loading-process-events-interval-bytes", "1024"}) ==
+              Reply::ok());
+  const Reply loading = Reply::error(std::string(kLoadingError));
+  std::string reloaded;
+  {
+    std::jthread reload([&] {
+      try {
+        RedisClient slow(server, 60s);
+        reloaded = to_display(slow.command({"DEBUG", "RELOAD"}));
+      } catch (const std::exception& e) {
+        reloaded = e.what();
+      }
+    });
+    bool started = false;  // DEBUG RELOAD saves the image first
+    for (int i = 0; i < 500 && !started; ++i) {
+      started = client.command({"PING"}) == loading;
+      if (!started) std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_TRUE(started) << "redis-server never answered LOADING during DEBUG RELOAD";
+    Engine engine;
+    engine.set_loading(true);
+    const std::vector<Argv> cases = {
+        {"PING"}, {"PING", "a", "b"}, {"SET", "k", "v"}, {"SET", "k", "v", "NX", "XX"},
+        {"SETNX", "k", "v"}, {"GET", "key:1"}, {"GET"}, {"DEL", "k"}, {"EXISTS", "k"},
+        {"EXPIRE", "k", "10"}, {"PEXPIRE", "k", "10"}, {"PEXPIREAT", "k", "1"}, {"PTTL", "k"},
+        {"TTL", "k"}, {"INCR", "k"}, {"EVAL", "return 1", "0"}, {"EVALSHA", kUnknownSha, "0"},
+        {"SCRIPT"}, {"SCRIPT", "LOAD", "return 1"}, {"SCRIPT", "LOAD"},
+        {"SCRIPT", "EXISTS", kUnknownSha}, {"SCRIPT", "EXISTS"}, {"SCRIPT", "FLUSH", "LATER"},
+        {"SCRIPT", "NOPE"}, {"NOPE", "a"}};
+    for (const Argv& argv : cases) {
+      const Reply real = client.command(argv);
+      const Reply simulated = engine.execute(argv, wall_ms());
+      EXPECT_TRUE(real == simulated) << quoted(argv) << "\n  redis-server: " << to_display(real)
+                                     << "\n  Engine:       " << to_display(simulated);
+    }
+    EXPECT_TRUE(client.command({"WAIT", "0", "0"}) == loading);
+    EXPECT_TRUE(client.command({"REPLICAOF", "NO", "ONE"}) == loading);
+    EXPECT_TRUE(client.command({"PING"}) == loading)
+        << "the load ended before the comparisons did: nothing above was compared while loading";
+  }
+  EXPECT_EQ(reloaded, "OK");
+  const Reply kept = client.command({"GET", "key:1"});  // "value:1", zero-padded to 100 bytes
+  EXPECT_TRUE(kept.type == ReplyType::bulk && kept.str.starts_with("value:1")) << to_display(kept);
 }
 
 // The SHA1s the generators use for EVALSHA are the ones Redis computes.

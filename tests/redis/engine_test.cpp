@@ -162,5 +162,36 @@ TEST(Engine, ScriptCommandsAreCheckedBeforeTheScriptEngine) {
             Reply::error("ERR wrong number of arguments for 'eval' command"));
 }
 
+// While loading, Redis 7.0 refuses every command here with LOADING, but only
+// after processCommand's earlier checks: unknown command or subcommand,
+// arity, READONLY on a replica (src/server.c). The load itself goes on.
+TEST(Engine, LoadingRefusesCommandsAfterRedisEarlierChecks) {
+  const Reply loading = Reply::error("LOADING Redis is loading the dataset in memory");
+  Engine e;
+  e.set_loading(true);
+  for (const Argv& argv : {Argv{"PING"}, Argv{"PING", "a", "b"}, Argv{"SET", "k", "v", "BOGUS"},
+                           Argv{"GET", "k"}, Argv{"DEL", "k"}, Argv{"PEXPIRE", "k", "10"},
+                           Argv{"PTTL", "k"}, Argv{"INCR", "k"}, Argv{"EVAL", "return 1", "0"},
+                           Argv{"EVALSHA", "abc", "0"}, Argv{"SCRIPT", "LOAD", "return 1"},
+                           Argv{"SCRIPT", "EXISTS", "abc"}, Argv{"SCRIPT", "FLUSH", "LATER"}}) {
+    EXPECT_EQ(run(e, argv), loading) << argv[0];
+  }
+  EXPECT_EQ(run(e, {"NOPE"}), Reply::error("ERR unknown command 'NOPE', with args beginning with: "));
+  EXPECT_EQ(run(e, {"GET"}), Reply::error("ERR wrong number of arguments for 'get' command"));
+  EXPECT_EQ(run(e, {"SCRIPT", "LOAD"}),
+            Reply::error("ERR wrong number of arguments for 'script|load' command"));
+  EXPECT_EQ(run(e, {"SCRIPT", "NOPE"}),
+            Reply::error("ERR unknown subcommand 'NOPE'. Try SCRIPT HELP."));
+  e.set_replica(true);
+  EXPECT_EQ(run(e, {"SET", "k", "v"}),
+            Reply::error("READONLY You can't write against a read only replica."));
+  EXPECT_EQ(run(e, {"GET", "k"}), loading);
+  e.set_replica(false);
+  EXPECT_EQ(e.apply_replicated({"SET", "k", "v"}, kNow), Reply::ok());  // the load
+  e.set_loading(false);
+  EXPECT_EQ(run(e, {"GET", "k"}), Reply::bulk("v"));
+  EXPECT_EQ(run(e, {"PING"}), Reply::status("PONG"));
+}
+
 }  // namespace
 }  // namespace locklab::sim::redis

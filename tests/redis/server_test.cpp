@@ -1,5 +1,6 @@
 // Simulated redis-server processes in a world: the network path, pauses,
 // persistence across kills and machine crashes, expiry by the node's clock.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -200,6 +201,155 @@ TEST(RedisServer, KilledNodeResetsConnections) {
   world.schedule({true_time(300ms), ProcessRestart{node}});
   world.run_until(true_time(1s));
   EXPECT_THAT(s.replies, ::testing::ElementsAre("PONG", "connection_reset", "PONG"));
+}
+
+constexpr const char* kLoading = "(error) LOADING Redis is loading the dataset in memory";
+
+// A node killed at 100ms and restarted at 200ms, loading for `load_time`,
+// and a client running `s` (which writes "k" at 10ms, before the kill).
+void add_restarted_node(World& world, Duration load_time, Script& s,
+                        Persistence persistence = Persistence::aof_always) {
+  const ProcessId node =
+      world.add_process(redis_server("redis", {.persistence = persistence, .load_time = load_time}));
+  add_client(world, node, s);
+  world.schedule({true_time(100ms), ProcessKill{node}});
+  world.schedule({true_time(200ms), ProcessRestart{node}});
+}
+
+// A restarted node is up but refuses writes and reads with LOADING until its
+// AOF is in memory (200ms of its clock after the restart), then serves the
+// keys it persisted: a lock client sees errors, not an empty keyspace.
+TEST(RedisServer, RestartedNodeAnswersLoadingUntilItsAofIsLoaded) {
+  Script s{{{10ms, {"SET", "k", "v"}}, {250ms, {"SET", "k2", "w"}}, {300ms, {"GET", "k"}},
+            {395ms, {"SET", "k2", "w"}}, {405ms, {"SET", "k2", "w"}}, {410ms, {"GET", "k"}}}};
+  World world({.latency = FixedLatency{1ms}});
+  add_restarted_node(world, 200ms, s);
+  world.run_until(true_time(1s));
+  // The request at 395ms reaches the node at 396ms (loading); the one at
+  // 405ms, at 406ms (loaded at 400ms).
+  EXPECT_THAT(s.replies, ::testing::ElementsAre("OK", kLoading, kLoading, kLoading, "OK", "\"v\""));
+}
+
+// Redis 7.0's PING has no "LOADING" flag (src/commands/ping.json), so a
+// loading node answers it LOADING, as it does WAIT (the server's own
+// command); health checks that want PONG see the node as not ready yet.
+TEST(RedisServer, PingAndWaitAnswerLoadingWhileTheNodeLoads) {
+  Script s{{{10ms, {"SET", "k", "v"}}, {250ms, {"PING"}}, {260ms, {"WAIT", "0", "0"}},
+            {270ms, {"PING", "a", "b"}}, {280ms, {"NOPE"}}, {450ms, {"PING"}}}};
+  World world({.latency = FixedLatency{1ms}});
+  add_restarted_node(world, 200ms, s);
+  world.run_until(true_time(1s));
+  // A wrong PING is refused as loading (PING checks its arguments itself);
+  // an unknown command is named before loading is looked at.
+  EXPECT_THAT(s.replies,
+              ::testing::ElementsAre(
+                  "OK", kLoading, kLoading, kLoading,
+                  "(error) ERR unknown command 'NOPE', with args beginning with: ", "PONG"));
+}
+
+// The default (load_time 0) keeps every existing world as it was, and a node
+// with nothing persisted has nothing to load: neither answers LOADING.
+TEST(RedisServer, NoLoadingWithoutLoadTimeOrPersistedData) {
+  for (const auto& [load_time, persistence] :
+       {std::pair{Duration{0}, Persistence::aof_always}, std::pair{Duration{200ms}, Persistence::none}}) {
+    Script s{{{10ms, {"SET", "k", "v"}}, {210ms, {"PING"}}, {220ms, {"SET", "k2", "w"}}}};
+    World world({.latency = FixedLatency{1ms}});
+    add_restarted_node(world, load_time, s, persistence);
+    world.run_until(true_time(1s));
+    EXPECT_THAT(s.replies, ::testing::ElementsAre("OK", "PONG", "OK")) << name_of(persistence);
+  }
+}
+
+// The first start finds an empty disk: nothing to load, so the node serves
+// at once even with a load time.
+TEST(RedisServer, FirstStartWithAnEmptyDiskDoesNotLoad) {
+  World world({.latency = FixedLatency{1ms}});
+  const ProcessId node = world.add_process(
+      redis_server("redis", {.persistence = Persistence::aof_always, .load_time = 200ms}));
+  Script s{{{0ms, {"PING"}}}};
+  add_client(world, node, s);
+  world.run_until(true_time(1s));
+  EXPECT_THAT(s.replies, ::testing::ElementsAre("PONG"));
+}
+
+// A node killed while loading loads from the start again after its next
+// restart: the first loading would have ended at 400ms, the second restart
+// (350ms) loads until 550ms. An RDB image loads the same way.
+TEST(RedisServer, KillDuringLoadingStartsTheLoadingOver) {
+  for (Persistence mode : {Persistence::aof_always, Persistence::rdb}) {
+    World world({.latency = FixedLatency{1ms}});
+    const ProcessId node = world.add_process(
+        redis_server("redis", {.persistence = mode, .rdb_interval = 50ms, .load_time = 200ms}));
+    Script s{{{10ms, {"SET", "k", "v"}}, {250ms, {"GET", "k"}}, {450ms, {"GET", "k"}},
+              {545ms, {"GET", "k"}}, {560ms, {"GET", "k"}}}};
+    add_client(world, node, s);
+    world.schedule({true_time(100ms), ProcessKill{node}});
+    world.schedule({true_time(200ms), ProcessRestart{node}});
+    world.schedule({true_time(300ms), ProcessKill{node}});
+    world.schedule({true_time(350ms), ProcessRestart{node}});
+    world.run_until(true_time(1s));
+    EXPECT_THAT(s.replies, ::testing::ElementsAre("OK", kLoading, kLoading, kLoading, "\"v\""))
+        << name_of(mode);
+  }
+}
+
+// The loading phase is virtual time on the node's clock: a node whose clock
+// runs 10% fast (drift) finishes its 200ms of loading sooner in true time.
+TEST(RedisServer, LoadingTakesTheNodesOwnClockTime) {
+  World world({.latency = FixedLatency{1ms}});
+  const ProcessId node = world.add_process(redis_server(
+      "redis",
+      {.persistence = Persistence::aof_always, .load_time = 200ms, .clock = {.drift_ppm = 100'000}}));
+  // It restarts at true 200ms, 220ms of its clock, and is loaded at 420ms
+  // of its clock, true 381.8ms. The GET reconnects (the kill reset the
+  // connection) and reaches it at true 383ms: loaded (with an exact clock,
+  // it would still be loading until 400ms).
+  Script s{{{10ms, {"SET", "k", "v"}}, {380ms, {"GET", "k"}}}};
+  add_client(world, node, s);
+  world.schedule({true_time(100ms), ProcessKill{node}});
+  world.schedule({true_time(200ms), ProcessRestart{node}});
+  world.run_until(true_time(1s));
+  EXPECT_THAT(s.replies, ::testing::ElementsAre("OK", "\"v\""));
+}
+
+// A negative load time is a configuration mistake, refused by name.
+TEST(RedisServer, NegativeLoadTimeIsRefused) {
+  EXPECT_THROW((void)redis_server("redis", {.load_time = -1ms}), std::invalid_argument);
+}
+
+// Same seed, same trace, with loading phases, kills during loading, random
+// latencies and ready order: the loading phase adds no nondeterminism.
+TEST(RedisServer, LoadingIsDeterministic) {
+  const auto run = [](std::uint64_t seed) {
+    World world({.seed = seed, .order = ReadyOrder::random, .latency = UniformLatency{100us, 3ms}});
+    const ProcessId node = world.add_process(redis_server(
+        "redis",
+        {.persistence = Persistence::aof_everysec, .command_time = 50us, .load_time = 150ms}));
+    int loading = 0;
+    for (int c = 0; c < 3; ++c) {
+      world.add_process({.name = fmt::format("client-{}", c), .main = [node, c, &loading](Process& p) {
+                           Client client(p, node);
+                           const std::string key = fmt::format("k{}", c);
+                           for (int i = 0;; ++i) {
+                             const Argv argv = i % 2 == 0 ? Argv{"SET", key, fmt::format("{}", i)}
+                                                          : Argv{"GET", key};
+                             SimResult<Reply> r = client.call(argv, p.now() + 20ms);
+                             if (r && r->is_error_code("LOADING")) ++loading;
+                             if (!p.sleep_for(Duration{p.rng().between(1'000'000, 9'000'000)})) return;
+                           }
+                         }});
+    }
+    world.schedule({true_time(300ms), ProcessKill{node}});
+    world.schedule({true_time(350ms), ProcessRestart{node}});
+    world.schedule({true_time(420ms), ProcessKill{node}});
+    world.schedule({true_time(450ms), ProcessRestart{node}});
+    world.run_until(true_time(1500ms));
+    return std::pair{world.trace().hash(), loading};
+  };
+  const auto [hash, loading] = run(7);
+  EXPECT_GT(loading, 0);
+  EXPECT_EQ(run(7), std::pair(hash, loading));
+  EXPECT_NE(run(8).first, hash);
 }
 
 }  // namespace

@@ -113,6 +113,9 @@ Scenario scenario() {
          .persistence = *rc::gen::element(sim::redis::Persistence::none, sim::redis::Persistence::aof_always,
                                           sim::redis::Persistence::aof_everysec, sim::redis::Persistence::rdb),
          .restart_delay = duration(),
+         .load_time = *rc::gen::arbitrary<bool>()
+                          ? std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(0, 1'000'000'000))
+                          : std::chrono::milliseconds(0),
          .clock = clock(),
          .replicas = *rc::gen::inRange(0, 3)});
   }

@@ -33,7 +33,7 @@ Scenario every_field() {
   s.cluster.discovery_delay = 200ms;
   s.cluster.masters = {
       {.name = "redis-a", .persistence = sim::redis::Persistence::aof_always, .restart_delay = 1s,
-       .clock = {.offset = -5ms, .drift_ppm = 100}, .replicas = 1},
+       .load_time = 250ms, .clock = {.offset = -5ms, .drift_ppm = 100}, .replicas = 1},
       {.name = "redis-b", .persistence = sim::redis::Persistence::aof_everysec},
       {.name = "redis-c", .persistence = sim::redis::Persistence::rdb},
   };

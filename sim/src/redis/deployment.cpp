@@ -143,7 +143,7 @@ void Deployment::add_sentinels(std::string shard, SentinelOptions options) {
 }
 
 // One observer: pings the current master; it sees it down after
-// `down_after` of its own clock without an answer. When a majority of the
+// `down_after` of its own clock without an answer (PONG, or LOADING). When a majority of the
 // shard's observers see it down, the first of them fails the shard over.
 void Deployment::run_sentinel(Process& self, std::string shard_name, std::size_t index,
                               SentinelOptions options) {
@@ -159,7 +159,9 @@ void Deployment::run_sentinel(Process& self, std::string shard_name, std::size_t
       last_answer = self.now();
     }
     SimResult<Reply> pong = client->call({"PING"}, self.now() + options.ping_timeout);
-    if (pong && !pong->is_error()) last_answer = self.now();
+    // A node loading its data answers LOADING, and Sentinel counts that as
+    // alive (sentinelPingReplyCallback in src/sentinel.c, Redis 7.0).
+    if (pong && (!pong->is_error() || pong->is_error_code("LOADING"))) last_answer = self.now();
     shard.sees_down[index] = self.now() - last_answer >= options.down_after;
     const auto down = static_cast<std::size_t>(
         std::count(shard.sees_down.begin(), shard.sees_down.end(), true));

@@ -47,6 +47,8 @@ struct Node : std::enable_shared_from_this<Node> {
   std::int64_t now_ms() const { return node_millis(process); }
 
   // server.cpp
+  bool has_data_to_load() const;
+  void start();  // loads the data, then starts persisting, expiring and replicating
   void load();
   void observe_writes();
   void start_background_work();

@@ -163,6 +163,8 @@ Reply Node::replicaof(const Argv& argv) {
   if (argv.size() != 3) {
     return Reply::error(fmt::format("ERR wrong number of arguments for '{}' command", name));
   }
+  // Neither REPLICAOF nor WAIT has the "LOADING" flag (src/commands/*.json).
+  if (engine.loading()) return Reply::error(std::string(kLoadingError));
   if (is(argv[1], "no") && is(argv[2], "one")) {
     if (master) become_master();
     return Reply::ok();
@@ -177,6 +179,7 @@ Reply Node::replicaof(const Argv& argv) {
 // latest write, waiting until enough did or the timeout (node clock) passed.
 Reply Node::wait_for_replicas(const Argv& argv, std::uint64_t target_offset) {
   if (argv.size() != 3) return Reply::error("ERR wrong number of arguments for 'wait' command");
+  if (engine.loading()) return Reply::error(std::string(kLoadingError));
   if (master) {
     return Reply::error(
         "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 "

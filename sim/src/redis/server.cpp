@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <memory>
+#include <stdexcept>
 
 #include "locklab/sim/redis/resp.hpp"
 #include "node.hpp"
@@ -33,14 +34,37 @@ namespace {
 
 bool uses_aof(Persistence p) { return p == Persistence::aof_always || p == Persistence::aof_everysec; }
 
+const char* persisted_file(Persistence p) {
+  return uses_aof(p) ? kAofFile : p == Persistence::rdb ? kRdbFile : nullptr;
+}
+
 }  // namespace
+
+// Whether a start finds data to load, as redis-server 7.0 decides it: an RDB
+// file, even an empty image (rdbLoad in src/rdb.c starts loading once the
+// file opens), or an AOF with something in it (loadAppendOnlyFiles in
+// src/aof.c returns AOF_NOT_EXIST or AOF_EMPTY without loading otherwise).
+// Without persistence there is nothing to load, hence no loading phase.
+bool Node::has_data_to_load() const {
+  const char* file = persisted_file(options.persistence);
+  if (file == nullptr) return false;
+  const std::optional<std::string> bytes = process.disk().read(file);
+  return bytes && (options.persistence == Persistence::rdb || !bytes->empty());
+}
+
+// The data in memory, the node becomes what its options make it.
+void Node::start() {
+  load();
+  engine.set_loading(false);
+  observe_writes();
+  start_background_work();
+  if (options.replica_of) become_replica_of(*options.replica_of);
+}
 
 // Rebuilds the keyspace from what the disk kept. Replayed commands carry
 // absolute expiry times, judged by the node's clock now.
 void Node::load() {
-  const char* file = uses_aof(options.persistence) ? kAofFile
-                     : options.persistence == Persistence::rdb ? kRdbFile
-                                                               : nullptr;
+  const char* file = persisted_file(options.persistence);
   if (file == nullptr) return;
   std::optional<std::string> bytes = process.disk().read(file);
   if (!bytes) return;
@@ -113,9 +137,12 @@ void Node::serve(std::shared_ptr<Socket> socket) {
       return;
     }
     const std::string& name = argv[0];
-    if (is(name, "psync") || is(name, "sync")) return feed_replica(std::move(socket));
+    const bool replica_sync = is(name, "psync") || is(name, "sync");
+    if (replica_sync && !engine.loading()) return feed_replica(std::move(socket));
     Reply reply;
-    if (is(name, "wait")) {
+    if (replica_sync) {
+      reply = Reply::error(std::string(kLoadingError));  // the replica tries again later
+    } else if (is(name, "wait")) {
       reply = wait_for_replicas(argv, last_write);
     } else if (is(name, "replicaof") || is(name, "slaveof")) {
       reply = replicaof(argv);
@@ -136,10 +163,19 @@ void run_node(Process& process, const ServerOptions& options) {
     if (!process.sleep_for(options.restart_delay)) return;
   }
   auto node = std::make_shared<Node>(process, options);
-  node->load();
-  node->observe_writes();
-  node->start_background_work();
-  if (options.replica_of) node->become_replica_of(*options.replica_of);
+  if (options.load_time.count() > 0 && node->has_data_to_load()) {
+    // Loading: connections are accepted at once and answered LOADING until
+    // the data is in memory. A kill meanwhile unwinds this fiber with the
+    // rest; the next incarnation loads from the start again.
+    node->engine.set_loading(true);
+    process.note(fmt::format("loading its data for {}", format_duration(options.load_time)));
+    process.spawn("loading", [node] {
+      if (!node->process.sleep_for(node->options.load_time)) return;
+      node->start();
+    });
+  } else {
+    node->start();
+  }
   Listener listener = process.listen();
   for (std::uint64_t n = 0;; ++n) {
     SimResult<Socket> accepted = listener.accept();
@@ -152,6 +188,10 @@ void run_node(Process& process, const ServerOptions& options) {
 }  // namespace
 
 ProcessSpec redis_server(std::string name, ServerOptions options) {
+  if (options.load_time < Duration::zero()) {
+    throw std::invalid_argument(fmt::format("redis server '{}': negative load_time ({})", name,
+                                            format_duration(options.load_time)));
+  }
   ProcessSpec spec;
   spec.name = std::move(name);
   spec.clock = options.clock;

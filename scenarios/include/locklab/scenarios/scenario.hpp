@@ -59,6 +59,9 @@ struct MasterSpec {
   std::string name;  // unique; replicas are "<name>-replica-<i>"
   sim::redis::Persistence persistence = sim::redis::Persistence::none;
   sim::Duration restart_delay{0};
+  // sim::redis::ServerOptions::load_time: how long a restart with data on
+  // the disk spends loading it, answering LOADING (whole ms in the file).
+  std::chrono::milliseconds load_time{0};
   sim::ClockSpec clock{};
   int replicas = 0;  // asynchronous replicas; a failover promotes one
 

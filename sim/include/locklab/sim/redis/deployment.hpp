@@ -9,7 +9,8 @@
 //     REPLICAOF <new master> to the shard's other nodes;
 //   - by a Sentinel-like rule: observer processes ping the master; when a
 //     majority has seen no answer for `down_after` (each by its own clock),
-//     the first of them performs the same failover.
+//     the first of them performs the same failover. A LOADING reply counts
+//     as an answer, as with Sentinel: a node loading its data is not down.
 // Writes the old master had acknowledged but not yet sent are lost.
 //
 // Clients find the master as Sentinel-aware clients do: master_for(name)

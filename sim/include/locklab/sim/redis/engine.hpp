@@ -10,7 +10,9 @@
 // takes the node's wall-clock reading in milliseconds (`now_ms`), which the
 // simulated server takes from its process clock, and by which keys expire —
 // lazily on access and by active_expire_cycle(), as Redis does. WAIT and
-// replication live in the server, not here.
+// replication live in the server, not here. While the server loads its data
+// after a start (set_loading), every command is refused with LOADING, after
+// the checks Redis makes first.
 //
 // Writes are reported to an observer as the commands that reproduce them
 // (SET with an absolute PXAT, DEL, PEXPIREAT, ...), which is what the AOF and
@@ -36,6 +38,10 @@
 namespace locklab::sim::redis {
 
 class ScriptEngine;
+
+// Redis 7.0's reply to a command it refuses while loading (shared.loadingerr
+// in src/server.c), without the leading '-'.
+inline constexpr std::string_view kLoadingError = "LOADING Redis is loading the dataset in memory";
 
 class Engine {
  public:
@@ -101,6 +107,16 @@ class Engine {
   // clients' writes are refused (READONLY).
   void set_replica(bool replica) { replica_ = replica; }
 
+  // While the node loads its persisted data, Redis 7.0 refuses every command
+  // that lacks the "LOADING" flag in src/commands/*.json, and none of the
+  // commands here has it (PING neither: a loading node answers PING with
+  // LOADING, which is why Sentinel counts that reply as alive). The
+  // refusal comes after the checks processCommand (src/server.c) makes
+  // first: unknown command or subcommand, arity, READONLY. Writes applied
+  // by apply_replicated (the load itself) are not refused.
+  void set_loading(bool loading) { loading_ = loading; }
+  bool loading() const { return loading_; }
+
  private:
   friend class ScriptEngine;
   Reply dispatch(const Argv& argv, std::int64_t now_ms, bool from_script);
@@ -139,6 +155,7 @@ class Engine {
   std::function<void(const Write&)> write_observer_;
   std::int64_t script_now_ms_ = 0;
   bool replica_ = false;
+  bool loading_ = false;
   bool applying_replicated_ = false;
   std::unique_ptr<ScriptEngine> scripts_;
 };

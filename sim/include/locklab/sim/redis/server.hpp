@@ -14,7 +14,12 @@
 //     Disk model (docs/simulator.md);
 //   - the script cache is never persisted: empty after any restart;
 //   - `restart_delay`: a restarted node stays unavailable (refuses
-//     connections) for at least this long before loading its data.
+//     connections) for at least this long before loading its data;
+//   - `load_time`: a node that starts with data on its disk (an AOF with
+//     something in it, or an RDB file) then spends this long of its clock
+//     loading it: it accepts connections and answers every command with
+//     `-LOADING Redis is loading the dataset in memory`, PING included, as
+//     redis-server 7.0 does; a kill or crash meanwhile starts it all over.
 // A paused node drops nothing: its requests queue and are applied on resume.
 //
 // Replication: a node started with `replica_of` (or sent REPLICAOF name port)
@@ -47,12 +52,18 @@ struct ServerOptions {
   Duration command_time{0};
   Duration active_expire_period = std::chrono::milliseconds(100);
   Duration restart_delay{0};
+  // How long (of the node's clock) loading its persisted data takes, after
+  // restart_delay, at every start that finds data on the disk. Meanwhile the
+  // node is up but refuses every command with LOADING. 0: no loading phase,
+  // the data is in memory at once. A node without persistence never loads.
+  Duration load_time{0};
   ClockSpec clock{};
   // Starts as a replica of the node with this process name (asynchronous
   // replication over the simulated network, as REPLICAOF does).
   std::optional<std::string> replica_of;
 };
 
+// Throws std::invalid_argument on a negative load_time.
 ProcessSpec redis_server(std::string name, ServerOptions options = {});
 
 // The node's wall clock in milliseconds, as Redis reads it (floor of its
