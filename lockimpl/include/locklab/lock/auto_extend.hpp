@@ -41,6 +41,7 @@
 #include <stop_token>
 
 #include "locklab/assert.hpp"
+#include "locklab/lock/backend.hpp"
 #include "locklab/lock/outcome.hpp"
 
 namespace locklab::lock {

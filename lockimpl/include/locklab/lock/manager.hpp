@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "locklab/assert.hpp"
+#include "locklab/lock/backend.hpp"
 #include "locklab/lock/outcome.hpp"
 
 namespace locklab::lock {

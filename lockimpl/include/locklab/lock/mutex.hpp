@@ -36,6 +36,7 @@
 
 #include "locklab/assert.hpp"
 #include "locklab/lock/detail/saturate.hpp"
+#include "locklab/lock/backend.hpp"
 #include "locklab/lock/outcome.hpp"
 
 namespace locklab::lock {
