@@ -31,9 +31,9 @@ sim::WorldConfig one_ms_links() { return {.latency = sim::FixedLatency{1ms}}; }
 
 // Every script cache is cold (as after a restart of every master) and one
 // master is slow. Each fast master gets its EVAL on the connection that
-// answered NOSCRIPT, at once: the attempt takes two round trips there plus
-// the fence raise, and never waits for the slow master before its EVALs go
-// out. (Were the EVALs sent only after the whole EVALSHA round, they would
+// answered NOSCRIPT, at once: the attempt takes two round trips there, and
+// two more to raise the fence (that script is cold too), and never waits
+// for the slow master before its EVALs go out. (Were the EVALs sent only after the whole EVALSHA round, they would
 // leave with the node timeout already spent, fail everywhere and still
 // increment the fence counters for a grant nobody got.)
 TEST(NoscriptFallback, ColdCachesAndASlowMasterStillGrantWithinTheAttempt) {
@@ -62,7 +62,7 @@ TEST(NoscriptFallback, ColdCachesAndASlowMasterStillGrantWithinTheAttempt) {
   ASSERT_EQ(got->outcome, Outcome::acquired) << got->detail;
   EXPECT_THAT(got->lease->nodes, ElementsAre(0u, 1u));
   EXPECT_EQ(got->lease->fencing_token, 1u);
-  EXPECT_EQ(elapsed, 2ms + 2ms + 2ms);  // EVALSHA, EVAL, raise the fence
+  EXPECT_EQ(elapsed, 2ms + 2ms + 2ms + 2ms);  // EVALSHA, EVAL, and the same to raise the fence
   EXPECT_EQ(fence_on_0, RawReply::bulk("1"));
   EXPECT_TRUE(fence_on_2.is_nil()) << "the slow master ran no EVAL after its NOSCRIPT";
   for (const NodeOutcome& n : got->nodes) {
@@ -193,9 +193,10 @@ TEST(CallerInput, TheLongestTtlComputesItsValidityWithoutOverflow) {
   const sim::Duration validity = got->lease->validity_end - got->lease->attempt_started;
   EXPECT_GT(validity, sim::Duration::zero());
   EXPECT_LE(validity, sim::Duration(kMaxTtl));
-  // ttl − ttl × 0.999999 − 2 ms − the 2 ms round trip, exactly.
+  // ttl − ttl × 0.999999 − 2 ms − the 4 ms the attempt took (open the
+  // connection, then SET), exactly.
   const sim::Duration ttl = kMaxTtl;
-  EXPECT_EQ(validity, ttl - sim::Duration(scale_ppm(ttl.count(), 999'999)) - 2ms - 2ms);
+  EXPECT_EQ(validity, ttl - sim::Duration(scale_ppm(ttl.count(), 999'999)) - 2ms - 4ms);
   ASSERT_TRUE(error.has_value());
   EXPECT_THAT(*error, HasSubstr("longer than the most a lock accepts"));
 }

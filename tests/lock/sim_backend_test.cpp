@@ -3,6 +3,7 @@
 
 #include <stop_token>
 
+#include "locklab/lock/redis_error.hpp"
 #include "locklab/sim/lock_backend.hpp"
 #include "locklab/sim/redis/server.hpp"
 #include "locklab/sim/world.hpp"
@@ -44,6 +45,53 @@ TEST(LockBackend, FanOutCostsTheSlowestNodeNotTheSum) {
     EXPECT_EQ(*r, lock::Reply::status("PONG"));
   }
   EXPECT_EQ(elapsed, 10ms);
+}
+
+// Cold script caches: each node answers the EVALSHA with NOSCRIPT, and the
+// fallback EVAL goes out on that same connection at once — no new
+// connection, two round trips in all, on both of the backend's paths (the
+// pipelined one, and a fiber per request when the caller watches replies).
+// The caller's observer and result never see NOSCRIPT.
+TEST(LockBackend, NoscriptFallbackGoesOnTheSameConnectionAtOnce) {
+  for (const bool watch : {false, true}) {
+    World world({.latency = FixedLatency{1ms}});
+    const std::vector<ProcessId> nodes = {world.add_process(redis::redis_server("r1")),
+                                          world.add_process(redis::redis_server("r2"))};
+    Duration elapsed{};
+    std::vector<lock::NodeResult> replies;
+    std::vector<lock::NodeResult> observed;
+    std::uint64_t opened_before = 0, opened_after = 0;
+    world.add_process({.name = "client", .main = [&](Process& p) {
+      LockBackend b(p, nodes);
+      const std::vector<std::size_t> all = {0, 1};
+      (void)b.fan_out(all, {"PING"}, p.now() + 1s);  // opens the connections
+      opened_before = b.stats().connections_opened;
+      const std::string script = "return redis.call('INCR', KEYS[1])";
+      const std::string sha = "a7e0ecd4a8ebad5ad0a0fd0f1e6bd18ff6f54e12";  // not loaded: NOSCRIPT
+      lock::ReplyObserver observer;
+      if (watch) {
+        observer = [&](std::size_t, const lock::NodeResult& r) {
+          observed.push_back(r);
+          return true;
+        };
+      }
+      const TrueTime start = world.true_now();
+      replies = b.fan_out(all, {"EVALSHA", sha, "1", "n"}, p.now() + 1s, {}, observer,
+                          {"EVAL", script, "1", "n"});
+      elapsed = world.true_now() - start;
+      opened_after = b.stats().connections_opened;
+    }});
+    world.run_until(true_time(1s));
+    ASSERT_EQ(replies.size(), 2u);
+    for (const lock::NodeResult& r : replies) {
+      ASSERT_TRUE(r.has_value()) << "watch " << watch;
+      EXPECT_EQ(*r, lock::Reply::integer_reply(1)) << "watch " << watch;
+    }
+    EXPECT_EQ(elapsed, 4ms) << "watch " << watch;
+    EXPECT_EQ(opened_after, opened_before) << "watch " << watch;
+    EXPECT_EQ(observed.size(), watch ? 2u : 0u);
+    for (const lock::NodeResult& r : observed) EXPECT_FALSE(lock::is_noscript(r));
+  }
 }
 
 // A request that timed out is not forgotten by the network: its reply still
