@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: release build with every test label,
 # a short smoke run of the benchmarks (they must still run; no speed gate),
-# 30 s of AFL++ on the scenario loader, then the same suite built with
-# AddressSanitizer + UBSan.
+# 30 s of AFL++ on the scenario loader, the same suite built with
+# AddressSanitizer + UBSan, then lockimpl's thread tests built with
+# ThreadSanitizer (that preset builds nothing else: see CMakePresets.json).
 # Assumes scripts/install-deps.sh has run. LOCKLAB_JOBS overrides -j2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,12 +15,14 @@ started=$SECONDS
 
 step() { printf '\n=== %s (%ds elapsed)\n' "$*" $((SECONDS - started)); }
 
-# Runs ctest with a preset and adds its test count to the total.
+# Runs ctest with a preset (after it, an optional command prefix) and adds
+# its test count to the total.
 total=0
 run_ctest() {
-  local log
+  local preset=$1 log
+  shift
   log=$(mktemp)
-  ctest --preset "$1" -j"$jobs" | tee "$log"
+  "$@" ctest --preset "$preset" -j"$jobs" | tee "$log"
   local count
   count=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log")
   rm -f "$log"
@@ -53,6 +56,15 @@ cmake --build --preset asan -j"$jobs"
 
 step "asan+ubsan: unit, property and integration tests"
 run_ctest asan
+
+step "tsan: configure and build (lockimpl and the thread tests only)"
+cmake --preset tsan
+cmake --build --preset tsan -j"$jobs"
+
+# GCC 12's TSan runtime aborts when the kernel randomises mmap with more than
+# 28 bits; setarch -R turns address randomisation off for the test processes.
+step "tsan: the thread tests"
+run_ctest tsan setarch "$(uname -m)" -R
 
 step "done in $((SECONDS - started))s"
 echo "$total passed, 0 failed"
