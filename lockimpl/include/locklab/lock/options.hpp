@@ -59,11 +59,11 @@ struct LockOptions {
   std::chrono::milliseconds ttl{10'000};
   double drift_factor = 0.01;
   // Nodes that must grant; unset: N/2 + 1. Must be more than N/2 and at most N.
-  std::optional<std::size_t> quorum;
+  std::optional<std::size_t> quorum{};
   // The wait for any one node in an attempt; unset: ttl / 100, at least 1 ms.
-  std::optional<std::chrono::nanoseconds> node_timeout;
+  std::optional<std::chrono::nanoseconds> node_timeout{};
   RetryOptions retry{};
-  RetryPolicy retry_policy;  // when set, replaces `retry`
+  RetryPolicy retry_policy{};  // when set, replaces `retry`
   // Every grant carries a monotonically increasing fencing token.
   bool fencing = false;
   // Return from an attempt as soon as the quorum is reached or impossible,
@@ -75,7 +75,7 @@ struct LockOptions {
 
 // LockOptions checked against a node count, with the defaults filled in.
 struct ValidatedOptions {
-  LockOptions options;
+  LockOptions options{};
   std::size_t nodes = 0;
   std::size_t quorum = 0;
   std::chrono::nanoseconds node_timeout{};

@@ -18,8 +18,8 @@
 namespace locklab::lock {
 
 struct Script {
-  std::string_view text;
-  std::string_view sha1;
+  std::string_view text{};
+  std::string_view sha1{};
 };
 
 namespace scripts {
