@@ -145,7 +145,6 @@ class AutoExtender {
       ExtendResult r = lock.extend(mine, mine.validity_end, s.stop.get_token());
       if (r.extended()) {
         std::lock_guard guard(s.mutex);
-        LOCKLAB_ASSERT_GE(mine.validity_end, s.lease.validity_end);
         s.lease.validity_end = mine.validity_end;
         s.lease.nodes = mine.nodes;
         ++s.renewals;

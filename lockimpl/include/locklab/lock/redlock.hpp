@@ -180,11 +180,14 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
   }
 
   // ttl − elapsed − (ttl × drift + 2 ms), elapsed on this client's clock.
+  // A clock stepped back during the attempt makes `elapsed` negative; it
+  // counts as zero, so no lease is ever believed for longer than its TTL.
   duration validity_after(time_point start, std::chrono::milliseconds ttl_ms) const {
     const auto ttl = std::chrono::duration_cast<duration>(ttl_ms);
     const auto drift = duration(scale_ppm(ttl.count(), options_.drift_ppm)) +
                        std::chrono::duration_cast<duration>(std::chrono::milliseconds(2));
-    return ttl - (backend_.now() - start) - drift;
+    const duration elapsed = std::max(backend_.now() - start, duration::zero());
+    return ttl - elapsed - drift;
   }
 
   // A release whose request went out and then lost its connection may or may
