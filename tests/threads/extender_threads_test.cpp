@@ -31,7 +31,7 @@ using Lock = lock::RedLock<ThreadBackend>;
 TEST(ThreadAutoExtender, TheHolderReadsTheLeaseWhileTheWatchdogRenewsIt) {
   FakeRedis redis(3);
   ThreadBackend backend(redis, 3);
-  Lock redlock(backend, {.ttl = 600ms, .node_timeout = 20ms});
+  Lock redlock(backend, {.ttl = 600ms, .node_timeout = 100ms});
   auto got = redlock.acquire("orders", backend.now() + 1s);
   ASSERT_TRUE(got.acquired()) << got.detail;
   lock::AutoExtender<Lock> keep(redlock, std::move(*got.lease));
@@ -62,7 +62,9 @@ TEST(ThreadAutoExtender, TheHolderReadsTheLeaseWhileTheWatchdogRenewsIt) {
 TEST(ThreadAutoExtender, StopWaitsForTheWatchdogAndItsLossCallbackToFinish) {
   FakeRedis redis(1);
   ThreadBackend backend(redis, 1);
-  lock::SingleNodeLock<ThreadBackend> single(backend, {.ttl = 90ms, .node_timeout = 2ms});
+  // A node timeout small next to the callback's 300 ms: a stop() that waited
+  // a few node timeouts instead of for the watchdog would return mid-callback.
+  lock::SingleNodeLock<ThreadBackend> single(backend, {.ttl = 300ms, .node_timeout = 10ms});
   auto got = single.acquire("orders", backend.now() + 1s);
   ASSERT_TRUE(got.acquired()) << got.detail;
   std::atomic<bool> callback_started{false}, callback_finished{false};
@@ -71,7 +73,7 @@ TEST(ThreadAutoExtender, StopWaitsForTheWatchdogAndItsLossCallbackToFinish) {
       single, std::move(*got.lease), [&](Outcome o) {
         why = o;
         callback_started = true;
-        std::this_thread::sleep_for(100ms);  // 50 node timeouts
+        std::this_thread::sleep_for(300ms);  // 30 node timeouts
         callback_finished = true;
       });
   redis.set_down(0, true);  // the next renewal fails: lost
