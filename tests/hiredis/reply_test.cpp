@@ -51,7 +51,7 @@ TEST(HiredisReply, NestedArraysConvertRecursively) {
 TEST(HiredisReply, FormattedCommandIsBinarySafeRespArray) {
   const std::string key("k\0y", 3);
   EXPECT_EQ(detail::format_command({"SET", key, ""}),
-            std::string("*3\r\n$3\r\nSET\r\n$3\r\nk\0y\r\n$0\r\n\r\n", 29));
+            std::string("*3\r\n$3\r\nSET\r\n$3\r\nk\0y\r\n$0\r\n\r\n", 28));
 }
 
 }  // namespace
