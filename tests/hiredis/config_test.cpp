@@ -64,7 +64,7 @@ TEST(HiredisConfig, DuplicateEndpointsAreAConfigError) {
     EXPECT_NE(what.find("endpoints 0 (127.0.0.1:7001) and 2 (127.0.0.1:7001)"), std::string::npos)
         << what;
   }
-  EXPECT_THROW(Backend({{.unix_path = "/tmp/a.sock"}, {.unix_path = "/tmp/a.sock"}}),
+  EXPECT_THROW(Backend({{.unix_path = "/tmp/a.sock"}, {.unix_path = "/tmp//./a.sock"}}),
                lock::ConfigError);
   EXPECT_THROW(Backend({}), lock::ConfigError);
   EXPECT_THROW(Backend({{.host = "no-such-host.invalid", .port = 1}}), lock::ConfigError);

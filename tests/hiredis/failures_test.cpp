@@ -46,6 +46,40 @@ TEST(HiredisFailures, FrozenServerTimesOutMaybeApplied) {
   EXPECT_EQ(backend.stats().connections_dropped, 1u);
 }
 
+// A frozen server still completes the TCP handshake (the kernel does), but
+// never answers the connection's INFO: the connect timeout ends it, and as
+// the request was never written, it was not applied.
+TEST(HiredisFailures, HandshakeOnAFrozenServerTimesOutNotApplied) {
+  RedisProcess server;
+  Backend backend({tcp(server)}, {.connect_timeout = 200ms});
+  const Frozen frozen(server);
+  const auto started = Backend::clock::now();
+  auto r = backend.call(0, {"SET", "k", "v"}, in(5s));
+  const auto elapsed = Backend::clock::now() - started;
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, NodeErrorKind::timed_out) << show(r);
+  EXPECT_FALSE(r.error().maybe_applied) << show(r);
+  EXPECT_GE(elapsed, 200ms);
+  EXPECT_LT(elapsed, 700ms);
+  EXPECT_EQ(backend.stats().requests, 0u);
+}
+
+// A deadline already past sends nothing: timed_out, not applied, and no
+// slot was lacking.
+TEST(HiredisFailures, PastDeadlineSendsNothing) {
+  RedisProcess server;
+  Backend backend({tcp(server)});
+  const std::size_t nodes[] = {0, 0};
+  for (auto& r : backend.fan_out(nodes, {"SET", "k", "v"}, Backend::clock::now() - 1ms)) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, NodeErrorKind::timed_out) << show(r);
+    EXPECT_FALSE(r.error().maybe_applied);
+  }
+  EXPECT_EQ(backend.stats().requests, 0u);
+  EXPECT_EQ(backend.stats().no_slot, 0u);
+  EXPECT_EQ(backend.stats().connections_opened, 0u);
+}
+
 // The stop token wakes a fan-out waiting on a frozen server at once, long
 // before its deadline.
 TEST(HiredisFailures, StopTokenCancelsAFanOutPromptly) {

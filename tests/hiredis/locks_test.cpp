@@ -7,7 +7,9 @@
 #include <thread>
 #include <vector>
 
+#include "locklab/lock/auto_extend.hpp"
 #include "locklab/lock/manager.hpp"
+#include "locklab/lock/mutex.hpp"
 #include "locklab/lock/redlock.hpp"
 #include "test_util.hpp"
 
@@ -92,6 +94,60 @@ TEST(HiredisLocks, LockManagerOverARealServer) {
   }
   EXPECT_GE(backend.stats().tasks_spawned, 1u);
   backend.shutdown();
+}
+
+// The watchdog (a spawned thread) renews a short lease on three real
+// servers; the key's PTTL shows the renewals landed.
+TEST(HiredisLocks, AutoExtenderRenewsOnRealServers) {
+  RedisProcess a, b, c;
+  Backend backend({tcp(a), tcp(b), tcp(c)});
+  Backend observer({tcp(a), tcp(b), tcp(c)});
+  lock::RedLock<Backend> redlock(backend, {.ttl = 600ms, .node_timeout = 50ms});
+  auto got = redlock.acquire("orders", backend.now() + 1s);
+  ASSERT_TRUE(got.acquired()) << got.detail;
+  {
+    lock::AutoExtender<lock::RedLock<Backend>> keep(redlock, std::move(*got.lease));
+    std::this_thread::sleep_for(1500ms);  // 2.5 TTLs: gone unless renewed
+    EXPECT_GE(keep.renewals(), 2);
+    EXPECT_EQ(keep.state(), lock::ExtenderState::holding);
+    for (std::size_t n = 0; n < 3; ++n) {
+      auto ttl = observer.call(n, {"PTTL", "orders"}, in(2s));
+      ASSERT_TRUE(ttl) << show(ttl);
+      EXPECT_GT(ttl->integer, 0) << "node " << n;
+    }
+    EXPECT_EQ(keep.release().outcome, Outcome::released);
+  }
+  for (std::size_t n = 0; n < 3; ++n) {
+    auto v = observer.call(n, {"EXISTS", "orders"}, in(2s));
+    ASSERT_TRUE(v) << show(v);
+    EXPECT_EQ(*v, lock::Reply::integer_reply(0)) << "node " << n;
+  }
+}
+
+// Six threads increment a plain int under a NamedMutex on a real server.
+TEST(HiredisLocks, NamedMutexGuardsACounterAcrossThreads) {
+  RedisProcess server;
+  Backend backend({tcp(server)});
+  lock::SingleNodeLock<Backend> single(
+      backend, {.ttl = 10s, .retry = {.count = 1000, .delay = 1ms, .jitter = 0ms}});
+  lock::NamedMutex<lock::SingleNodeLock<Backend>> m(single, "counter", 10s);
+  int counter = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        std::unique_lock held(m);
+        const int seen = counter;
+        std::this_thread::yield();
+        counter = seen + 1;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(counter, 60);
+  auto v = backend.call(0, {"EXISTS", "counter"}, in(2s));
+  ASSERT_TRUE(v) << show(v);
+  EXPECT_EQ(*v, lock::Reply::integer_reply(0));
 }
 
 }  // namespace

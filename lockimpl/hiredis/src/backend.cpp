@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <system_error>
 #include <utility>
 
@@ -62,16 +63,20 @@ std::string endpoint_text(const Endpoint& e) {
 detail::Address resolve(const Endpoint& e, std::size_t index) {
   detail::Address a;
   if (!e.unix_path.empty()) {
+    // Normalised ("/run//redis/./r.sock" is "/run/redis/r.sock"), so that the
+    // duplicate check compares paths, not spellings. Symbolic links are not
+    // resolved (the socket may not exist yet): the run_id check covers them.
+    const std::string path = std::filesystem::path(e.unix_path).lexically_normal().string();
     sockaddr_un un{};
-    if (e.unix_path.size() >= sizeof un.sun_path) {
+    if (path.size() >= sizeof un.sun_path) {
       throw ConfigError("hiredis::Backend: endpoint " + std::to_string(index) +
                         ": unix socket path too long: " + e.unix_path);
     }
     un.sun_family = AF_UNIX;
-    std::memcpy(un.sun_path, e.unix_path.data(), e.unix_path.size());
+    std::memcpy(un.sun_path, path.data(), path.size());
     std::memcpy(&a.storage, &un, sizeof un);
-    a.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + e.unix_path.size() + 1);
-    a.text = "unix:" + e.unix_path;
+    a.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+    a.text = "unix:" + path;
     return a;
   }
   if (e.port <= 0 || e.port > 65535) {

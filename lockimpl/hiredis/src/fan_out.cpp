@@ -38,6 +38,7 @@ struct Entry {
   Phase phase = Phase::wait_slot;
   ConnectionPtr connection;
   bool has_slot = false;
+  bool slot_denied = false;  // asked for a slot and found none free
   bool sent = false;         // a byte of the request has been written
   bool in_fallback = false;  // the fallback replaced the request
   std::vector<HandshakeStep> steps;  // handshake replies still awaited, in order
@@ -346,6 +347,8 @@ std::vector<NodeResult> FanOut::run(const std::stop_token& stop) {
       finish(i, std::unexpected(std::move(*refused)), false);
     } else if (im_.try_take_slot()) {
       start(i);
+    } else {
+      entries_[i].slot_denied = true;
     }
   }
   std::vector<pollfd> polls;
@@ -365,6 +368,7 @@ std::vector<NodeResult> FanOut::run(const std::stop_token& stop) {
         if (im_.try_take_slot()) {
           start(i);
         } else {
+          e.slot_denied = true;
           waiting_for_slot = true;
         }
       }
@@ -445,7 +449,7 @@ std::vector<NodeResult> FanOut::run(const std::stop_token& stop) {
       if (why == Why::observer) {
         code = e.sent ? ETIMEDOUT : ECANCELED;
         text += ": not awaited: on_reply stopped the wait";
-      } else if (why == Why::deadline && e.phase == Phase::wait_slot) {
+      } else if (why == Why::deadline && e.phase == Phase::wait_slot && e.slot_denied) {
         code = EBUSY;
         ++im_.no_slot;
       }
