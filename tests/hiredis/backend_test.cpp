@@ -2,6 +2,7 @@
 // and a unix socket, the pool, fan_out's cost and threads, the NOSCRIPT
 // fallback on the same connection, SELECT, time, randomness, tasks, fork.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +82,57 @@ TEST(HiredisBackend, FanOutCostsTheSlowestAndAddsNoThreads) {
   EXPECT_GE(elapsed, 300ms);
   EXPECT_LT(elapsed, 800ms) << "the three sleeps ran one after another";
   EXPECT_EQ(backend.stats().connections_opened, 3u);
+}
+
+// on_reply returning false ends the wait at once: the frozen node's entry is
+// timed_out, maybe applied (its request went out), and its connection closed.
+TEST(HiredisBackend, OnReplyFalseStopsTheWait) {
+  RedisProcess fast, slow;
+  Backend backend({tcp(fast), tcp(slow)});
+  const std::size_t nodes[] = {0, 1};
+  for (auto& r : backend.fan_out(nodes, {"PING"}, in(2s))) ASSERT_TRUE(r) << show(r);
+  ::kill(slow.pid(), SIGSTOP);
+  int calls = 0;
+  const auto started = Backend::clock::now();
+  auto results = backend.fan_out(nodes, {"SET", "k", "v"}, in(10s), {},
+                                 [&](std::size_t i, const lock::NodeResult&) {
+                                   ++calls;
+                                   EXPECT_EQ(i, 0u);
+                                   return false;
+                                 });
+  const auto elapsed = Backend::clock::now() - started;
+  ::kill(slow.pid(), SIGCONT);
+  EXPECT_EQ(calls, 1);
+  EXPECT_LT(elapsed, 1s);
+  ASSERT_TRUE(results[0]) << show(results[0]);
+  ASSERT_FALSE(results[1]);
+  EXPECT_EQ(results[1].error().kind, lock::NodeErrorKind::timed_out) << show(results[1]);
+  EXPECT_TRUE(results[1].error().maybe_applied);
+  EXPECT_EQ(backend.idle_connections(1), 0u);
+  EXPECT_EQ(backend.in_flight(), 0u);
+}
+
+// Many threads, two slots: never more than two requests out, and every
+// request gets a slot in time (each waits for one, up to its deadline).
+TEST(HiredisBackend, InFlightBoundHoldsAcrossThreads) {
+  RedisProcess server;
+  Backend backend({tcp(server)}, {.max_in_flight = 2});
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        if (!backend.call(0, {"INCR", "n"}, in(5s))) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_LE(backend.stats().peak_in_flight, 2u);
+  EXPECT_LE(backend.stats().connections_opened, 2u);
+  auto n = backend.call(0, {"GET", "n"}, in(2s));
+  ASSERT_TRUE(n) << show(n);
+  EXPECT_EQ(*n, Reply::bulk("400"));
 }
 
 // After SCRIPT FLUSH the EVALSHA answers NOSCRIPT; the EVAL fallback goes out

@@ -91,5 +91,26 @@ TEST(HiredisConfig, TwoEndpointsOfOneServerAreRefusedByRunId) {
       << show(again);
 }
 
+// 127.0.0.1 and localhost on one port: either the names resolve to the same
+// address (a ConfigError at construction, naming both), or localhost is
+// another address of the same machine (IPv6), and then the calls to it are
+// refused, never applied — by the run_id check when the server listens there.
+TEST(HiredisConfig, LocalhostAndLoopbackOnOnePortAreNeverTwoNodes) {
+  RedisProcess server;
+  try {
+    Backend backend({tcp(server), {.host = "localhost", .port = server.port()}});
+    auto first = backend.call(0, {"PING"}, in(2s));
+    ASSERT_TRUE(first) << show(first);
+    auto second = backend.call(1, {"PING"}, in(2s));
+    ASSERT_FALSE(second) << "localhost counted as a second server";
+    EXPECT_EQ(second.error().kind, NodeErrorKind::refused) << show(second);
+    EXPECT_FALSE(second.error().maybe_applied);
+  } catch (const lock::ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("127.0.0.1:" + std::to_string(server.port())), std::string::npos) << what;
+    EXPECT_NE(what.find("localhost:" + std::to_string(server.port())), std::string::npos) << what;
+  }
+}
+
 }  // namespace
 }  // namespace locklab::hiredis_test
