@@ -240,10 +240,17 @@ TEST(HiredisBackend, SpawnedTasksAreJoinedAtShutdown) {
 }
 
 // A child after fork() never talks over the parent's pooled socket: it opens
-// its own, and the parent's connection is still good afterwards.
-TEST(HiredisBackend, ForkChildUsesItsOwnConnections) {
+// its own, and the parent's connection is still good afterwards. The child's
+// shutdown wakes nothing of the parent's (its sleeping task sleeps on, its
+// requests are not killed) and joins none of the parent's threads.
+TEST(HiredisBackend, ForkChildUsesItsOwnConnectionsAndShutdown) {
   RedisProcess server;
   Backend backend({tcp(server)});
+  std::atomic<bool> woken{false};
+  ASSERT_TRUE(backend.spawn("sleeper", [&] {
+    (void)backend.sleep_until(Backend::time_point::max());
+    woken = true;
+  }));
   auto id = backend.call(0, {"CLIENT", "ID"}, in(2s));
   ASSERT_TRUE(id && id->type == lock::ReplyType::integer) << show(id);
   const pid_t child = ::fork();
@@ -253,6 +260,7 @@ TEST(HiredisBackend, ForkChildUsesItsOwnConnections) {
     const bool ok = child_id && child_id->type == lock::ReplyType::integer &&
                     child_id->integer != id->integer &&
                     backend.stats().connections_opened == 2;
+    backend.shutdown();  // must neither hang (joining) nor touch the parent
     ::_exit(ok ? 0 : 1);  // no destructors: the parent owns the rest
   }
   int status = 0;
@@ -260,9 +268,12 @@ TEST(HiredisBackend, ForkChildUsesItsOwnConnections) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "the child reused the parent's socket or failed";
   auto again = backend.call(0, {"CLIENT", "ID"}, in(2s));
-  ASSERT_TRUE(again) << show(again);
+  ASSERT_TRUE(again) << show(again) << " (the child's shutdown reached the parent?)";
   EXPECT_EQ(*again, *id) << "the parent's pooled connection changed";
   EXPECT_EQ(backend.stats().connections_opened, 1u);
+  EXPECT_FALSE(woken.load()) << "the child's shutdown woke the parent's task";
+  backend.shutdown();
+  EXPECT_TRUE(woken.load());
 }
 
 }  // namespace

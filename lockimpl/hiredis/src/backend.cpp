@@ -166,7 +166,7 @@ Backend::Backend(std::vector<Endpoint> endpoints, Options options)
     impl_->nodes.push_back(std::move(node));
   }
   impl_->shutdown_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (impl_->shutdown_fd < 0) {
+  if (impl_->shutdown_fd.load() < 0) {
     throw std::system_error(errno, std::generic_category(), "hiredis::Backend: eventfd");
   }
   impl_->pool_pid.store(::getpid());
@@ -175,7 +175,7 @@ Backend::Backend(std::vector<Endpoint> endpoints, Options options)
 Backend::~Backend() {
   shutdown();
   for (auto& node : impl_->nodes) node->idle.clear();
-  ::close(impl_->shutdown_fd);
+  ::close(impl_->shutdown_fd.load());
 }
 
 std::size_t Backend::node_count() const { return impl_->nodes.size(); }
@@ -219,6 +219,7 @@ std::uint64_t Backend::random_u64() {
 bool Backend::spawn(std::string_view name, std::function<void()> task) {
   LOCKLAB_ASSERT(static_cast<bool>(task), "spawn needs a task");
   Impl& im = *impl_;
+  im.check_fork();
   // Join the threads that have finished (each has at most its return left).
   std::vector<std::thread> done;
   {
@@ -257,6 +258,7 @@ void Backend::shutdown() {
                  "hiredis::Backend::shutdown() (or its destructor) called on one of its own "
                  "threads, which it would have to join");
   Impl& im = *impl_;
+  im.check_fork();
   const std::lock_guard serial(im.shutdown_mutex);
   {
     const std::lock_guard guard(im.threads_mutex);
@@ -265,7 +267,7 @@ void Backend::shutdown() {
   if (!shutdown_.stop_requested()) {
     shutdown_.request_stop();
     const std::uint64_t one = 1;
-    [[maybe_unused]] const auto written = ::write(im.shutdown_fd, &one, sizeof one);
+    [[maybe_unused]] const auto written = ::write(im.shutdown_fd.load(), &one, sizeof one);
   }
   for (;;) {
     std::vector<std::thread> batch;

@@ -108,7 +108,7 @@ Why FanOut::poll_once(int stop_fd, std::vector<pollfd>& polls, std::vector<std::
   if (now >= deadline_) return Why::deadline;
   polls.clear();
   owners.clear();
-  polls.push_back({im_.shutdown_fd, POLLIN, 0});
+  polls.push_back({im_.shutdown_fd.load(), POLLIN, 0});
   if (stop_fd >= 0) polls.push_back({stop_fd, POLLIN, 0});
   const std::size_t first_entry = polls.size();
   for (std::size_t i = 0; i < entries_.size(); ++i) {

@@ -89,7 +89,9 @@ struct Backend::Impl {
   Options options;
   std::vector<std::unique_ptr<detail::Node>> nodes;
   std::stop_token shutdown;
-  int shutdown_fd = -1;  // eventfd, readable once shutdown() began
+  // An eventfd, readable once shutdown() began. Per process: a forked child
+  // gets its own (check_fork), so its shutdown never wakes the parent's waits.
+  std::atomic<int> shutdown_fd{-1};
 
   std::atomic<pid_t> pool_pid{0};  // the process the pools belong to
   std::mutex run_ids_mutex;        // one run_id comparison at a time
@@ -120,7 +122,10 @@ struct Backend::Impl {
   void drop(detail::ConnectionPtr connection);
   // Starts a connection to `node`; errno on failure.
   detail::ConnectionPtr open(std::size_t node, int& error);
-  // After fork(): a child closes its copies of the parent's pooled sockets.
+  // After fork(), on a child's first use: it closes its copies of the
+  // parent's pooled sockets, takes an eventfd of its own for shutdown, and
+  // forgets the parent's threads (they do not exist in the child: joining
+  // them would hang). Called by fan_out, spawn and shutdown.
   void check_fork();
   bool try_take_slot();
   void give_slot();

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +31,24 @@ void Backend::Impl::check_fork() {
     const std::lock_guard guard(node->mutex);
     idle.swap(node->idle);
   }
+  // The shutdown eventfd is shared too: writing it here would wake (and
+  // fail, as killed) every fan_out of the parent.
+  const int fresh = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fresh >= 0) {
+    if (shutdown.stop_requested()) {
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const auto written = ::write(fresh, &one, sizeof one);
+    }
+    const int old = shutdown_fd.exchange(fresh);
+    if (old >= 0) ::close(old);
+  }
+  // The parent's threads were not copied: forget their handles, never join
+  // or destroy them (a joinable std::thread's destructor terminates).
+  const std::lock_guard guard(threads_mutex);
+  auto* forgotten = new std::vector<std::thread>(std::move(finished));  // leaked on purpose
+  for (auto& [key, t] : running) forgotten->push_back(std::move(t));
+  running.clear();
+  finished.clear();
 }
 
 ConnectionPtr Backend::Impl::take_idle(std::size_t node) {

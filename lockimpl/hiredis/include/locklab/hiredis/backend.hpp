@@ -29,9 +29,14 @@
 //     reply can never answer a later request. Before reuse, an idle
 //     connection is polled with a zero timeout (POLLIN|POLLRDHUP): readable
 //     or hung up (a restarted server, CLIENT KILL) → closed, and a fresh one
-//     is opened, so the request is not a maybe-applied failure. After fork()
-//     the child drops (closes its copies of) the pool on first use: it never
-//     talks over the parent's sockets.
+//     is opened, so the request is not a maybe-applied failure.
+//   - fork(): on its first use of the backend (a request, spawn, shutdown or
+//     the destructor) a child closes its copies of the pooled sockets (it
+//     never talks over the parent's connections), takes a shutdown eventfd of
+//     its own (its shutdown never wakes the parent's waits) and forgets the
+//     parent's spawned threads, which do not exist in it. Forking while
+//     another thread is inside the backend is not supported (a mutex may be
+//     held in the child forever), as with any threaded library.
 //   - A new connection runs its handshake before the request: AUTH (user
 //     and password, or password), SELECT db when db != 0, and, until the
 //     node's run_id is known, INFO server. A refused AUTH makes the request
