@@ -42,6 +42,11 @@ void Backend::Impl::check_fork() {
     const int old = shutdown_fd.exchange(fresh);
     if (old >= 0) ::close(old);
   }
+  // The parent's requests in flight are not the child's: their slots are free.
+  {
+    const std::lock_guard guard(slots_mutex);
+    in_flight = 0;
+  }
   // The parent's threads were not copied: forget their handles, never join
   // or destroy them (a joinable std::thread's destructor terminates).
   const std::lock_guard guard(threads_mutex);
