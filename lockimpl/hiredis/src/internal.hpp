@@ -1,0 +1,137 @@
+// lockimpl/hiredis/src/internal.hpp — the backend's private parts: a
+// connection (a socket and its hiredis reader), a node (its address, its
+// pool of idle connections, its run_id), and Backend::Impl, shared by
+// backend.cpp (time, randomness, threads, pools) and fan_out.cpp (requests).
+//
+// Private to the library: it names hiredis types (forward declared only) and
+// socket types, which stay out of the public header.
+//
+// Threads: Node's pool and run_id are guarded by Node::mutex; Impl's counters
+// are atomics or guarded by their own mutex, as marked.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "locklab/hiredis/backend.hpp"
+#include "locklab/hiredis/error_map.hpp"
+
+struct redisReader;
+struct redisReply;
+
+namespace locklab::hiredis::detail {
+
+// A redisReply (hiredis 0.14) as a lock::Reply, recursively. Types hiredis
+// does not know map to an error reply saying so (never an exception).
+lock::Reply to_reply(const redisReply& reply);
+
+// A socket and the reader that parses what arrives on it. Closes and frees
+// both on destruction.
+class Connection {
+ public:
+  Connection(int fd, redisReader* reader) : fd_(fd), reader_(reader) {}
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  int fd() const { return fd_; }
+  redisReader* reader() { return reader_; }
+  // Bytes fed to the reader and not yet taken as replies.
+  bool has_unparsed_bytes() const;
+
+ private:
+  int fd_;
+  redisReader* reader_;
+};
+using ConnectionPtr = std::unique_ptr<Connection>;
+
+// Opens a non-blocking socket to `node` and starts connecting. Returns the
+// connection (connect in progress or done) or the errno of the failure.
+struct Address {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  std::string text;  // for messages: "127.0.0.1:6379", "[::1]:6379", "unix:/path"
+};
+
+struct Node {
+  Endpoint endpoint;
+  Address address;
+  std::string name;                          // node_name()
+  std::chrono::milliseconds connect_timeout{0};
+  std::string handshake;                     // formatted AUTH / SELECT, maybe empty
+  int handshake_replies = 0;                 // replies `handshake` asks for
+
+  mutable std::mutex mutex;                  // guards what follows
+  std::vector<ConnectionPtr> idle;
+  std::string run_id;                        // "" until learned
+  std::optional<std::size_t> same_as;        // the run_id of another node
+};
+
+// Formats argv with redisFormatCommandArgv (binary-safe).
+std::string format_command(const lock::Command& command);
+
+}  // namespace locklab::hiredis::detail
+
+namespace locklab::hiredis {
+
+struct Backend::Impl {
+  Options options;
+  std::vector<std::unique_ptr<detail::Node>> nodes;
+  std::stop_token shutdown;
+  // An eventfd, readable once shutdown() began. Per process: a forked child
+  // gets its own (check_fork), so its shutdown never wakes the parent's waits.
+  std::atomic<int> shutdown_fd{-1};
+
+  std::atomic<pid_t> pool_pid{0};  // the process the pools belong to
+  std::mutex run_ids_mutex;        // one run_id comparison at a time
+
+  // In-flight slots.
+  mutable std::mutex slots_mutex;
+  std::size_t in_flight = 0;
+
+  // Spawned threads: running (keyed by serial) or finished, not yet joined.
+  std::mutex shutdown_mutex;
+  std::mutex threads_mutex;
+  bool closing = false;
+  std::uint64_t next_thread = 0;
+  std::map<std::uint64_t, std::thread> running;
+  std::vector<std::thread> finished;
+
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> connections_opened{0};
+  std::atomic<std::uint64_t> connections_dropped{0};
+  std::atomic<std::uint64_t> no_slot{0};
+  std::atomic<std::size_t> peak_in_flight{0};
+  std::atomic<std::uint64_t> tasks_spawned{0};
+
+  // A pooled connection to `node` that looks alive (zero-timeout poll:
+  // not readable, not hung up), or nullptr; stale ones are closed here.
+  detail::ConnectionPtr take_idle(std::size_t node);
+  void put_idle(std::size_t node, detail::ConnectionPtr connection);
+  void drop(detail::ConnectionPtr connection);
+  // Starts a connection to `node`; errno on failure.
+  detail::ConnectionPtr open(std::size_t node, int& error);
+  // After fork(), on a child's first use: it closes its copies of the
+  // parent's pooled sockets, takes an eventfd of its own for shutdown, and
+  // forgets the parent's threads (they do not exist in the child: joining
+  // them would hang). Called by fan_out, spawn and shutdown.
+  void check_fork();
+  bool try_take_slot();
+  void give_slot();
+  // Records `run_id` for `node`; the other node with the same run_id, if any.
+  std::optional<std::size_t> learn_run_id(std::size_t node, const std::string& run_id);
+  std::optional<lock::NodeError> refused_duplicate(std::size_t node) const;
+};
+
+}  // namespace locklab::hiredis

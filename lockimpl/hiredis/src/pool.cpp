@@ -1,0 +1,183 @@
+// hiredis::Backend's connections: opening one (a non-blocking socket()/
+// connect() of our own), the per-node pools of idle connections, the check
+// that a pooled connection is still open before reuse, the fork rule, the
+// in-flight slots and the run_id comparison between nodes.
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "internal.hpp"
+#include "locklab/assert.hpp"
+
+namespace locklab::hiredis {
+
+using detail::ConnectionPtr;
+
+void Backend::Impl::check_fork() {
+  const pid_t self = ::getpid();
+  pid_t owner = pool_pid.load();
+  if (owner == self) return;
+  if (!pool_pid.compare_exchange_strong(owner, self)) return;
+  // A forked child: the pooled sockets are shared with the parent. Closing
+  // our copies leaves the parent's connections open and untouched.
+  for (auto& node : nodes) {
+    std::vector<ConnectionPtr> idle;
+    const std::lock_guard guard(node->mutex);
+    idle.swap(node->idle);
+  }
+  // The shutdown eventfd is shared too: writing it here would wake (and
+  // fail, as killed) every fan_out of the parent.
+  const int fresh = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fresh >= 0) {
+    if (shutdown.stop_requested()) {
+      const std::uint64_t one = 1;
+      [[maybe_unused]] const auto written = ::write(fresh, &one, sizeof one);
+    }
+    const int old = shutdown_fd.exchange(fresh);
+    if (old >= 0) ::close(old);
+  }
+  // The parent's requests in flight are not the child's: their slots are free.
+  {
+    const std::lock_guard guard(slots_mutex);
+    in_flight = 0;
+  }
+  // The parent's threads were not copied: forget their handles, never join
+  // or destroy them (a joinable std::thread's destructor terminates).
+  const std::lock_guard guard(threads_mutex);
+  auto* forgotten = new std::vector<std::thread>(std::move(finished));  // leaked on purpose
+  for (auto& [key, t] : running) forgotten->push_back(std::move(t));
+  running.clear();
+  finished.clear();
+}
+
+ConnectionPtr Backend::Impl::take_idle(std::size_t node) {
+  check_fork();
+  detail::Node& n = *nodes[node];
+  for (;;) {
+    ConnectionPtr c;
+    {
+      const std::lock_guard guard(n.mutex);
+      if (n.idle.empty()) return nullptr;
+      c = std::move(n.idle.back());
+      n.idle.pop_back();
+    }
+    // An idle connection has nothing to say: readable means EOF (the server
+    // closed it: restart, CLIENT KILL, timeout) or stray bytes; either way
+    // it must not carry a request.
+    pollfd p{c->fd(), POLLIN | POLLRDHUP, 0};
+    const timespec zero{0, 0};
+    const int rc = ::ppoll(&p, 1, &zero, nullptr);
+    if (rc == 0) return c;
+    drop(std::move(c));
+  }
+}
+
+void Backend::Impl::put_idle(std::size_t node, ConnectionPtr connection) {
+  check_fork();
+  if (shutdown.stop_requested()) {
+    drop(std::move(connection));
+    return;
+  }
+  detail::Node& n = *nodes[node];
+  const std::lock_guard guard(n.mutex);
+  n.idle.push_back(std::move(connection));
+}
+
+void Backend::Impl::drop(ConnectionPtr connection) {
+  if (connection) {
+    ++connections_dropped;
+    connection.reset();
+  }
+}
+
+ConnectionPtr Backend::Impl::open(std::size_t node, int& error) {
+  const detail::Address& a = nodes[node]->address;
+  const int fd = ::socket(a.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = errno;
+    return nullptr;
+  }
+  if (a.storage.ss_family != AF_UNIX) {
+    const int one = 1;
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  redisReader* reader = redisReaderCreate();
+  if (reader == nullptr) {
+    ::close(fd);
+    throw std::bad_alloc();
+  }
+  auto c = std::make_unique<detail::Connection>(fd, reader);
+  ++connections_opened;
+  int rc = 0;
+  do {
+    rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.length);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0 && errno != EINPROGRESS) {
+    error = errno;
+    drop(std::move(c));
+    return nullptr;
+  }
+  error = 0;
+  return c;
+}
+
+bool Backend::Impl::try_take_slot() {
+  const std::lock_guard guard(slots_mutex);
+  if (in_flight >= options.max_in_flight) return false;
+  ++in_flight;
+  std::size_t seen = peak_in_flight.load();
+  while (seen < in_flight && !peak_in_flight.compare_exchange_weak(seen, in_flight)) {
+  }
+  return true;
+}
+
+void Backend::Impl::give_slot() {
+  const std::lock_guard guard(slots_mutex);
+  LOCKLAB_ASSERT_GT(in_flight, 0u);
+  --in_flight;
+}
+
+std::optional<std::size_t> Backend::Impl::learn_run_id(std::size_t node,
+                                                       const std::string& run_id) {
+  const std::lock_guard serial(run_ids_mutex);
+  {
+    const std::lock_guard guard(nodes[node]->mutex);
+    nodes[node]->run_id = run_id;
+  }
+  for (std::size_t other = 0; other < nodes.size(); ++other) {
+    if (other == node) continue;
+    bool same = false;
+    {
+      const std::lock_guard guard(nodes[other]->mutex);
+      same = !run_id.empty() && nodes[other]->run_id == run_id;
+      if (same) nodes[other]->same_as = node;
+    }
+    if (same) {
+      const std::lock_guard guard(nodes[node]->mutex);
+      nodes[node]->same_as = other;
+      return other;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<lock::NodeError> Backend::Impl::refused_duplicate(std::size_t node) const {
+  std::optional<std::size_t> other;
+  {
+    const std::lock_guard guard(nodes[node]->mutex);
+    other = nodes[node]->same_as;
+  }
+  if (!other) return std::nullopt;
+  return map_failure(Stage::handshake, EEXIST,
+                     "node " + std::to_string(node) + " (" + nodes[node]->name +
+                         ") is the same server as node " + std::to_string(*other) + " (" +
+                         nodes[*other]->name + ")");
+}
+
+}  // namespace locklab::hiredis

@@ -1,0 +1,43 @@
+// tests/hiredis/test_util.hpp — small helpers shared by the real-server
+// tests: endpoints for a RedisProcess, a result printer, thread counting.
+#pragma once
+
+#include <dirent.h>
+
+#include <chrono>
+#include <string>
+
+#include "locklab/hiredis/backend.hpp"
+#include "redis_process.hpp"
+
+namespace locklab::hiredis_test {
+
+using namespace std::chrono_literals;
+
+inline hiredis::Endpoint tcp(const RedisProcess& server) {
+  return {.host = "127.0.0.1", .port = server.port()};
+}
+
+inline std::string show(const lock::NodeResult& r) {
+  if (r) return lock::to_display(*r);
+  return std::string(lock::name_of(r.error().kind)) +
+         (r.error().maybe_applied ? " (maybe applied): " : " (not applied): ") + r.error().detail;
+}
+
+// Threads of this process right now (entries of /proc/self/task).
+inline int thread_count() {
+  int n = 0;
+  if (DIR* d = ::opendir("/proc/self/task")) {
+    while (const dirent* e = ::readdir(d)) {
+      if (e->d_name[0] != '.') ++n;
+    }
+    ::closedir(d);
+  }
+  return n;
+}
+
+inline hiredis::Backend::time_point in(std::chrono::milliseconds d) {
+  return hiredis::Backend::clock::now() + d;
+}
+
+}  // namespace locklab::hiredis_test
