@@ -2,7 +2,17 @@
 # Installs, with apt-get, the Debian 12 packages locklab needs that are not
 # installed yet. Idempotent: when everything is present it changes nothing and
 # touches no network. Run as root (or with sudo available).
+#
+#   scripts/install-deps.sh          what building and `locklab demo` need
+#   scripts/install-deps.sh --test   that, and what the whole test suite needs
 set -euo pipefail
+
+profile=build
+case "${1:-}" in
+  "") ;;
+  --test) profile=test ;;
+  *) echo "install-deps: unknown argument '$1' (expected nothing or --test)" >&2; exit 2 ;;
+esac
 
 # Each package and why locklab needs it (the README explains them further).
 packages=(
@@ -13,8 +23,8 @@ packages=(
   git                    # the source tree; the determinism test lists tracked files
   libboost-fiber-dev     # simulated processes are Boost.Fiber fibers
   libboost-context-dev   # fiber stacks (pooled and guarded)
-  librapidcheck-dev      # property-based tests with shrinking
-  libgtest-dev           # unit and integration tests
+  librapidcheck-dev      # property-based tests with shrinking (configured with the build)
+  libgtest-dev           # unit and integration tests (configured with the build)
   libgmock-dev           # matchers in tests
   libbenchmark-dev       # bench/
   libfmt-dev             # formatting of traces, reports and messages
@@ -23,10 +33,14 @@ packages=(
   libtomlplusplus-dev    # scenario files
   nlohmann-json3-dev     # JSON Lines traces and histories
   liblua5.1-0-dev        # the Lua 5.1 that Redis embeds, for EVAL in simulated servers
-  redis-server           # differential and real-server tests
-  util-linux             # taskset, to pin benchmarks to one core
-  afl++                  # fuzzes the scenario loader (scripts/fuzz-loader.sh, a CI step)
 )
+if [ "$profile" = test ]; then
+  packages+=(
+    redis-server         # differential and real-server tests start their own
+    util-linux           # taskset (benchmark smoke run), setarch (the TSan step)
+    afl++                # fuzzes the scenario loader (scripts/fuzz-loader.sh, a CI step)
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do
