@@ -5,8 +5,10 @@
 // the library and its dependencies link.
 #include <chrono>
 #include <cstdio>
+#include <vector>
 
 #include "locklab/hiredis/backend.hpp"
+#include "locklab/lock/options.hpp"
 #include "locklab/lock/redlock.hpp"
 
 using namespace locklab;
@@ -26,5 +28,14 @@ int main() {
   }
   std::printf("consumer: RedLock over %zu nodes, first %s\n", backend.node_count(),
               backend.node_name(0).c_str());
+  // The library throws lockimpl's ConfigError; the program catches it by
+  // type (across a shared library's boundary too: its typeinfo is exported).
+  try {
+    hiredis::Backend none(std::vector<hiredis::Endpoint>{});
+    std::fprintf(stderr, "consumer: a backend with no endpoints did not throw\n");
+    return 1;
+  } catch (const lock::ConfigError& e) {
+    std::printf("consumer: lock::ConfigError caught: %s\n", e.what());
+  }
   return 0;
 }
