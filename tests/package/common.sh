@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers sourced by the package tests (tests/package/*.sh).
 
 fail() {
@@ -26,4 +27,5 @@ pkgconfig_dir() {
 
 # The names of the simulator's and the tests' dependencies, none of which the
 # production library may hand on.
+# shellcheck disable=SC2034  # used by the scripts that source this file
 SIMULATOR_DEPENDENCIES='boost|lua|rapidcheck|fmt|toml|gtest|gmock|benchmark|cli11|nlohmann'
