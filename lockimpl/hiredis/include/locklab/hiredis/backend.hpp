@@ -96,13 +96,22 @@
 #include <thread>
 #include <vector>
 
+#include "locklab/hiredis/export.hpp"
+// lockimpl's types appear in the exported signatures, and lock::ConfigError
+// is thrown across the library's boundary. Under a shared build's
+// -fvisibility=hidden they would be hidden types, which hides every function
+// that names them: these includes give them default visibility (every
+// backend source includes this header before any other of lockimpl's).
+#pragma GCC visibility push(default)
 #include "locklab/lock/backend.hpp"
+#include "locklab/lock/options.hpp"
+#pragma GCC visibility pop
 
 namespace locklab::hiredis {
 
 // One Redis node. Either TCP (host, port) or, when unix_path is not empty, a
 // unix socket.
-struct Endpoint {
+struct LOCKLAB_HIREDIS_API Endpoint {
   std::string host = "127.0.0.1";
   int port = 6379;
   std::string unix_path{};  // non-empty: connect here instead of host:port
@@ -114,14 +123,14 @@ struct Endpoint {
   std::chrono::milliseconds connect_timeout{0};
 };
 
-struct Options {
+struct LOCKLAB_HIREDIS_API Options {
   std::chrono::milliseconds connect_timeout{1000};
   std::size_t max_in_flight = 10;  // requests out at once, across threads
   std::size_t max_tasks = 256;     // spawned tasks alive at once
 };
 
 // What the backend has done, for tests and reports.
-struct Stats {
+struct LOCKLAB_HIREDIS_API Stats {
   std::uint64_t requests = 0;             // commands sent, fallbacks included
   std::uint64_t connections_opened = 0;   // connects started
   std::uint64_t connections_dropped = 0;  // closed after a timeout, error, abandonment or staleness
@@ -130,7 +139,7 @@ struct Stats {
   std::uint64_t tasks_spawned = 0;        // spawn() calls that started a thread
 };
 
-class Backend {
+class LOCKLAB_HIREDIS_API Backend {
  public:
   using clock = std::chrono::steady_clock;
   using time_point = clock::time_point;
@@ -182,7 +191,7 @@ class Backend {
   std::size_t in_flight() const;  // requests out right now
   std::size_t idle_connections(std::size_t node) const;  // pooled for node
 
-  class Event {
+  class LOCKLAB_HIREDIS_API Event {
    public:
     explicit Event(Backend& backend) : shutdown_(backend.shutdown_.get_token()) {}
     void set() noexcept;
@@ -206,7 +215,7 @@ class Backend {
     explicit NoThrowScope(Backend& /*backend*/) {}
   };
 
-  struct Impl;  // the sockets, pools and threads (backend.cpp, fan_out.cpp)
+  struct LOCKLAB_HIREDIS_LOCAL Impl;  // the sockets, pools and threads (backend.cpp, fan_out.cpp)
 
  private:
   std::stop_source shutdown_;

@@ -31,11 +31,15 @@
 #include <string>
 #include <string_view>
 
+#include "locklab/hiredis/export.hpp"
+// Default visibility for lockimpl's types in a shared build: see backend.hpp.
+#pragma GCC visibility push(default)
 #include "locklab/lock/reply.hpp"
+#pragma GCC visibility pop
 
 namespace locklab::hiredis {
 
-enum class Stage : std::uint8_t {
+enum class LOCKLAB_HIREDIS_API Stage : std::uint8_t {
   slot,        // waiting for an in-flight slot: nothing sent
   connect,     // socket()/connect()/SO_ERROR: nothing sent
   handshake,   // AUTH / SELECT / INFO on a new connection: the request not sent
@@ -44,9 +48,10 @@ enum class Stage : std::uint8_t {
   reply,       // the request (or part of it) written: waiting for its reply
 };
 
-std::string_view name_of(Stage stage);
+LOCKLAB_HIREDIS_API std::string_view name_of(Stage stage);
 
 // The one error mapping of the backend (see the header comment).
-lock::NodeError map_failure(Stage stage, int errno_value, std::string_view detail = {});
+LOCKLAB_HIREDIS_API lock::NodeError map_failure(Stage stage, int errno_value,
+                                                std::string_view detail = {});
 
 }  // namespace locklab::hiredis
