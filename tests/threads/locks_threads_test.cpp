@@ -29,7 +29,7 @@ TEST(ThreadRedLock, AcquiresAndReleasesWithOneNodeDown) {
   FakeRedis redis(3);
   ThreadBackend backend(redis, 3, {.seed = 3});
   redis.set_down(2, true);
-  lock::RedLock<ThreadBackend> redlock(backend, {.ttl = 10s, .fencing = true});
+  lock::RedLock<ThreadBackend> redlock(backend, {.ttl = 10s, .node_timeout = 2s, .fencing = true});
   auto got = redlock.acquire("orders", backend.now() + 2s);
   ASSERT_TRUE(got.lease.has_value()) << got.detail;
   EXPECT_EQ(got.lease->fencing_token, std::optional<std::uint64_t>(1));
@@ -44,7 +44,9 @@ TEST(ThreadRedLock, AcquiresAndReleasesWithOneNodeDown) {
 // Eight threads share one RedLock object and one backend, each locking two
 // keys in turn. Per key, at most one thread believes it holds the lock at
 // any moment (the TTL is far longer than the test, so no lease expires), and
-// every thread gets its turns. TSan checks the lock object itself.
+// every thread gets its turns. TSan checks the lock object itself. (Node
+// timeouts of 2 s: under ThreadSanitizer eight threads with a request thread
+// per node are slow, and a release that timed out would be indeterminate.)
 template <typename MakeLock>
 void many_threads_one_lock(MakeLock make_lock, std::size_t nodes) {
   FakeRedis redis(nodes);
@@ -83,7 +85,7 @@ TEST(ThreadLocks, OneRedLockObjectServesEightThreadsAtOnce) {
   many_threads_one_lock(
       [](ThreadBackend& b) {
         return lock::RedLock<ThreadBackend>(
-            b, {.ttl = 30s, .retry = {.count = 10'000, .delay = 1ms, .jitter = 1ms}});
+            b, {.ttl = 30s, .node_timeout = 2s, .retry = {.count = 10'000, .delay = 1ms, .jitter = 1ms}});
       },
       3);
 }
@@ -92,7 +94,7 @@ TEST(ThreadLocks, OneFencedSingleNodeLockServesEightThreadsAtOnce) {
   many_threads_one_lock(
       [](ThreadBackend& b) {
         return lock::SingleNodeLock<ThreadBackend>(
-            b, {.ttl = 30s, .retry = {.count = 10'000, .delay = 1ms, .jitter = 1ms}, .fencing = true});
+            b, {.ttl = 30s, .node_timeout = 2s, .retry = {.count = 10'000, .delay = 1ms, .jitter = 1ms}, .fencing = true});
       },
       1);
 }
@@ -101,7 +103,7 @@ TEST(ThreadLocks, OneNaiveLockServesEightThreadsAtOnce) {
   many_threads_one_lock(
       [](ThreadBackend& b) {
         return lock::NaiveLock<ThreadBackend>(
-            b, {.ttl = 30s, .retry = {.count = 10'000, .delay = 1ms, .jitter = 1ms}});
+            b, {.ttl = 30s, .node_timeout = 2s, .retry = {.count = 10'000, .delay = 1ms, .jitter = 1ms}});
       },
       1);
 }
@@ -113,7 +115,7 @@ TEST(ThreadLocks, OneNaiveLockServesEightThreadsAtOnce) {
 TEST(ThreadRelease, ALostConnectionAfterTheReleaseRanIsRetriedAndReportsReleased) {
   FakeRedis redis(3);
   ThreadBackend backend(redis, 3);
-  lock::RedLock<ThreadBackend> redlock(backend, {.ttl = 10s});
+  lock::RedLock<ThreadBackend> redlock(backend, {.ttl = 10s, .node_timeout = 2s});
   auto got = redlock.acquire("orders", backend.now() + 2s);
   ASSERT_TRUE(got.acquired()) << got.detail;
   // The release script in every node's cache, so the dropped request is the

@@ -29,7 +29,7 @@ using Mutex = lock::NamedMutex<Lock>;
 TEST(ThreadNamedMutex, ASecondThreadWaitsLocallyAndNeverAsksRedisWhileTheFirstHolds) {
   FakeRedis redis(1);
   ThreadBackend backend(redis, 1);
-  Lock single(backend, {.ttl = 10s, .retry = {.count = 1000, .delay = 1ms, .jitter = 0ms}});
+  Lock single(backend, {.ttl = 10s, .node_timeout = 2s, .retry = {.count = 1000, .delay = 1ms, .jitter = 0ms}});
   Mutex m(single, "orders", 5s);
   m.lock();
   const std::uint64_t seen = redis.commands_seen(0);
@@ -51,7 +51,7 @@ TEST(ThreadNamedMutex, ASecondThreadWaitsLocallyAndNeverAsksRedisWhileTheFirstHo
 TEST(ThreadNamedMutex, TryLockFromAnotherThreadGivesUpWithoutAskingRedis) {
   FakeRedis redis(1);
   ThreadBackend backend(redis, 1);
-  Lock single(backend, {.ttl = 10s});
+  Lock single(backend, {.ttl = 10s, .node_timeout = 2s});
   Mutex m(single, "orders", 5s);
   m.lock();
   const std::uint64_t seen = redis.commands_seen(0);
@@ -70,7 +70,7 @@ TEST(ThreadNamedMutex, TryLockFromAnotherThreadGivesUpWithoutAskingRedis) {
 TEST(ThreadNamedMutex, UnlockByANonOwnerAndARecursiveLockThrowTheStandardErrors) {
   FakeRedis redis(1);
   ThreadBackend backend(redis, 1);
-  Lock single(backend, {.ttl = 10s});
+  Lock single(backend, {.ttl = 10s, .node_timeout = 2s});
   Mutex m(single, "orders", 1s);
   try {
     m.unlock();
@@ -104,7 +104,7 @@ TEST(ThreadNamedMutex, UnlockByANonOwnerAndARecursiveLockThrowTheStandardErrors)
 TEST(ThreadNamedMutex, AnEndlessTimeoutDoesNotOverflow) {
   FakeRedis redis(1);
   ThreadBackend backend(redis, 1);
-  Lock single(backend, {.ttl = 10s});
+  Lock single(backend, {.ttl = 10s, .node_timeout = 2s});
   Mutex m(single, "orders", std::chrono::nanoseconds::max());
   EXPECT_TRUE(m.try_lock_for(std::chrono::hours::max()));
   m.unlock();
@@ -117,7 +117,7 @@ TEST(ThreadNamedMutex, AnEndlessTimeoutDoesNotOverflow) {
 TEST(ThreadNamedMutex, GuardsAPlainCounterAcrossThreads) {
   FakeRedis redis(1);
   ThreadBackend backend(redis, 1);
-  Lock single(backend, {.ttl = 10s, .retry = {.count = 1000, .delay = 1ms, .jitter = 0ms}});
+  Lock single(backend, {.ttl = 10s, .node_timeout = 2s, .retry = {.count = 1000, .delay = 1ms, .jitter = 0ms}});
   Mutex m(single, "counter", 10s);
   int counter = 0;
   std::vector<std::thread> threads;
