@@ -50,7 +50,12 @@
 //     threads (a NOSCRIPT fallback uses its request's slot); a request that
 //     finds no slot before its deadline fails no_slot, unsent.
 //   - spawn() starts a std::thread owned by the backend (at most
-//     options.max_tasks alive at once), joined by shutdown().
+//     options.max_tasks alive at once), joined by shutdown(). What that
+//     costs a program: a LockManager runs one contender task per key that
+//     has waiters, an AutoExtender one watchdog per held lease — each a
+//     thread here. Beyond max_tasks spawn() fails, and the caller hears it
+//     as a value: the manager's waiters get `cancelled`, the extender starts
+//     `stopped` (never renewing).
 //
 // Construction resolves every TCP host once (getaddrinfo, which blocks) and
 // throws lock::ConfigError when two endpoints resolve to the same address or
