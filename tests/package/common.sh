@@ -105,3 +105,20 @@ wait_for_exit() {
   done
   fail "process $pid still running after ${seconds}s"
 }
+
+# configure_against_prefix CMAKE SOURCE BUILD GENERATOR CXX PREFIX WHAT:
+# configures the project in SOURCE with CMAKE_PREFIX_PATH=PREFIX and fails
+# unless find_package(locklab) was satisfied from under PREFIX.
+configure_against_prefix() {
+  local cmake=$1 source=$2 build=$3 generator=$4 cxx=$5 prefix=$6 what=$7
+  echo "== configure $what with CMAKE_PREFIX_PATH=$prefix"
+  "$cmake" -S "$source" -B "$build" -G "$generator" \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$prefix" \
+    || fail "$what: configure failed: find_package(locklab CONFIG REQUIRED) against $prefix"
+  local found
+  found=$(sed -n 's/^locklab_DIR:PATH=//p' "$build/CMakeCache.txt")
+  case "$found" in
+    "$prefix"/*) ;;
+    *) fail "find_package found locklab at '$found', not under $prefix" ;;
+  esac
+}

@@ -11,15 +11,7 @@ fresh_dir "$work"
 [ -d "$prefix" ] || fail "no installed prefix at $prefix (the library-only test sets it up)"
 build=$work/build
 
-echo "== configure examples/ with CMAKE_PREFIX_PATH=$prefix"
-"$cmake" -S "$source_dir/examples" -B "$build" -G "$generator" \
-  -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$prefix" \
-  || fail "the examples' configure failed: find_package(locklab CONFIG REQUIRED) against $prefix"
-found=$(sed -n 's/^locklab_DIR:PATH=//p' "$build/CMakeCache.txt")
-case "$found" in
-  "$prefix"/*) ;;
-  *) fail "find_package found locklab at '$found', not under $prefix" ;;
-esac
+configure_against_prefix "$cmake" "$source_dir/examples" "$build" "$generator" "$cxx" "$prefix" "examples/"
 echo "== build"
 "$cmake" --build "$build" -j2 || fail "the examples did not build"
 for program in once_across_machines fenced_inventory; do

@@ -11,15 +11,7 @@ fresh_dir "$work"
 [ -d "$prefix" ] || fail "no installed prefix at $prefix (the library-only test sets it up)"
 build=$work/build
 
-echo "== configure the consumer with CMAKE_PREFIX_PATH=$prefix"
-"$cmake" -S "$source_dir/tests/package/consumer" -B "$build" -G "$generator" \
-  -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$prefix" \
-  || fail "the consumer's configure failed: find_package(locklab CONFIG REQUIRED) against $prefix"
-found=$(sed -n 's/^locklab_DIR:PATH=//p' "$build/CMakeCache.txt")
-case "$found" in
-  "$prefix"/*) ;;
-  *) fail "find_package found locklab at '$found', not under $prefix" ;;
-esac
+configure_against_prefix "$cmake" "$source_dir/tests/package/consumer" "$build" "$generator" "$cxx" "$prefix" "the consumer"
 echo "== build"
 "$cmake" --build "$build" -j2 --verbose || fail "the consumer did not build"
 # The consumer sets no standard itself; C++23 comes from the package.

@@ -97,6 +97,12 @@ class LockManager {
     static bool holds(const Waiter& w) { return w.result && w.result->acquired() && !w.unlocked; }
   };
 
+  // A result that never reached Redis: given up, refused, or skipped.
+  static Result unserved(Outcome outcome, std::string detail) {
+    return Result{.outcome = outcome, .lease = {}, .nodes = {}, .attempts = 0,
+                  .detail = std::move(detail)};
+  }
+
  public:
   class [[nodiscard]] Handle {
    public:
@@ -111,8 +117,7 @@ class LockManager {
         std::lock_guard guard(core_->mutex);
         holding = Core::holds(*waiter_);
         if (!waiter_->result && !waiter_->given_up) {
-          waiter_->given_up = Result{.outcome = Outcome::cancelled, .lease = {}, .nodes = {},
-                                     .attempts = 0, .detail = "the handle was destroyed"};
+          waiter_->given_up = unserved(Outcome::cancelled, "the handle was destroyed");
         }
       }
       if (holding) {
@@ -140,10 +145,8 @@ class LockManager {
         LOCKLAB_ASSERT(s != WaitStatus::signalled, "ready without a result");
         waiter_->given_up =
             s == WaitStatus::timed_out
-                ? Result{.outcome = Outcome::timed_out, .lease = {}, .nodes = {}, .attempts = 0,
-                         .detail = "the deadline passed while queued"}
-                : Result{.outcome = Outcome::cancelled, .lease = {}, .nodes = {}, .attempts = 0,
-                         .detail = "stopped while waiting"};
+                ? unserved(Outcome::timed_out, "the deadline passed while queued")
+                : unserved(Outcome::cancelled, "stopped while waiting");
       }
       waiter_->cancel.request_stop();
       waiter_->finished.set();
@@ -246,8 +249,7 @@ class LockManager {
  private:
   // Sets a waiter's result and wakes its handle; call with the mutex held.
   static void finish(Waiter& w, Outcome outcome, std::string detail) {
-    w.result = Result{.outcome = outcome, .lease = {}, .nodes = {}, .attempts = 0,
-                      .detail = std::move(detail)};
+    w.result = unserved(outcome, std::move(detail));
     w.ready.set();
   }
 
@@ -298,8 +300,7 @@ class LockManager {
       std::lock_guard guard(core.mutex);
       skip = w.given_up.has_value() || core.shutting_down;
     }
-    Result r = skip ? Result{.outcome = Outcome::cancelled, .lease = {}, .nodes = {}, .attempts = 0,
-                             .detail = "given up before its turn"}
+    Result r = skip ? unserved(Outcome::cancelled, "given up before its turn")
                     : core.lock.acquire_for(w.key, w.ttl, w.deadline, w.cancel.get_token());
     bool wanted = false;
     {
