@@ -122,3 +122,10 @@ configure_against_prefix() {
     *) fail "find_package found locklab at '$found', not under $prefix" ;;
   esac
 }
+
+# needed_of BINARY: the shared libraries BINARY names in its NEEDED entries,
+# one per line.
+needed_of() {
+  [ -f "$1" ] || fail "no binary at $1"
+  readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'
+}

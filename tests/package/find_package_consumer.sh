@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Package.FindPackageConsumerBuilds: an out-of-tree project
 # (tests/package/consumer) finds the installed package with
-# find_package(locklab CONFIG REQUIRED), links locklab::locklab, builds and runs.
+# find_package(locklab CONFIG REQUIRED), links locklab::locklab (the shared
+# library) into `consumer` and locklab::locklab_static into
+# `consumer_static`, builds both and runs both.
 # usage: find_package_consumer.sh WORK SOURCE_DIR CMAKE CXX GENERATOR PREFIX
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -17,6 +19,18 @@ echo "== build"
 # The consumer sets no standard itself; C++23 comes from the package.
 grep -rqE -- '-std=(c|gnu)\+\+(23|2b)' "$build/build.ninja" "$build/CMakeFiles" \
   || fail "the consumer was not compiled as C++23: the package's compile feature did not reach it"
+
+# locklab::locklab is the shared library, locklab::locklab_static the archive.
+needed_shared=$(needed_of "$build/consumer")
+needed_static=$(needed_of "$build/consumer_static")
+grep -q '^liblocklab_hiredis\.so\.' <<<"$needed_shared" \
+  || fail "consumer (locklab::locklab) does not need liblocklab_hiredis.so: $needed_shared"
+! grep -q '^liblocklab_hiredis' <<<"$needed_static" \
+  || fail "consumer_static (locklab::locklab_static) needs a shared liblocklab_hiredis: $needed_static"
+grep -q '^libhiredis' <<<"$needed_static" \
+  || fail "consumer_static does not need libhiredis (the archive's dependency): $needed_static"
+
 echo "== run"
-"$build/consumer" || fail "the consumer exited with $?"
-echo "PASS: find_package(locklab) consumer configured, built and ran"
+"$build/consumer" || fail "the consumer (shared) exited with $?"
+"$build/consumer_static" || fail "the consumer (static) exited with $?"
+echo "PASS: find_package(locklab) consumers, shared and static, configured, built and ran"

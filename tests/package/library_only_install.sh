@@ -37,6 +37,8 @@ done
 echo "== build"
 "$cmake" --build "$build" -j2 || fail "library-only build failed"
 [ -f "$build/lockimpl/hiredis/liblocklab_hiredis.a" ] || fail "no liblocklab_hiredis.a was built"
+[ -n "$(find "$build/lockimpl/hiredis" -name 'liblocklab_hiredis.so.*' -print -quit)" ] \
+  || fail "no liblocklab_hiredis.so was built"
 targets=$("$cmake" --build "$build" --target help | sed -n 's/^\([A-Za-z0-9_]*\):.*/\1/p' | sort -u)
 for target in locklab locklab_sim locklab_properties locklab_demo locklab_lua; do
   if grep -qx "$target" <<<"$targets"; then fail "the library-only build defines target $target"; fi
@@ -49,9 +51,9 @@ for file in include/locklab/assert.hpp include/locklab/lock/redlock.hpp \
             include/locklab/hiredis/error_map.hpp; do
   [ -f "$prefix/$file" ] || fail "not installed: $file"
 done
-for pattern in 'liblocklab_hiredis.a' 'cmake/locklab/locklabConfig.cmake' \
+for pattern in 'liblocklab_hiredis.a' 'liblocklab_hiredis.so' 'cmake/locklab/locklabConfig.cmake' \
                'cmake/locklab/locklabConfigVersion.cmake' 'cmake/locklab/locklabTargets.cmake' \
-               'pkgconfig/locklab.pc'; do
+               'pkgconfig/locklab.pc' 'pkgconfig/locklab-static.pc'; do
   [ -n "$(find "$prefix" -path "*/$pattern" -print -quit)" ] || fail "not installed: */$pattern"
 done
 [ ! -e "$prefix/bin/locklab" ] || fail "the library-only install has the locklab tool"
