@@ -182,7 +182,7 @@ TEST(HiredisBackend, SelectsTheEndpointsDatabase) {
   auto bad = Backend({{.host = "127.0.0.1", .port = server.port(), .db = 99}})
                  .call(0, {"PING"}, in(2s));
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().kind, lock::NodeErrorKind::refused) << show(bad);
+  EXPECT_EQ(bad.error().kind, lock::NodeErrorKind::misconfigured) << show(bad);
   EXPECT_FALSE(bad.error().maybe_applied);
   EXPECT_NE(bad.error().detail.find("SELECT 99"), std::string::npos) << show(bad);
 }

@@ -30,9 +30,9 @@ TEST(HiredisErrorMap, NothingSentIsNeverAppliedAndSentMayBe) {
       {Stage::connect, ENETUNREACH, K::refused, false},
       {Stage::connect, ETIMEDOUT, K::timed_out, false},
       {Stage::connect, ECANCELED, K::cancelled, false},
-      {Stage::handshake, EACCES, K::refused, false},
-      {Stage::handshake, EINVAL, K::refused, false},
-      {Stage::handshake, EEXIST, K::refused, false},
+      {Stage::handshake, EACCES, K::misconfigured, false},
+      {Stage::handshake, EINVAL, K::misconfigured, false},
+      {Stage::handshake, EEXIST, K::misconfigured, false},
       {Stage::handshake, ETIMEDOUT, K::timed_out, false},
       {Stage::handshake, 0, K::connection_lost, false},
       {Stage::handshake, ECONNRESET, K::connection_lost, false},
@@ -61,12 +61,12 @@ TEST(HiredisErrorMap, NothingSentIsNeverAppliedAndSentMayBe) {
   }
 }
 
-TEST(HiredisErrorMap, RefusalsAndNoSlotAreNeverMaybeApplied) {
+TEST(HiredisErrorMap, RefusalsNoSlotAndMisconfigurationAreNeverMaybeApplied) {
   for (Stage stage : {Stage::slot, Stage::connect, Stage::handshake, Stage::stale, Stage::send,
                       Stage::reply}) {
     for (int errno_value : {0, EBUSY, EACCES, EINVAL, EEXIST, ECONNREFUSED}) {
       const lock::NodeError e = map_failure(stage, errno_value);
-      if (e.kind == K::refused || e.kind == K::no_slot) {
+      if (e.kind == K::refused || e.kind == K::no_slot || e.kind == K::misconfigured) {
         EXPECT_FALSE(e.maybe_applied) << name_of(stage) << " " << errno_value << ": " << e.detail;
       }
     }
@@ -75,7 +75,7 @@ TEST(HiredisErrorMap, RefusalsAndNoSlotAreNeverMaybeApplied) {
 
 TEST(HiredisErrorMap, CredentialsRefusalNamesTheCredentials) {
   const lock::NodeError e = map_failure(Stage::handshake, EACCES, "AUTH: WRONGPASS invalid");
-  EXPECT_EQ(e.kind, K::refused);
+  EXPECT_EQ(e.kind, K::misconfigured);
   EXPECT_NE(e.detail.find("password"), std::string::npos) << e.detail;
   EXPECT_NE(e.detail.find("WRONGPASS"), std::string::npos) << e.detail;
 }

@@ -97,20 +97,13 @@ void FanOut::on_connected(std::size_t i) {
   e.handshake_bytes = node.handshake;
   if (!node.endpoint.password.empty()) e.steps.push_back(HandshakeStep::auth);
   if (node.endpoint.db != 0) e.steps.push_back(HandshakeStep::select);
-  bool knows_run_id = false;
-  {
-    const std::lock_guard guard(node.mutex);
-    knows_run_id = !node.run_id.empty();
-  }
-  if (!knows_run_id) {
-    static const std::string kInfo = format_command({"INFO", "server"});
-    e.handshake_bytes += kInfo;
-    e.steps.push_back(HandshakeStep::info);
-  }
-  if (e.steps.empty()) {
-    begin_request(i);
-    return;
-  }
+  // Every new connection asks for the run_id: the server behind an address
+  // may have changed since the last one (a restart, a repointed proxy or
+  // unix socket link), and a second node's server found again must be
+  // caught before this request is sent.
+  static const std::string kInfo = format_command({"INFO", "server"});
+  e.handshake_bytes += kInfo;
+  e.steps.push_back(HandshakeStep::info);
   e.phase = Phase::handshake;
   e.out = e.handshake_bytes;
   write(i);
@@ -192,7 +185,7 @@ void FanOut::on_reply(std::size_t i, lock::Reply reply) {
       return;
     }
     // INFO refused (an ACL user without +info): the run_id stays unknown
-    // and is asked again on the next new connection.
+    // and this connection goes on without the check.
     if (step == HandshakeStep::info && !reply.is_error()) {
       const std::string run_id = parse_run_id(reply.str);
       if (!run_id.empty()) (void)im_.learn_run_id(e.node, run_id);

@@ -42,9 +42,9 @@ lock::NodeError map_failure(Stage stage, int errno_value, std::string_view detai
     case ESHUTDOWN: return {K::killed, sent, with("the backend is shutting down" + at)};
     case EBUSY: return {K::no_slot, false, with("no in-flight slot before the deadline")};
     case EPROTO: return {K::protocol, sent, with("not a RESP reply" + at)};
-    case EACCES: return {K::refused, false, with("AUTH refused: check the endpoint's user/password")};
-    case EINVAL: return {K::refused, false, with("the connection handshake was refused")};
-    case EEXIST: return {K::refused, false, with("duplicate server")};
+    case EACCES: return {K::misconfigured, false, with("AUTH refused: check the endpoint's user/password")};
+    case EINVAL: return {K::misconfigured, false, with("the connection handshake was refused")};
+    case EEXIST: return {K::misconfigured, false, with("duplicate server")};
     default: break;
   }
   if (stage == Stage::slot) return {K::no_slot, false, with("no in-flight slot")};

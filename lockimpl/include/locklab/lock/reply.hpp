@@ -109,13 +109,16 @@ enum class NodeErrorKind : std::uint8_t {
   cancelled,        // the caller's stop token fired first
   killed,           // the calling process is gone (simulation) or shutting down
   no_slot,          // the in-flight request limit left no room before the deadline
+  misconfigured,    // the node's configuration is wrong: credentials or db refused,
+                    // or it is the same server as another node; nothing was sent
 };
 std::string_view name_of(NodeErrorKind kind);
 
 struct NodeError {
   NodeErrorKind kind = NodeErrorKind::timed_out;
   // True when the node may have executed the command: it was sent (or may
-  // have been) and no reply says otherwise. Never true for refused/no_slot.
+  // have been) and no reply says otherwise. Never true for refused, no_slot
+  // or misconfigured.
   bool maybe_applied = false;
   std::string detail{};
 };
@@ -131,6 +134,7 @@ inline std::string_view name_of(NodeErrorKind kind) {
     case NodeErrorKind::cancelled: return "cancelled";
     case NodeErrorKind::killed: return "killed";
     case NodeErrorKind::no_slot: return "no_slot";
+    case NodeErrorKind::misconfigured: return "misconfigured";
   }
   return "unknown";
 }

@@ -38,14 +38,18 @@
 //     another thread is inside the backend is not supported (a mutex may be
 //     held in the child forever), as with any threaded library.
 //   - A new connection runs its handshake before the request: AUTH (user
-//     and password, or password), SELECT db when db != 0, and, until the
-//     node's run_id is known, INFO server. A refused AUTH makes the request
-//     fail NodeErrorKind::refused, maybe_applied = false, with a detail that
-//     names the credentials problem (and the server's error text); a failed
-//     SELECT likewise. If two nodes report the same run_id, the calls to
-//     either node fail from then on with refused, maybe_applied = false, and
-//     a detail "node i is the same server as node j" — a quorum over one
-//     server counted twice would be unsafe.
+//     and password, or password), SELECT db when db != 0, and INFO server
+//     for the node's run_id (every new connection: the server behind an
+//     address may have changed since the last one). A refused AUTH makes the
+//     request fail NodeErrorKind::misconfigured, maybe_applied = false, with
+//     a detail that names the credentials problem (and the server's error
+//     text); a failed SELECT likewise. If two nodes report the same run_id,
+//     the calls to either node fail from then on (for the backend's life:
+//     a configuration error, fixed by building it again with the right
+//     endpoints) with misconfigured, maybe_applied = false, and a detail
+//     "node i is the same server as node j" — a quorum over one server
+//     counted twice would be unsafe. An ACL user without +info gets an error
+//     for INFO: the run_id then stays unknown and the check is skipped.
 //   - At most options.max_in_flight requests are out at once across all
 //     threads (a NOSCRIPT fallback uses its request's slot); a request that
 //     finds no slot before its deadline fails no_slot, unsent.

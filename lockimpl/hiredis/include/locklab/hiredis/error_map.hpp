@@ -18,6 +18,8 @@
 //   EACCES       AUTH refused (WRONGPASS / NOAUTH / ...): credentials
 //   EINVAL       SELECT (or another handshake command) answered an error
 //   EEXIST       the node is the same server as another node (run_id)
+// The last three are NodeErrorKind::misconfigured: retrying cannot help
+// until the configuration changes.
 //   EBUSY        no in-flight slot before the deadline
 //
 // Deliberately absent: hiredis types; this header is safe to include anywhere.
