@@ -22,13 +22,18 @@ TEST(Engine, SetNxPxIsTheLockAcquire) {
   EXPECT_EQ(run(e, {"TTL", "lock"}, kNow + 2500), Reply::integer_reply(8));  // rounded
 }
 
-// Keys expire by the node's clock: lazily on access at or after their time.
+// Keys expire by the node's clock: lazily on access once the clock has
+// passed their time (Redis's `now > when`); at `when` itself the key is
+// still there with PTTL 0, so it lives at least its TTL.
 TEST(Engine, KeysExpireByTheNodeClock) {
   Engine e;
   run(e, {"SET", "k", "v", "PX", "100"});
   EXPECT_EQ(run(e, {"GET", "k"}, kNow + 99), Reply::bulk("v"));
-  EXPECT_EQ(run(e, {"GET", "k"}, kNow + 100), Reply::nil());
-  EXPECT_EQ(run(e, {"SET", "k", "w", "NX"}, kNow + 100), Reply::ok());
+  EXPECT_EQ(run(e, {"GET", "k"}, kNow + 100), Reply::bulk("v"));
+  EXPECT_EQ(run(e, {"PTTL", "k"}, kNow + 100), Reply::integer_reply(0));
+  EXPECT_EQ(run(e, {"SET", "k", "w", "NX"}, kNow + 100), Reply::nil());
+  EXPECT_EQ(run(e, {"GET", "k"}, kNow + 101), Reply::nil());
+  EXPECT_EQ(run(e, {"SET", "k", "w", "NX"}, kNow + 101), Reply::ok());
   // A clock that jumped back does not resurrect a deleted key.
   EXPECT_EQ(run(e, {"PTTL", "k"}, kNow), Reply::integer_reply(-1));
 }
@@ -41,8 +46,8 @@ TEST(Engine, RelativeExpiryWorksOnANegativeClock) {
   Engine e;
   EXPECT_EQ(run(e, {"SET", "k", "v", "PX", "100"}, -42), Reply::ok());
   EXPECT_EQ(run(e, {"PTTL", "k"}, -42), Reply::integer_reply(100));
-  EXPECT_EQ(run(e, {"GET", "k"}, 57), Reply::bulk("v"));
-  EXPECT_EQ(run(e, {"GET", "k"}, 58), Reply::nil());
+  EXPECT_EQ(run(e, {"GET", "k"}, 58), Reply::bulk("v"));
+  EXPECT_EQ(run(e, {"GET", "k"}, 59), Reply::nil());
   EXPECT_EQ(run(e, {"SET", "k", "v", "PX", "9223372036854775807"}, -42), Reply::ok());
   EXPECT_EQ(run(e, {"SET", "j", "v"}, -42), Reply::ok());
   EXPECT_EQ(run(e, {"PEXPIRE", "j", "100"}, -42), Reply::integer_reply(1));
@@ -66,7 +71,8 @@ TEST(Engine, ActiveExpiryDeletesUntouchedKeys) {
   run(e, {"SET", "a", "1", "PX", "50"});
   run(e, {"SET", "b", "2"});
   EXPECT_EQ(e.active_expire_cycle(kNow + 49), 0u);
-  EXPECT_EQ(e.active_expire_cycle(kNow + 50), 1u);
+  EXPECT_EQ(e.active_expire_cycle(kNow + 50), 0u);  // at its time, not yet past it
+  EXPECT_EQ(e.active_expire_cycle(kNow + 51), 1u);
   EXPECT_EQ(e.keys().count("a"), 0u);
   EXPECT_EQ(writes.back(), (Argv{"DEL", "a"}));
 }
@@ -134,7 +140,7 @@ TEST(Engine, DelAndExistsCountKeys) {
   run(e, {"SET", "a", "1"});
   run(e, {"SET", "b", "2", "PX", "10"});
   EXPECT_EQ(run(e, {"EXISTS", "a", "a", "b", "c"}), Reply::integer_reply(3));
-  EXPECT_EQ(run(e, {"DEL", "a", "b", "c"}, kNow + 10), Reply::integer_reply(1));
+  EXPECT_EQ(run(e, {"DEL", "a", "b", "c"}, kNow + 11), Reply::integer_reply(1));
 }
 
 // Every write reaches the observer as the command that replays it exactly:

@@ -165,7 +165,7 @@ Engine::Entry* Engine::find_live(const std::string& key, std::int64_t now_ms) {
 Engine::Located Engine::locate(const std::string& key, std::int64_t now_ms) {
   auto it = keys_.lower_bound(key);
   if (it == keys_.end() || it->first != key) return {it, false};
-  if (it->second.expires_at_ms && *it->second.expires_at_ms <= now_ms) {
+  if (it->second.expired_at(now_ms)) {
     // Lazy expiry: the key is gone on first touch after its time, and the
     // deletion is propagated like any write (as Redis propagates a DEL).
     // A replica keeps it (it waits for the master's DEL) but reads it as gone.
@@ -187,7 +187,7 @@ std::size_t Engine::active_expire_cycle(std::int64_t now_ms) {
   if (replica_) return 0;  // replicas wait for the master's DEL
   std::vector<std::string> expired;
   for (const auto& [key, entry] : keys_) {
-    if (entry.expires_at_ms && *entry.expires_at_ms <= now_ms) expired.push_back(key);
+    if (entry.expired_at(now_ms)) expired.push_back(key);
   }
   for (const std::string& key : expired) {
     keys_.erase(key);

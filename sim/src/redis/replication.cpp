@@ -21,7 +21,7 @@ std::string Node::snapshot_commands() const {
   std::string image;
   const std::int64_t now = now_ms();
   for (const auto& [key, entry] : engine.keys()) {
-    if (entry.expires_at_ms && *entry.expires_at_ms <= now) continue;
+    if (entry.expired_at(now)) continue;
     image += entry.expires_at_ms ? encode_command({"SET", key, entry.value, "PXAT",
                                                    std::to_string(*entry.expires_at_ms)})
                                  : encode_command({"SET", key, entry.value});

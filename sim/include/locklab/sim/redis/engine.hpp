@@ -97,6 +97,14 @@ class Engine {
   struct Entry {
     std::string value;
     std::optional<std::int64_t> expires_at_ms;
+    // Redis 7.0 (keyIsExpired in db.c, and the active cycle in expire.c)
+    // deletes a key only once the clock has passed its time: `now > when`,
+    // never at `when` itself. With `when` = the command's millisecond + TTL,
+    // a key lives at least its TTL after it arrived; expiring at `when`
+    // would end it up to a millisecond early.
+    bool expired_at(std::int64_t now_ms) const {
+      return expires_at_ms.has_value() && now_ms > *expires_at_ms;
+    }
   };
   const std::map<std::string, Entry>& keys() const { return keys_; }
   void restore(std::map<std::string, Entry> keys) { keys_ = std::move(keys); }
