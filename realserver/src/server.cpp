@@ -118,7 +118,10 @@ std::vector<std::string> Server::arguments(int port) const {
       options_.executable, "--port", std::to_string(port), "--bind", host(),
       "--dir", dir_.string(), "--daemonize", "no", "--logfile", "",
       "--appendonly", p.appendonly ? "yes" : "no", "--appendfsync", p.appendfsync,
-      "--save", save};
+      "--save", save,
+      // A master sends its first full sync to a replica without waiting 5 s
+      // for more replicas to join (Redis 7's default): replicas link at once.
+      "--repl-diskless-sync-delay", "0"};
   if (options_.unix_socket) {
     args.insert(args.end(), {"--unixsocket", unix_path(), "--unixsocketperm", "700"});
   }

@@ -6,8 +6,10 @@
 //     one picked was taken meanwhile), in a temporary directory of its own
 //     (its log, AOF and RDB files live there), optionally also on a unix
 //     socket in that directory, with the given persistence and extra
-//     arguments, optionally as a replica (--replicaof) — and returns only
-//     once it answers PING (+PONG: a server still loading its AOF answers
+//     arguments (after the harness's own, so they override them; one of its
+//     own is repl-diskless-sync-delay 0, so a replica links in milliseconds
+//     rather than after Redis 7's default 5 s), optionally as a replica
+//     (--replicaof) — and returns only once it answers PING (+PONG: a server still loading its AOF answers
 //     -LOADING and is waited for) and, for a replica, once it reports
 //     master_link_status:up;
 //   - applies real faults: freeze()/resume() (SIGSTOP/SIGCONT: the kernel
