@@ -80,6 +80,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
     throw std::system_error(fork_error, std::generic_category(), "fork");
   }
   pid_ = pid;
+  owner_ = parent;
   // Also set the group from here: whichever of parent and child runs first,
   // the child is in its own group before anyone signals it.
   (void)::setpgid(pid, pid);
@@ -98,10 +99,12 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
 
 ChildProcess::~ChildProcess() { stop(); }
 
-bool ChildProcess::signal(int sig) const { return pid_ > 0 && ::kill(pid_, sig) == 0; }
+bool ChildProcess::owned() const { return ::getpid() == owner_; }
+
+bool ChildProcess::signal(int sig) const { return pid_ > 0 && owned() && ::kill(pid_, sig) == 0; }
 
 std::optional<int> ChildProcess::try_reap() {
-  if (pid_ <= 0) return std::nullopt;
+  if (pid_ <= 0 || !owned()) return std::nullopt;
   int status = 0;
   const pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r != pid_) return std::nullopt;
@@ -111,7 +114,7 @@ std::optional<int> ChildProcess::try_reap() {
 }
 
 void ChildProcess::reap_blocking() noexcept {
-  if (pid_ <= 0) return;
+  if (pid_ <= 0 || !owned()) return;
   int status = 0;
   pid_t r = 0;
   do {
@@ -122,13 +125,13 @@ void ChildProcess::reap_blocking() noexcept {
 }
 
 void ChildProcess::kill() noexcept {
-  if (pid_ <= 0) return;
+  if (pid_ <= 0 || !owned()) return;
   ::kill(pid_, SIGKILL);
   reap_blocking();
 }
 
 void ChildProcess::stop(std::chrono::milliseconds grace) noexcept {
-  if (pid_ <= 0) return;
+  if (pid_ <= 0 || !owned()) return;
   ::kill(pid_, SIGCONT);  // a frozen child cannot act on SIGTERM
   ::kill(pid_, SIGTERM);
   const auto until = Clock::now() + grace;

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <fstream>
@@ -60,7 +61,8 @@ bool answers_ping(int port) {
 
 }  // namespace
 
-Server::Server(ServerOptions options) : options_(std::move(options)), dir_(make_temp_dir()) {
+Server::Server(ServerOptions options)
+    : options_(std::move(options)), dir_(make_temp_dir()), owner_(::getpid()) {
   try {
     for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
       if (launch(free_port()) == Launch::up) return;
@@ -75,6 +77,9 @@ Server::Server(ServerOptions options) : options_(std::move(options)), dir_(make_
 
 Server::~Server() {
   stop();
+  // A forked copy of the owner (which stop() left alone) must not delete the
+  // directory of a server that still runs.
+  if (::getpid() != owner_) return;
   std::error_code ec;
   fs::remove_all(dir_, ec);
 }

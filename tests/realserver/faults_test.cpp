@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 #include "locklab/realserver/server.hpp"
@@ -175,6 +176,23 @@ TEST(RealServerFaults, ServerDiesWithTheProcessThatStartedIt) {
   EXPECT_TRUE(within(3s, [&] { return refuses_connections(port); }));
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);  // the killed child could not
+}
+
+// A test that forks and lets the child unwind normally: the child's copy of
+// the Server neither stops the server nor deletes its directory.
+TEST(RealServerFaults, AForkedCopyLeavesTheServerAlone) {
+  auto server = std::make_unique<Server>();
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    server.reset();  // the copy's destructor
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(server->running());
+  EXPECT_EQ(server->admin({"PING"}).text, "PONG");
+  EXPECT_TRUE(std::filesystem::exists(server->dir()));
 }
 
 TEST(RealServerFaults, ClientKillByAddressDropsThatClientOnly) {

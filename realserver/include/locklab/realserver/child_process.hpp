@@ -13,7 +13,9 @@
 //     executable is a StartError at once, not a timeout later.
 // signal() sends to the pid only (never to a group); stop() is SIGCONT,
 // SIGTERM, a bounded wait, SIGKILL, reap, and the destructor runs it, so a
-// test that fails or throws still ends its children.
+// test that fails or throws still ends its children. In a process forked
+// from the owner (a test's own fork), the copy does nothing to the child:
+// it is the owner's to end, not the fork's.
 //
 // PDEATHSIG is tied to the THREAD that forked, not to the process: when that
 // thread exits, the child gets SIGKILL. Start children from a thread that
@@ -70,8 +72,10 @@ class ChildProcess {
 
  private:
   void reap_blocking() noexcept;
+  bool owned() const;  // false in a forked copy of the owning process
 
   pid_t pid_ = -1;
+  pid_t owner_ = -1;
   std::optional<int> status_{};
 };
 

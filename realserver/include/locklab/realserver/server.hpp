@@ -24,7 +24,8 @@
 //     wait, SIGKILL, reap) and removes its directory, also when the test
 //     failed or threw. The process dies with its starting thread too
 //     (PR_SET_PDEATHSIG; see child_process.hpp): start and restart servers
-//     from a thread that outlives them.
+//     from a thread that outlives them. A forked copy of the owning process
+//     neither signals the server nor removes its directory.
 //
 // admin() and the fault helpers open a fresh admin connection per call
 // (admin.hpp: send with MSG_NOSIGNAL, no SIGPIPE, no disposition changed);
@@ -145,6 +146,7 @@ class Server {
   ServerOptions options_;
   std::filesystem::path dir_;
   int port_ = 0;
+  pid_t owner_;  // the process that started it (a fork's copy leaves it alone)
   std::optional<ChildProcess> process_{};
   bool frozen_ = false;
 };
