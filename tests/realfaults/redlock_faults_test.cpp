@@ -25,8 +25,11 @@ using lock::Outcome;
 using realserver::Deployment;
 using Lock = lock::RedLock<Backend>;
 
+// node_timeout 200 ms, not the default ttl/100 (20 ms): on a loaded machine
+// a live node's reply can take longer than 20 ms, and that attempt — and
+// with it the whole call — is then rightly indeterminate.
 lock::LockOptions options() {
-  return {.ttl = 2s, .retry = {.count = 1000, .delay = 50ms, .jitter = 20ms}};
+  return {.ttl = 2s, .node_timeout = 200ms, .retry = {.count = 1000, .delay = 50ms, .jitter = 20ms}};
 }
 
 std::int64_t exists(realserver::Server& server, const std::string& key) {

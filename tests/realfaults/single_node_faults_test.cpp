@@ -22,11 +22,16 @@ using realserver::Persistence;
 using realserver::Server;
 using Lock = lock::SingleNodeLock<Backend>;
 
+// Every lock here waits up to 200 ms for the server, not the default
+// ttl/100 (15-20 ms): a loaded machine can take that long to answer, and a
+// timed-out SET makes an attempt indeterminate instead of busy or acquired.
+constexpr auto kNodeTimeout = 200ms;
+
 TEST(RealFaultsSingleNode, FrozenServerDuringAcquireTimesOutMaybeApplied) {
   Server server;
   Backend backend({endpoint(server)});
   ASSERT_TRUE(backend.call(0, {"PING"}, in(2s)));  // a pooled connection, run_id known
-  Lock lock(backend, {.ttl = 2s, .node_timeout = 200ms, .retry = {.count = 0}});
+  Lock lock(backend, {.ttl = 2s, .node_timeout = kNodeTimeout, .retry = {.count = 0}});
   server.freeze();
   const auto deadline = in(1s);
   auto got = lock.acquire("job", deadline);
@@ -47,8 +52,8 @@ TEST(RealFaultsSingleNode, RestartWithoutPersistenceLetsASecondClientAcquireAtOn
   Server server;
   Backend first_backend({endpoint(server)});
   Backend second_backend({endpoint(server)});
-  Lock first(first_backend, {.ttl = 2s});
-  Lock second(second_backend, {.ttl = 2s, .retry = {.count = 0}});
+  Lock first(first_backend, {.ttl = 2s, .node_timeout = kNodeTimeout});
+  Lock second(second_backend, {.ttl = 2s, .node_timeout = kNodeTimeout, .retry = {.count = 0}});
   auto held = first.acquire("job", in(1s));
   ASSERT_TRUE(held.acquired()) << show(held);
   auto refused = second.try_acquire("job", in(1s));
@@ -69,8 +74,9 @@ TEST(RealFaultsSingleNode, AofAlwaysKeepsTheLockAcrossAKillUntilItsTtlEnds) {
   Backend first_backend({endpoint(server)});
   Backend second_backend({endpoint(server)});
   constexpr auto ttl = 1500ms;
-  Lock first(first_backend, {.ttl = ttl});
-  Lock second(second_backend, {.ttl = ttl, .retry = {.count = 1000, .delay = 20ms, .jitter = 0ms}});
+  Lock first(first_backend, {.ttl = ttl, .node_timeout = kNodeTimeout});
+  Lock second(second_backend, {.ttl = ttl, .node_timeout = kNodeTimeout,
+                               .retry = {.count = 1000, .delay = 20ms, .jitter = 0ms}});
   auto held = first.acquire("job", in(1s));
   ASSERT_TRUE(held.acquired()) << show(held);
   const auto expiry = held.lease->attempt_started + ttl;
