@@ -152,7 +152,13 @@ Server::Launch Server::launch(int port) {
       fail_start("exited during start-up (" + describe_wait_status(*status) + ")");
     }
     if (answers_ping(port)) {
-      if (options_.replica_of) wait_for_link(std::chrono::duration_cast<Timeout>(until - Clock::now()));
+      if (options_.replica_of) {
+        try {
+          wait_for_link(std::chrono::duration_cast<Timeout>(until - Clock::now()));
+        } catch (const Error& e) {
+          fail_start(std::string("the replica did not link to its master: ") + e.what());
+        }
+      }
       return Launch::up;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds{10});

@@ -51,6 +51,18 @@ TEST(RealServerReplication, WaitForLinkFailsWithTheStatusWhenTheMasterIsDown) {
   }
 }
 
+TEST(RealServerReplication, ReplicaOfADeadMasterIsAStartError) {
+  Server master;
+  const int port = master.port();
+  master.kill();
+  try {
+    Server replica({.replica_of = port, .start_timeout = 1000ms});
+    ADD_FAILURE() << "a replica linked to a dead master";
+  } catch (const StartError& e) {
+    EXPECT_NE(std::string(e.what()).find("did not link"), std::string::npos) << e.what();
+  }
+}
+
 TEST(RealServerReplication, DeploymentStartsIndependentMastersWithLinkedReplicas) {
   Deployment d({.masters = 3, .replicas_per_master = 1});
   ASSERT_EQ(d.masters(), 3u);
