@@ -130,7 +130,10 @@ void AdminConnection::connect_to(const void* address, unsigned length, Timeout t
   fd_ = ::socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) fail(AdminError::Kind::connect, std::string("socket: ") + std::strerror(errno));
   reader_ = redisReaderCreate();
-  if (reader_ == nullptr) throw std::bad_alloc();
+  if (reader_ == nullptr) {
+    close_now();  // a throwing constructor runs no destructor
+    throw std::bad_alloc();
+  }
   if (sa->sa_family == AF_INET) {
     const int one = 1;
     (void)::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
