@@ -25,7 +25,7 @@ static_assert(lock::Backend<Backend>);
 // The one path every lock takes: a command out, its reply back, and the
 // connection kept for the next request.
 TEST(HiredisBackend, SetGetRoundTripOverTcpReusesTheConnection) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)});
   EXPECT_EQ(backend.node_name(0), "127.0.0.1:" + std::to_string(server.port()));
   const std::string value("v\0\r\nalue", 8);  // binary-safe
@@ -45,7 +45,7 @@ TEST(HiredisBackend, SetGetRoundTripOverTcpReusesTheConnection) {
 }
 
 TEST(HiredisBackend, SetGetRoundTripOverUnixSocket) {
-  RedisProcess server({.unix_socket = true});
+  realserver::Server server({.unix_socket = true});
   Backend backend({{.unix_path = server.unix_path()}});
   EXPECT_EQ(backend.node_name(0), "unix:" + server.unix_path());
   auto set = backend.call(0, {"SET", "k", "u"}, in(2s));
@@ -58,8 +58,8 @@ TEST(HiredisBackend, SetGetRoundTripOverUnixSocket) {
 // Three servers each sleeping 300 ms: the fan-out costs one sleep, not three,
 // and runs on the calling thread: no thread is added.
 TEST(HiredisBackend, FanOutCostsTheSlowestAndAddsNoThreads) {
-  RedisProcessOptions debug{.extra_args = {"--enable-debug-command", "yes"}};
-  RedisProcess a(debug), b(debug), c(debug);
+  realserver::ServerOptions debug{.extra_args = {"--enable-debug-command", "yes"}};
+  realserver::Server a(debug), b(debug), c(debug);
   Backend backend({tcp(a), tcp(b), tcp(c)});
   const std::size_t nodes[] = {0, 1, 2};
   // Warm the pools so the timing is the requests', not the connects'.
@@ -87,11 +87,11 @@ TEST(HiredisBackend, FanOutCostsTheSlowestAndAddsNoThreads) {
 // on_reply returning false ends the wait at once: the frozen node's entry is
 // timed_out, maybe applied (its request went out), and its connection closed.
 TEST(HiredisBackend, OnReplyFalseStopsTheWait) {
-  RedisProcess fast, slow;
+  realserver::Server fast, slow;
   Backend backend({tcp(fast), tcp(slow)});
   const std::size_t nodes[] = {0, 1};
   for (auto& r : backend.fan_out(nodes, {"PING"}, in(2s))) ASSERT_TRUE(r) << show(r);
-  ::kill(slow.pid(), SIGSTOP);
+  slow.freeze();
   int calls = 0;
   const auto started = Backend::clock::now();
   auto results = backend.fan_out(nodes, {"SET", "k", "v"}, in(10s), {},
@@ -101,7 +101,7 @@ TEST(HiredisBackend, OnReplyFalseStopsTheWait) {
                                    return false;
                                  });
   const auto elapsed = Backend::clock::now() - started;
-  ::kill(slow.pid(), SIGCONT);
+  slow.resume();
   EXPECT_EQ(calls, 1);
   EXPECT_LT(elapsed, 1s);
   ASSERT_TRUE(results[0]) << show(results[0]);
@@ -115,7 +115,7 @@ TEST(HiredisBackend, OnReplyFalseStopsTheWait) {
 // Many threads, two slots: never more than two requests out, and every
 // request gets a slot in time (each waits for one, up to its deadline).
 TEST(HiredisBackend, InFlightBoundHoldsAcrossThreads) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)}, {.max_in_flight = 2});
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
@@ -138,7 +138,7 @@ TEST(HiredisBackend, InFlightBoundHoldsAcrossThreads) {
 // After SCRIPT FLUSH the EVALSHA answers NOSCRIPT; the EVAL fallback goes out
 // on the same connection, and only its reply is seen.
 TEST(HiredisBackend, NoscriptFallbackOnTheSameConnection) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)});
   Backend admin({tcp(server)});
   const std::string script = "return ARGV[1]";
@@ -167,7 +167,7 @@ TEST(HiredisBackend, NoscriptFallbackOnTheSameConnection) {
 }
 
 TEST(HiredisBackend, SelectsTheEndpointsDatabase) {
-  RedisProcess server;
+  realserver::Server server;
   Backend db3({{.host = "127.0.0.1", .port = server.port(), .db = 3}});
   Backend db0({tcp(server)});
   ASSERT_TRUE(db3.call(0, {"SET", "k", "three"}, in(2s)));
@@ -188,7 +188,7 @@ TEST(HiredisBackend, SelectsTheEndpointsDatabase) {
 }
 
 TEST(HiredisBackend, RandomIsUnrepeatedAndSleepWakesOnStop) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)});
   std::set<std::uint64_t> seen;
   for (int i = 0; i < 1000; ++i) seen.insert(backend.random_u64());
@@ -208,7 +208,7 @@ TEST(HiredisBackend, RandomIsUnrepeatedAndSleepWakesOnStop) {
 // Tasks run on the backend's threads; shutdown() wakes their sleeps and
 // Event waits and joins them; no task starts after it, nor beyond max_tasks.
 TEST(HiredisBackend, SpawnedTasksAreJoinedAtShutdown) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)}, {.max_tasks = 2});
   Backend::Event never(backend);
   std::atomic<int> finished{0};
@@ -244,7 +244,7 @@ TEST(HiredisBackend, SpawnedTasksAreJoinedAtShutdown) {
 // shutdown wakes nothing of the parent's (its sleeping task sleeps on, its
 // requests are not killed) and joins none of the parent's threads.
 TEST(HiredisBackend, ForkChildUsesItsOwnConnectionsAndShutdown) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)});
   std::atomic<bool> woken{false};
   ASSERT_TRUE(backend.spawn("sleeper", [&] {

@@ -16,7 +16,7 @@ using lock::NodeErrorKind;
 using lock::Reply;
 
 TEST(HiredisConfig, AuthWithRequirepass) {
-  RedisProcess server({.extra_args = {"--requirepass", "s3cret"}});
+  realserver::Server server({.extra_args = {"--requirepass", "s3cret"}});
   Backend good({{.host = "127.0.0.1", .port = server.port(), .password = "s3cret"}});
   auto r = good.call(0, {"SET", "k", "v"}, in(2s));
   ASSERT_TRUE(r) << show(r);
@@ -40,7 +40,7 @@ TEST(HiredisConfig, AuthWithRequirepass) {
 }
 
 TEST(HiredisConfig, AuthWithAnAclUser) {
-  RedisProcess server;
+  realserver::Server server;
   Backend admin({tcp(server)});
   auto created = admin.call(0, {"ACL", "SETUSER", "alice", "on", ">pw", "~*", "&*", "+@all"},
                             in(2s));
@@ -76,7 +76,7 @@ TEST(HiredisConfig, DuplicateEndpointsAreAConfigError) {
 // addresses, one run_id. Counting it twice would fake a quorum, so once the
 // backend has seen both, calls to either fail typed, unsent.
 TEST(HiredisConfig, TwoEndpointsOfOneServerAreRefusedByRunId) {
-  RedisProcess server({.unix_socket = true});
+  realserver::Server server({.unix_socket = true});
   Backend backend({tcp(server), {.unix_path = server.unix_path()}});
   auto first = backend.call(0, {"SET", "k", "v"}, in(2s));
   ASSERT_TRUE(first) << show(first);  // not yet known to be a duplicate
@@ -99,8 +99,8 @@ TEST(HiredisConfig, TwoEndpointsOfOneServerAreRefusedByRunId) {
 // connection, so the second server is caught as node 0's before anything is
 // sent to it, and from then on calls to either node fail, typed.
 TEST(HiredisConfig, RunIdIsReadAgainOnEveryNewConnection) {
-  RedisProcess first({.unix_socket = true});
-  RedisProcess second({.unix_socket = true});
+  realserver::Server first({.unix_socket = true});
+  realserver::Server second({.unix_socket = true});
   const std::filesystem::path link =
       std::filesystem::path(second.unix_path()).parent_path() / "node1.sock";
   std::filesystem::create_symlink(second.unix_path(), link);
@@ -134,7 +134,7 @@ TEST(HiredisConfig, RunIdIsReadAgainOnEveryNewConnection) {
 // another address of the same machine (IPv6), and then the calls to it are
 // refused, never applied — by the run_id check when the server listens there.
 TEST(HiredisConfig, LocalhostAndLoopbackOnOnePortAreNeverTwoNodes) {
-  RedisProcess server;
+  realserver::Server server;
   try {
     Backend backend({tcp(server), {.host = "localhost", .port = server.port()}});
     auto first = backend.call(0, {"PING"}, in(2s));

@@ -17,20 +17,20 @@ using hiredis::Backend;
 using lock::NodeErrorKind;
 using lock::Reply;
 
-// Freezes a server for the life of the object.
+// Freezes a server (SIGSTOP) for the life of the object.
 class Frozen {
  public:
-  explicit Frozen(const RedisProcess& server) : pid_(server.pid()) { ::kill(pid_, SIGSTOP); }
-  ~Frozen() { ::kill(pid_, SIGCONT); }
+  explicit Frozen(realserver::Server& server) : server_(server) { server_.freeze(); }
+  ~Frozen() { server_.resume(); }
   Frozen(const Frozen&) = delete;
   Frozen& operator=(const Frozen&) = delete;
 
  private:
-  pid_t pid_;
+  realserver::Server& server_;
 };
 
 TEST(HiredisFailures, FrozenServerTimesOutMaybeApplied) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)});
   ASSERT_TRUE(backend.call(0, {"PING"}, in(2s)));
   const Frozen frozen(server);
@@ -50,7 +50,7 @@ TEST(HiredisFailures, FrozenServerTimesOutMaybeApplied) {
 // never answers the connection's INFO: the connect timeout ends it, and as
 // the request was never written, it was not applied.
 TEST(HiredisFailures, HandshakeOnAFrozenServerTimesOutNotApplied) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)}, {.connect_timeout = 200ms});
   const Frozen frozen(server);
   const auto started = Backend::clock::now();
@@ -67,7 +67,7 @@ TEST(HiredisFailures, HandshakeOnAFrozenServerTimesOutNotApplied) {
 // A deadline already past sends nothing: timed_out, not applied, and no
 // slot was lacking.
 TEST(HiredisFailures, PastDeadlineSendsNothing) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)});
   const std::size_t nodes[] = {0, 0};
   for (auto& r : backend.fan_out(nodes, {"SET", "k", "v"}, Backend::clock::now() - 1ms)) {
@@ -83,17 +83,19 @@ TEST(HiredisFailures, PastDeadlineSendsNothing) {
 // The stop token wakes a fan-out waiting on a frozen server at once, long
 // before its deadline.
 TEST(HiredisFailures, StopTokenCancelsAFanOutPromptly) {
-  RedisProcess a, b;
+  realserver::Server a, b;
   Backend backend({tcp(a), tcp(b)});
   const std::size_t nodes[] = {0, 1};
   for (auto& r : backend.fan_out(nodes, {"PING"}, in(2s))) ASSERT_TRUE(r) << show(r);
   const Frozen frozen(b);
   std::stop_source stop;
+  // Read the clock before the stopper starts its 150 ms: read after, a
+  // descheduled test thread measured less than the stopper slept.
+  const auto started = Backend::clock::now();
   std::thread stopper([&] {
     std::this_thread::sleep_for(150ms);
     stop.request_stop();
   });
-  const auto started = Backend::clock::now();
   auto results = backend.fan_out(nodes, {"SET", "k", "v"}, in(10s), stop.get_token());
   const auto elapsed = Backend::clock::now() - started;
   stopper.join();
@@ -107,7 +109,7 @@ TEST(HiredisFailures, StopTokenCancelsAFanOutPromptly) {
 }
 
 TEST(HiredisFailures, ShutdownWakesAFanOut) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)});
   ASSERT_TRUE(backend.call(0, {"PING"}, in(2s)));
   const Frozen frozen(server);
@@ -125,7 +127,7 @@ TEST(HiredisFailures, ShutdownWakesAFanOut) {
 }
 
 TEST(HiredisFailures, ClosedPortIsRefusedNotApplied) {
-  Backend backend({{.host = "127.0.0.1", .port = free_port()}});
+  Backend backend({{.host = "127.0.0.1", .port = realserver::free_port()}});
   auto r = backend.call(0, {"SET", "k", "v"}, in(2s));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, NodeErrorKind::refused) << show(r);
@@ -144,12 +146,12 @@ TEST(HiredisFailures, KilledServerNeverRaisesSigpipe) {
   struct sigaction current {};
   ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &current), 0);
   ASSERT_EQ(current.sa_handler, SIG_DFL) << "the test needs the default SIGPIPE disposition";
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)}, {.max_in_flight = 8});
   const std::size_t nodes[] = {0, 0, 0, 0};
   for (auto& r : backend.fan_out(nodes, {"PING"}, in(2s))) ASSERT_TRUE(r) << show(r);
   EXPECT_EQ(backend.idle_connections(0), 4u);
-  ::kill(server.pid(), SIGKILL);
+  server.kill();
   std::this_thread::sleep_for(100ms);
   for (int i = 0; i < 20; ++i) {
     const std::string big(64 * 1024, 'x');  // more than one send's worth
@@ -162,14 +164,13 @@ TEST(HiredisFailures, KilledServerNeverRaisesSigpipe) {
   }
   ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &current), 0);
   EXPECT_EQ(current.sa_handler, SIG_DFL) << "the backend changed the disposition";
-  server.stop();
 }
 
 // A server restarted on the same port closed the pooled connection (FIN):
 // the next request notices before sending and uses a fresh connection, so
 // it succeeds instead of failing maybe-applied.
 TEST(HiredisFailures, RestartedServerStaleConnectionIsReplaced) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)});
   ASSERT_TRUE(backend.call(0, {"SET", "k", "v"}, in(2s)));
   ASSERT_EQ(backend.idle_connections(0), 1u);
@@ -183,7 +184,7 @@ TEST(HiredisFailures, RestartedServerStaleConnectionIsReplaced) {
 }
 
 TEST(HiredisFailures, ClientKillStaleConnectionIsReplaced) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)});
   Backend admin({tcp(server)});
   ASSERT_TRUE(backend.call(0, {"PING"}, in(2s)));
@@ -201,7 +202,7 @@ TEST(HiredisFailures, ClientKillStaleConnectionIsReplaced) {
 // One slot, taken by a request to a frozen server: the second request of the
 // fan-out never finds one before the deadline and is never sent.
 TEST(HiredisFailures, NoSlotWithOneInFlightAndAFrozenServer) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)}, {.max_in_flight = 1});
   ASSERT_TRUE(backend.call(0, {"PING"}, in(2s)));
   const Frozen frozen(server);

@@ -22,7 +22,7 @@ using lock::Outcome;
 // Acquire (fenced: the scripts meet a cold cache, NOSCRIPT then EVAL),
 // extend, release — with the key really on each server, then gone.
 TEST(HiredisLocks, RedLockOverThreeServersAcquiresExtendsReleases) {
-  RedisProcess a, b, c;
+  realserver::Server a, b, c;
   Backend backend({tcp(a), tcp(b), tcp(c)});
   Backend observer({tcp(a), tcp(b), tcp(c)});
   lock::RedLock<Backend> redlock(backend, {.ttl = 10s, .fencing = true});
@@ -51,7 +51,7 @@ TEST(HiredisLocks, RedLockOverThreeServersAcquiresExtendsReleases) {
 // Eight threads share one lock object and take turns on one key; a counter
 // guarded only by the lock is never entered by two at once.
 TEST(HiredisLocks, ManyThreadsOneLockMutualExclusion) {
-  RedisProcess a, b, c;
+  realserver::Server a, b, c;
   Backend backend({tcp(a), tcp(b), tcp(c)}, {.max_in_flight = 64});
   lock::RedLock<Backend> redlock(backend, {.ttl = 10s});
   std::atomic<int> inside{0};
@@ -78,7 +78,7 @@ TEST(HiredisLocks, ManyThreadsOneLockMutualExclusion) {
 
 // The manager's contender tasks run on the backend's threads.
 TEST(HiredisLocks, LockManagerOverARealServer) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)});
   lock::SingleNodeLock<Backend> single(backend, {.ttl = 10s});
   {
@@ -99,7 +99,7 @@ TEST(HiredisLocks, LockManagerOverARealServer) {
 // The watchdog (a spawned thread) renews a short lease on three real
 // servers; the key's PTTL shows the renewals landed.
 TEST(HiredisLocks, AutoExtenderRenewsOnRealServers) {
-  RedisProcess a, b, c;
+  realserver::Server a, b, c;
   Backend backend({tcp(a), tcp(b), tcp(c)});
   Backend observer({tcp(a), tcp(b), tcp(c)});
   lock::RedLock<Backend> redlock(backend, {.ttl = 600ms, .node_timeout = 50ms});
@@ -126,7 +126,7 @@ TEST(HiredisLocks, AutoExtenderRenewsOnRealServers) {
 
 // Six threads increment a plain int under a NamedMutex on a real server.
 TEST(HiredisLocks, NamedMutexGuardsACounterAcrossThreads) {
-  RedisProcess server;
+  realserver::Server server;
   Backend backend({tcp(server)});
   lock::SingleNodeLock<Backend> single(
       backend, {.ttl = 10s, .retry = {.count = 1000, .delay = 1ms, .jitter = 0ms}});

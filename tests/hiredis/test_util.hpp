@@ -1,5 +1,5 @@
 // tests/hiredis/test_util.hpp — small helpers shared by the real-server
-// tests: endpoints for a RedisProcess, a result printer, thread counting.
+// tests: endpoints for a realserver::Server, a result printer, thread counting.
 #pragma once
 
 #include <dirent.h>
@@ -8,14 +8,15 @@
 #include <string>
 
 #include "locklab/hiredis/backend.hpp"
-#include "redis_process.hpp"
+#include "locklab/realserver/ports.hpp"
+#include "locklab/realserver/server.hpp"
 
 namespace locklab::hiredis_test {
 
 using namespace std::chrono_literals;
 
-inline hiredis::Endpoint tcp(const RedisProcess& server) {
-  return {.host = "127.0.0.1", .port = server.port()};
+inline hiredis::Endpoint tcp(const realserver::Server& server) {
+  return {.host = realserver::Server::host(), .port = server.port()};
 }
 
 inline std::string show(const lock::NodeResult& r) {
