@@ -173,6 +173,9 @@ std::vector<std::string> validate(const Scenario& s) {
   for (std::size_t i = 0; i < s.faults.size(); ++i) {
     const sim::Fault& f = s.faults[i];
     if (f.at < sim::TrueTime{}) problem(fmt::format("faults[{}].at: must not be negative", i));
+    if (const std::string why = sim::problem_of(f.action); !why.empty()) {
+      problem(fmt::format("faults[{}].{}", i, why));
+    }
     for (const sim::ProcessId p : processes_of(f.action)) {
       if (sim::index_of(p) >= names.size()) {
         problem(fmt::format("faults[{}]: process {} does not exist (the world has {})", i,

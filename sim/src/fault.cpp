@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "locklab/sim/clock.hpp"
 #include "locklab/sim/detail/overloaded.hpp"
 
 namespace locklab::sim {
@@ -41,6 +42,32 @@ std::optional<std::size_t> ending_fault(const FaultSchedule& schedule, std::size
     if (ends(schedule[j].action)) return j;
   }
   return std::nullopt;
+}
+
+std::string problem_of(const FaultAction& action) {
+  // A heal with an empty side heals nothing, and is harmless; a partition
+  // with one would cut nothing while claiming to.
+  return std::visit(
+      Overloaded{
+          [](const LinkPartition& f) -> std::string {
+            if (f.from.empty()) return "from: must name at least one process";
+            if (f.to.empty()) return "to: must name at least one process";
+            return {};
+          },
+          [](const MessageDelay& f) -> std::string {
+            if (f.extra.count() < 0) return "extra: must not be negative";
+            if (f.count == 0) return "count: must be at least 1 (a delay of no message does nothing)";
+            return {};
+          },
+          [](const ClockDriftSet& f) -> std::string {
+            if (f.drift_ppm <= -kPpmScale || f.drift_ppm > 10 * kPpmScale) {
+              return fmt::format("drift_ppm: {} is out of range (-1000000, 10000000]", f.drift_ppm);
+            }
+            return {};
+          },
+          [](const auto&) { return std::string{}; },
+      },
+      action);
 }
 
 std::string describe(const FaultAction& action,

@@ -146,7 +146,9 @@ void World::push_ready(boost::fibers::context* ctx, FiberHandle handle) {
 
 boost::fibers::context* World::take_ready() {
   ++work_;
-  if (work_ >= config_.limits.max_events) stop_requested_ = true;
+  // The budget stops a run, never its teardown: a world torn down after its
+  // budget ran out must still let every fiber unwind.
+  if (work_ >= config_.limits.max_events && !tearing_down_) stop_requested_ = true;
   if (config_.order == ReadyOrder::random && ready_.size() > 1) {
     std::swap(ready_[ready_rng_.below(ready_.size())], ready_.front());
   }

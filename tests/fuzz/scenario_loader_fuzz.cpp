@@ -2,7 +2,9 @@
 //
 // Feeds bytes to parse_scenario(). A ScenarioError is the loader doing its
 // job; anything else — another exception (std::terminate aborts), a crash, a
-// sanitizer report, a hang — is a finding.
+// sanitizer report, a hang — is a finding. In the replay build a file that
+// loads is also run, under a 10,000-event budget: a file that loads must
+// run. (The AFL++ build has only the loader's sources, not the simulator.)
 //
 // Built two ways (tests/fuzz/CMakeLists.txt):
 //   - with afl-g++-fast (scripts/fuzz-loader.sh): AFL++'s persistent mode,
@@ -21,6 +23,9 @@
 #include <string_view>
 
 #include "locklab/scenarios/scenario_file.hpp"
+#if defined(LOCKLAB_FUZZ_RUNS_WORLDS)
+#include "locklab/scenarios/runner.hpp"
+#endif
 
 namespace {
 
@@ -31,6 +36,9 @@ void load(std::string_view text, std::string_view name) {
     const locklab::scenarios::Scenario s = locklab::scenarios::parse_scenario(text, name);
     // Whatever loads must also write: the writer is fuzzed through the reader.
     const std::string again = locklab::scenarios::to_toml(s);
+#if defined(LOCKLAB_FUZZ_RUNS_WORLDS)
+    (void)locklab::scenarios::run_scenario(s, {.max_events = 10'000});
+#endif
     if (g_print) std::cout << name << ": ok (" << again.size() << " bytes written back)\n";
   } catch (const locklab::scenarios::ScenarioError& e) {
     if (g_print) std::cout << e.what() << "\n";

@@ -1,3 +1,7 @@
+// A file that loads must run: every generated scenario, and every byte-level
+// mutation of its file that still loads, runs to its end under a
+// 10,000-event budget (no exception, no abort).
+//
 // The writer and the reader agree: for every runnable Scenario,
 // parse_scenario(to_toml(s)) == s — names with quotes, backslashes, control
 // characters and non-ASCII text, durations from a nanosecond to centuries in
@@ -11,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "locklab/scenarios/runner.hpp"
 #include "locklab/scenarios/scenario_file.hpp"
 
 namespace locklab::scenarios {
@@ -56,8 +61,9 @@ sim::ProcessId process(std::size_t count) {
   return static_cast<sim::ProcessId>(*rc::gen::inRange<std::size_t>(0, count));
 }
 
-std::vector<sim::ProcessId> processes(std::size_t count) {
-  const auto n = *rc::gen::inRange<std::size_t>(0, 4);
+// `least` to 3 processes: a partition names at least one on each side.
+std::vector<sim::ProcessId> processes(std::size_t count, std::size_t least = 0) {
+  const auto n = *rc::gen::inRange<std::size_t>(least, 4);
   std::vector<sim::ProcessId> ids;
   for (std::size_t i = 0; i < n; ++i) ids.push_back(process(count));
   return ids;
@@ -71,11 +77,12 @@ sim::FaultAction action(std::size_t count) {
     case 3: return sim::MachineCrash{process(count)};
     case 4: return sim::ProcessRestart{process(count)};
     case 5:
-      return sim::LinkPartition{processes(count), processes(count), *rc::gen::arbitrary<bool>(),
+      return sim::LinkPartition{processes(count, 1), processes(count, 1), *rc::gen::arbitrary<bool>(),
                                 *rc::gen::element(sim::PartitionMode::hold, sim::PartitionMode::reset)};
     case 6: return sim::LinkHeal{processes(count), processes(count), *rc::gen::arbitrary<bool>()};
     case 7:
-      return sim::MessageDelay{process(count), process(count), duration(), *rc::gen::arbitrary<std::uint32_t>()};
+      return sim::MessageDelay{process(count), process(count), duration(),
+                               *rc::gen::inRange<std::uint32_t>(1, std::numeric_limits<std::uint32_t>::max())};
     case 8: return sim::ClockJump{process(count), signed_duration()};
     case 9: return sim::ClockDriftSet{process(count), drift_ppm()};
     default: return sim::ConnectionReset{process(count), process(count)};
@@ -189,6 +196,45 @@ RC_GTEST_PROP(ScenarioFileRoundTrip, ParseOfToTomlIsTheSameScenario, ()) {
   }
   RC_ASSERT(to_toml(back) == file);  // readable when it fails
   RC_ASSERT(back == s);
+}
+
+// The budget every loaded file is run under: enough to build the world and
+// run its faults' first moments, small enough for hundreds of runs a second.
+constexpr std::uint64_t kRunBudget = 10'000;
+
+// Runs `s` under the budget; a failure names the file that reproduces it.
+void run_under_budget(const Scenario& s, const std::string& file) {
+  try {
+    (void)run_scenario(s, {.max_events = kRunBudget});
+  } catch (const std::exception& e) {
+    RC_FAIL(std::string("loaded, then failed to run: ") + e.what() + "\n--- the file:\n" + file);
+  }
+}
+
+RC_GTEST_PROP(ScenarioFileRuns, EveryScenarioThatValidatesRunsUnderABudget, ()) {
+  const Scenario s = scenario();
+  RC_ASSERT(validate(s).empty());
+  run_under_budget(s, to_toml(s));
+}
+
+// Bytes of a written file overwritten at random (digits, signs, brackets,
+// quotes, separators): most mutants fail to load, with a ScenarioError;
+// every one that loads runs.
+RC_GTEST_PROP(ScenarioFileRuns, EveryMutatedFileThatLoadsRuns, ()) {
+  std::string file = to_toml(scenario());
+  static constexpr std::string_view kBytes = "0123456789-+[]\",=. \nemsu";
+  const auto edits = *rc::gen::inRange<std::size_t>(1, 6);
+  for (std::size_t i = 0; i < edits; ++i) {
+    const auto at = *rc::gen::inRange<std::size_t>(0, file.size());
+    file[at] = kBytes[*rc::gen::inRange<std::size_t>(0, kBytes.size())];
+  }
+  Scenario s;
+  try {
+    s = parse_scenario(file, "mutant.toml");
+  } catch (const ScenarioError&) {
+    return;  // refused, with its file:line:column message: the loader's job
+  }
+  run_under_budget(s, file);
 }
 
 // Every duration writes as its largest exact unit and reads back exactly.

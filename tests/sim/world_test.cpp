@@ -157,6 +157,28 @@ TEST(World, YieldLoopExhaustsTheEventBudget) {
   EXPECT_THAT(r.detail, HasSubstr("event budget exhausted"));
 }
 
+// The budget stops the run, not the teardown: with several fibers ready when
+// it runs out, destroying the world still unwinds every one of them (the
+// budget once kept all but the first from running again, and the destructor
+// spun forever).
+TEST(World, TeardownAfterTheBudgetUnwindsEveryReadyFiber) {
+  int unwound = 0;
+  {
+    World world({.limits = {.max_events = 1'000}});
+    for (int i = 0; i < 4; ++i) {
+      world.add_process({.name = "spinner" + std::to_string(i), .main = [&unwound](Process& p) {
+                           struct Count {
+                             int& n;
+                             ~Count() { ++n; }
+                           } count{unwound};
+                           for (;;) (void)p.yield();
+                         }});
+    }
+    EXPECT_EQ(world.run().status, RunStatus::budget_exhausted);
+  }
+  EXPECT_EQ(unwound, 4);
+}
+
 // A world that would run forever stops at its virtual-time limit.
 TEST(World, TimeLimitEndsAnEndlessWorld) {
   World world({.limits = {.max_time = 10s}});

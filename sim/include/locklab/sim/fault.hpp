@@ -120,6 +120,13 @@ using FaultSchedule = std::vector<Fault>;
 // to know when the last fault stops acting.)
 std::optional<std::size_t> ending_fault(const FaultSchedule& schedule, std::size_t i);
 
+// Why `action` cannot be applied, as "field: reason" in the fault's own
+// terms ("count: must be at least 1", "from: must name at least one
+// process"); empty when it can. Process ids are not checked (the world
+// knows how many processes it has). World::schedule refuses what this
+// names; scenario validation reports it with the file's line and field.
+std::string problem_of(const FaultAction& action);
+
 // "pause p2", "partition p0,p1 -> p3 (hold)": for traces and reports.
 // `name` turns an id into a label (World::describe passes process names).
 std::string describe(const FaultAction& action,
