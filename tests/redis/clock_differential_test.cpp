@@ -180,11 +180,19 @@ TEST(ClockDifferential, RealServerDeletesAnUntouchedKeyWithinATickOfAForwardStep
   EXPECT_LE(gone - stepped, kCronPeriod + kMargin);
 }
 
+// The simulated nodes' clocks read a present-day epoch time, as real
+// servers' do: a step back then never takes them below zero, where the
+// master would propagate a SET ... PXAT with a negative time that the
+// replica rejects.
+constexpr ClockSpec kEpochClock{.offset = std::chrono::milliseconds{kStartMs}};
+
 // When the simulated master deletes an untouched key, as seen from a
-// replica (whose clock is not stepped: it reads the key as there until the
-// master's DEL arrives). Polls the replica every millisecond of true time
+// replica whose clock stays behind the master's: it reads the key as there
+// until the master's DEL arrives (a replica never expires keys itself, but
+// reads a key past its time, by its own clock, as gone). Polls the replica every millisecond of true time
 // from `from`; returns the true time the key was first seen gone.
 struct ExpiryWatch {
+  bool seen_present = false;  // the key reached the replica
   TrueTime gone{};
   bool seen_gone = false;
 };
@@ -193,9 +201,10 @@ void watch_replica(World& world, ProcessId replica_id, ExpiryWatch& watch, TrueT
   world.add_process({.name = "watcher", .main = [&world, replica_id, &watch, from](Process& p) {
                        Client replica(p, replica_id);
                        (void)p.sleep_for(from - world.true_now());
-                       while (!watch.seen_gone) {
+                       while (!watch.seen_gone && world.true_now() < true_time(20s)) {
                          SimResult<Reply> r = replica.call({"EXISTS", "untouched"}, p.now() + 50ms);
-                         if (r && *r == Reply::integer_reply(0)) {
+                         if (r && *r == Reply::integer_reply(1)) watch.seen_present = true;
+                         if (watch.seen_present && r && *r == Reply::integer_reply(0)) {
                            watch.seen_gone = true;
                            watch.gone = world.true_now();
                          }
@@ -210,8 +219,9 @@ void watch_replica(World& world, ProcessId replica_id, ExpiryWatch& watch, TrueT
 // step.
 TEST(ClockDifferential, SimulatedNodeDeletesAnUntouchedKeyWithinATickOfAForwardStep) {
   World world({.latency = FixedLatency{1ms}});
-  const ProcessId master = world.add_process(redis_server("master"));
-  const ProcessId replica = world.add_process(redis_server("replica", {.replica_of = "master"}));
+  const ProcessId master = world.add_process(redis_server("master", {.clock = kEpochClock}));
+  const ProcessId replica =
+      world.add_process(redis_server("replica", {.clock = kEpochClock, .replica_of = "master"}));
   world.add_process({.name = "writer", .main = [master](Process& p) {
                        (void)p.sleep_for(100ms);  // the replica has linked
                        Client c(p, master);
@@ -234,9 +244,14 @@ TEST(ClockDifferential, SimulatedNodeDeletesAnUntouchedKeyWithinATickOfAForwardS
 // (10 s), which is what a cycle sleeping on the stepped clock would do.
 TEST(ClockDifferential, SimulatedNodeKeepsItsCycleAfterABackwardStep) {
   World world({.latency = FixedLatency{1ms}});
-  const ProcessId master = world.add_process(redis_server("master"));
-  const ProcessId replica = world.add_process(redis_server("replica", {.replica_of = "master"}));
+  const ProcessId master = world.add_process(redis_server("master", {.clock = kEpochClock}));
+  const ProcessId replica =
+      world.add_process(redis_server("replica", {.clock = kEpochClock, .replica_of = "master"}));
   world.schedule({true_time(150ms), ClockJump{master, -10s}});
+  // The replica's clock goes further back, so it reads the key as there
+  // until the master's DEL arrives (the SET reaches it with an absolute
+  // time, which its own clock must not pass first).
+  world.schedule({true_time(150ms), ClockJump{replica, -20s}});
   world.add_process({.name = "writer", .main = [master](Process& p) {
                        (void)p.sleep_for(200ms);
                        Client c(p, master);
