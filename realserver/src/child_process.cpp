@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <system_error>
 #include <thread>
 
@@ -20,7 +21,8 @@ using Clock = std::chrono::steady_clock;
 
 // Runs in the forked child: only async-signal-safe calls until exec. On any
 // failure the errno goes up `report` and the child exits 127.
-[[noreturn]] void exec_child(char* const* argv, int log_fd, int report, pid_t parent) {
+[[noreturn]] void exec_child(char* const* argv, char* const* envp, int log_fd, int report,
+                             pid_t parent) {
   int error = 0;
   // Die with the parent thread; then close the race where the parent died
   // before prctl ran (we would already be someone else's child).
@@ -41,22 +43,53 @@ using Clock = std::chrono::steady_clock;
     // servers' logs) except the close-on-exec report pipe.
     if (report > 3) ::close_range(3, static_cast<unsigned>(report) - 1, 0);
     ::close_range(static_cast<unsigned>(report) + 1, ~0U, 0);
-    ::execvp(argv[0], argv);
+    ::execvpe(argv[0], argv, envp);
     error = errno;
   }
   (void)!::write(report, &error, sizeof error);
   ::_exit(127);
 }
 
+// The inherited environment with `extra` added, each entry of `extra`
+// replacing an inherited variable of the same name. Built before the fork:
+// the child may only make async-signal-safe calls, and setenv is not one.
+std::vector<std::string> merged_environment(const std::vector<std::string>& extra) {
+  std::vector<std::string> names;
+  for (const std::string& entry : extra) {
+    const std::size_t eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw StartError("ChildProcess: environment entry '" + entry + "' is not NAME=value");
+    }
+    names.push_back(entry.substr(0, eq + 1));  // "NAME=", so a prefix names it exactly
+  }
+  std::vector<std::string> merged;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    bool replaced = false;
+    for (const std::string& name : names) replaced = replaced || entry.starts_with(name);
+    if (!replaced) merged.emplace_back(entry);
+  }
+  merged.insert(merged.end(), extra.begin(), extra.end());
+  return merged;
+}
+
+std::vector<char*> pointers_to(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (std::string& s : strings) pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
 }  // namespace
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv,
-                           const std::filesystem::path& log) {
+                           const std::filesystem::path& log,
+                           const std::vector<std::string>& environment) {
   if (argv.empty()) throw StartError("ChildProcess: empty argv");
   std::vector<std::string> copy = argv;
-  std::vector<char*> args;
-  for (std::string& a : copy) args.push_back(a.data());
-  args.push_back(nullptr);
+  const std::vector<char*> args = pointers_to(copy);
+  std::vector<std::string> env = merged_environment(environment);
+  const std::vector<char*> envp = pointers_to(env);
 
   const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) throw std::system_error(errno, std::generic_category(), "open " + log.string());
@@ -70,7 +103,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv,
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::close(report[0]);
-    exec_child(args.data(), log_fd, report[1], parent);
+    exec_child(args.data(), envp.data(), log_fd, report[1], parent);
   }
   const int fork_error = errno;
   ::close(log_fd);

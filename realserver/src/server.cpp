@@ -142,7 +142,7 @@ Server::Launch Server::launch(int port) {
   frozen_ = false;
   const fs::path log_path = dir_ / "redis.log";
   const std::uintmax_t offset = size_of(log_path);
-  process_.emplace(arguments(port), log_path);
+  process_.emplace(arguments(port), log_path, options_.environment);
   const auto until = Clock::now() + options_.start_timeout;
   while (Clock::now() < until) {
     if (const std::optional<int> status = process_->try_reap()) {

@@ -32,6 +32,13 @@ SimResult<void> Process::sleep_for(Duration d) {
   return sleep_until(now() + d);
 }
 
+SimResult<void> Process::sleep_for_monotonic(Duration d) {
+  LOCKLAB_ASSERT(d.count() >= 0, "sleep_for_monotonic a negative duration");
+  SimResult<void> r = world_.wait(*this, nullptr, now() + d, TimerClock::monotonic);
+  if (!r && r.error() == SimError::timed_out) return {};
+  return r;
+}
+
 SimResult<void> Process::sleep_until(LocalTime t) {
   SimResult<void> r = world_.wait(*this, nullptr, t);
   if (!r && r.error() == SimError::timed_out) return {};  // the sleep ran its course

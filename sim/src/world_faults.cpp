@@ -183,6 +183,15 @@ void World::apply_clock(ProcessId id, const FaultAction& action) {
   if (const auto* jump = std::get_if<ClockJump>(&action)) {
     p.clock_.jump(now_, jump->delta);
     record(id, TraceKind::clock_jump, static_cast<std::uint64_t>(jump->delta.count()));
+    // A monotonic timer is unmoved by the step: its deadline, a reading of
+    // the stepped clock, moves with the clock, so it falls due at the same
+    // true time as before.
+    for (FiberHandle h : p.fibers_) {
+      FiberRecord& f = fibers_.at(h);
+      if (f.state == FiberState::parked && f.deadline && f.timer_clock == TimerClock::monotonic) {
+        *f.deadline = *f.deadline + jump->delta;
+      }
+    }
   } else if (const auto* drift = std::get_if<ClockDriftSet>(&action)) {
     p.clock_.set_drift(now_, drift->drift_ppm);
     record(id, TraceKind::clock_drift, static_cast<std::uint64_t>(drift->drift_ppm));

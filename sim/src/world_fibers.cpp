@@ -193,7 +193,7 @@ bool World::admit_quietly(Process& process) noexcept {
 }
 
 SimResult<void> World::wait(Process& process, WaitQueue* queue,
-                            std::optional<LocalTime> deadline) {
+                            std::optional<LocalTime> deadline, TimerClock timer_clock) {
   const FiberHandle h = current_fiber(process);
   FiberRecord& f = fibers_.at(h);  // stable: records are owned one by one
   if (auto admitted = enter_blocking(f); !admitted) return admitted;
@@ -205,6 +205,7 @@ SimResult<void> World::wait(Process& process, WaitQueue* queue,
   f.state = FiberState::parked;
   f.wake_reason = WakeReason::none;
   f.deadline = deadline;
+  f.timer_clock = timer_clock;
   if (deadline) arm_timer(h, f, process);
   if (!fire_due_before_parking(f)) {
     f.ctx->suspend();  // f.ctx is this fiber's context (set when it was made ready)

@@ -89,8 +89,11 @@ void Node::observe_writes() {
 
 void Node::start_background_work() {
   auto self = shared_from_this();
+  // The active cycle runs from serverCron, a time event on the monotonic
+  // clock: a step of the wall clock is seen at the next tick, neither at
+  // once (forward) nor after the step's length (backward).
   process.spawn("active-expire", [self] {
-    while (self->process.sleep_for(self->options.active_expire_period)) {
+    while (self->process.sleep_for_monotonic(self->options.active_expire_period)) {
       self->engine.active_expire_cycle(self->now_ms());
     }
   });

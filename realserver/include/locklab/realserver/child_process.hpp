@@ -22,7 +22,11 @@
 // outlives them (a test's main thread, a runner's control thread), never
 // from a short-lived worker.
 //
-// Not provided: a shell, environment changes, pipes to the child's stdin or
+// The child inherits the parent's environment, with `environment`'s
+// "NAME=value" entries added (replacing inherited variables of the same
+// name): how a server is started under the clock shim (LD_PRELOAD).
+//
+// Not provided: a shell, removing variables, pipes to the child's stdin or
 // stdout (it logs to a file), or waiting on several children at once.
 //
 // Thread-safety: not thread-safe; one thread owns a ChildProcess. Its
@@ -45,10 +49,13 @@ namespace locklab::realserver {
 
 class ChildProcess {
  public:
-  // Starts argv[0] (looked up in PATH), appending its output to `log`.
+  // Starts argv[0] (looked up in PATH), appending its output to `log`, with
+  // `environment` ("NAME=value" each) added to the inherited environment.
   // Throws StartError when the exec fails (the message names the program and
-  // errno), std::system_error when fork or the log file fails.
-  ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& log);
+  // errno) or an entry has no '=', std::system_error when fork or the log
+  // file fails.
+  ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& log,
+               const std::vector<std::string>& environment = {});
   ~ChildProcess();  // stop()
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

@@ -35,7 +35,8 @@
 // Not provided: Redis Cluster, Sentinel, TLS, ACL set-up (pass --requirepass
 // and friends as extra_args; admin() then needs AUTH, which it does not
 // send), network faults between processes (partitions and delays need a
-// relay), clock faults.
+// relay). Clock faults come from the clock shim (tools/clockshim), which a
+// server runs under when `environment` carries its LD_PRELOAD.
 //
 // Thread-safety: not thread-safe. One thread owns a Server and calls its
 // members; other threads may talk to the redis-server itself over their own
@@ -78,6 +79,11 @@ struct ServerOptions {
   bool unix_socket = false;          // also listen on dir()/redis.sock (perm 700)
   std::optional<int> replica_of{};   // --replicaof 127.0.0.1 <port>
   std::vector<std::string> extra_args{};  // appended last, so they override the above
+  // "NAME=value" entries added to the server's environment (replacing
+  // inherited ones of the same name). For a server on a shimmed wall clock:
+  // .environment = clockshim::ClockControl::create(path).environment()
+  // (docs/clockshim.md).
+  std::vector<std::string> environment{};
   std::string executable = "redis-server";
   std::chrono::milliseconds start_timeout{10'000};  // up and (replicas) linked
   std::chrono::milliseconds stop_grace{3000};       // SIGTERM to SIGKILL

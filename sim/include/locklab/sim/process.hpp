@@ -75,6 +75,10 @@ class Process {
   // Blocking calls: only from this process's fibers.
   SimResult<void> sleep_for(Duration d);
   SimResult<void> sleep_until(LocalTime t);
+  // Sleeps d as a timer on a monotonic clock: at this clock's rate (drift
+  // included), but a clock jump meanwhile neither ends it early nor
+  // lengthens it (redis-server's cron, timed on CLOCK_MONOTONIC).
+  SimResult<void> sleep_for_monotonic(Duration d);
   SimResult<void> yield();  // lets other ready fibers run; takes no virtual time
 
   // Starts another fiber in this process (unwound with it on a kill).

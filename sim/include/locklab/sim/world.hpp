@@ -142,8 +142,10 @@ class World {
   void notify_one(WaitQueue& queue);
   void notify_all(WaitQueue& queue);
   // Parks the calling fiber of `process` on `queue` until notified, the local
-  // deadline, or a kill. ok = notified; timed_out; killed.
-  SimResult<void> wait(Process& process, WaitQueue* queue, std::optional<LocalTime> deadline);
+  // deadline, or a kill. ok = notified; timed_out; killed. A monotonic
+  // deadline keeps its true time when the process's clock jumps.
+  SimResult<void> wait(Process& process, WaitQueue* queue, std::optional<LocalTime> deadline,
+                       TimerClock timer_clock = TimerClock::wall);
   // For a call that sends or changes something: false if the calling fiber's
   // process is killed (the call must then do nothing). Throws ProcessKilled
   // when that is safe.

@@ -41,6 +41,13 @@ enum class WakeReason : std::uint8_t { none, notified, timed_out, killed };
 
 enum class FiberState : std::uint8_t { ready, running, parked, done };
 
+// Which clock a parked fiber's deadline is on. Both run at the process
+// clock's rate (drift included); a clock jump moves a `wall` deadline's true
+// time (the wait ends when the stepped reading gets there) and leaves a
+// `monotonic` one's where it was, as a timer on CLOCK_MONOTONIC is unmoved
+// by a step of the wall clock.
+enum class TimerClock : std::uint8_t { wall, monotonic };
+
 struct FiberRecord {
   std::uint32_t generation = 1;
   bool in_use = false;
@@ -55,6 +62,7 @@ struct FiberRecord {
   WakeReason wake_reason = WakeReason::none;
   bool wake_deferred = false;                // woken while its process is paused
   std::optional<LocalTime> deadline;         // while parked with a deadline
+  TimerClock timer_clock = TimerClock::wall;  // what a clock jump does to `deadline`
   std::uint64_t timer_generation = 0;        // timers with another value are stale
   EventId timer_event;                       // its timer while queued (dead once woken), to move
   WaitQueue* waiting_on = nullptr;           // while parked on a queue

@@ -5,8 +5,10 @@
 //   - one command per message (RESP2), processed one at a time, each taking
 //     `command_time` of the node's clock (a slow server), scripts atomically;
 //   - keys expire by the node's own clock, lazily and by an active expiry
-//     cycle every `active_expire_period` (so a forward clock jump deletes
-//     untouched keys within that period, and they stay gone);
+//     cycle every `active_expire_period`, timed as redis-server's cron on a
+//     monotonic clock (sleep_for_monotonic: a jump neither hastens nor
+//     delays the next cycle), so a forward clock jump deletes untouched keys
+//     at the next tick, within that period, and they stay gone;
 //   - persistence on the process's Disk: none; AOF with appendfsync always or
 //     everysec (the AOF holds absolute expiry times, SET ... PXAT, so time
 //     spent down counts against a restored key); RDB snapshots every
