@@ -169,6 +169,7 @@ Backend::Backend(std::vector<Endpoint> endpoints, Options options)
   if (impl_->shutdown_fd.load() < 0) {
     throw std::system_error(errno, std::generic_category(), "hiredis::Backend: eventfd");
   }
+  impl_->forks_seen.store(detail::forks());
   impl_->pool_pid.store(::getpid());
 }
 
