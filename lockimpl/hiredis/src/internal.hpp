@@ -131,6 +131,9 @@ struct Backend::Impl {
   // A pooled connection to `node` that looks alive (zero-timeout poll:
   // not readable, not hung up), or nullptr; stale ones are closed here.
   detail::ConnectionPtr take_idle(std::size_t node);
+  // The most recently pooled connection to `node`, or nullptr, without that
+  // check: the caller checks several at once (FanOut::take_pooled).
+  detail::ConnectionPtr take_idle_unchecked(std::size_t node);
   void put_idle(std::size_t node, detail::ConnectionPtr connection);
   void drop(detail::ConnectionPtr connection);
   // Starts a connection to `node`; errno on failure.

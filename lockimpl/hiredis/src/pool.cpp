@@ -99,6 +99,16 @@ ConnectionPtr Backend::Impl::take_idle(std::size_t node) {
   }
 }
 
+ConnectionPtr Backend::Impl::take_idle_unchecked(std::size_t node) {
+  check_fork();
+  detail::Node& n = *nodes[node];
+  const std::lock_guard guard(n.mutex);
+  if (n.idle.empty()) return nullptr;
+  ConnectionPtr c = std::move(n.idle.back());
+  n.idle.pop_back();
+  return c;
+}
+
 void Backend::Impl::put_idle(std::size_t node, ConnectionPtr connection) {
   check_fork();
   if (shutdown.stop_requested()) {

@@ -11,8 +11,11 @@
 //     suspended, and a server's TTL does not: a holder whose machine was
 //     suspended must treat its lease as lost. lockimpl's validity check reads
 //     this local clock and cannot see the suspension.
-//   - random_u64() is getrandom(2) each call (nothing buffered, so a fork
-//     never makes two processes draw the same tokens).
+//   - random_u64() comes from getrandom(2), one call per eight draws (a
+//     per-thread buffer: a system call costs microseconds in a VM). A child
+//     made by fork() throws its inherited buffer away before its first draw,
+//     so parent and child never draw the same tokens; a child made by raw
+//     clone(2) or _Fork() (no atfork handlers) must not use the backend.
 //   - sleep_until(t, stop) wakes at once when `stop` fires or shutdown() runs.
 //   - call()/fan_out() run on the calling thread, no thread per server:
 //     non-blocking connects started together, every request written, then
