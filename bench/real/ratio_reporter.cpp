@@ -8,7 +8,10 @@ namespace locklab::bench_real {
 void RatioReporter::ReportRuns(const std::vector<Run>& runs) {
   ConsoleReporter::ReportRuns(runs);
   for (const Run& run : runs) {
-    if (run.error_occurred) continue;
+    if (run.error_occurred) {
+      failed_.push_back(run.benchmark_name() + ": " + run.error_message);
+      continue;
+    }
     if (!run.counters.contains("ratio")) continue;
     const std::string name = run.run_name.function_name;
     const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";

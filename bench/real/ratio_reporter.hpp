@@ -24,12 +24,15 @@ class RatioReporter : public benchmark::ConsoleReporter {
   explicit RatioReporter(std::vector<RatioLine> lines) : lines_(std::move(lines)) {}
   void ReportRuns(const std::vector<Run>& runs) override;
   void Finalize() override;
+  // The benchmarks that ended with an error (a case's cycle failed).
+  const std::vector<std::string>& failed() const { return failed_; }
 
  private:
   std::vector<RatioLine> lines_;
   // benchmark name → counter → value
   std::map<std::string, std::map<std::string, double>> ratios_;
   std::map<std::string, bool> from_median_;
+  std::vector<std::string> failed_;
 };
 
 }  // namespace locklab::bench_real
