@@ -88,7 +88,8 @@ struct Node {
 // must not use a backend it inherited.
 std::uint64_t forks();
 
-// Formats argv with redisFormatCommandArgv (binary-safe).
+// Formats argv as a RESP array of bulk strings (binary-safe), byte for
+// byte what hiredis's redisFormatCommandArgv writes.
 std::string format_command(const lock::Command& command);
 
 }  // namespace locklab::hiredis::detail

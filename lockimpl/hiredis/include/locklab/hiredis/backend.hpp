@@ -1,6 +1,6 @@
 // locklab/hiredis/backend.hpp — the production backend: lockimpl's Backend
 // (locklab/lock/backend.hpp) over real Redis servers, with hiredis 0.14's
-// formatter and reply parser over sockets this backend owns.
+// reply parser over sockets this backend owns.
 //
 // Provides Endpoint (one node: TCP host:port or a unix socket path, optional
 // password or ACL user+password, db, connect timeout), Options, Stats and
@@ -21,7 +21,8 @@
 //     non-blocking connects started together, every request written, then
 //     all waited on together with ppoll (nanosecond timeouts); the caller's
 //     stop token and shutdown() wake it at once (an eventfd in the poll set).
-//     The command is formatted once per fan_out (redisFormatCommandArgv);
+//     The command is formatted once per fan_out (the bytes hiredis's
+//     redisFormatCommandArgv writes, without its sprintf per argument);
 //     replies are parsed by hiredis's redisReader and converted to
 //     lock::Reply. Sends use MSG_NOSIGNAL: no SIGPIPE ever reaches the
 //     process, and no signal disposition is changed.
