@@ -3,7 +3,9 @@
 #include <hiredis/hiredis.h>
 
 #include <cstring>
+#include <initializer_list>
 #include <stdexcept>
+#include <string_view>
 
 #include "locklab/lock/scripts.hpp"
 #include "token.hpp"

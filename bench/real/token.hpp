@@ -4,6 +4,7 @@
 #pragma once
 
 #include <sys/random.h>
+#include <sys/types.h>
 
 #include <array>
 #include <cstdint>
