@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks the way docs/performance.md reports them: release
-# build, pinned to one core. Extra arguments go to Google Benchmark.
+# build, pinned to one core. Extra arguments go to Google Benchmark. The
+# production library against real redis-servers: scripts/bench-real.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --preset release >/dev/null

@@ -49,6 +49,8 @@ scripts/fuzz-loader.sh 30
 
 step "benchmarks: smoke run (not a timed gate)"
 taskset -c 0 build/release/bench/sim_bench --benchmark_min_time=0.01 >/dev/null
+# Real redis-servers: the benchmark pins itself (client core 0, servers core 1).
+build/release/bench/real_lock_bench --benchmark_min_time=0.01 --benchmark_repetitions=1 >/dev/null
 
 step "asan+ubsan: configure and build"
 cmake --preset asan

@@ -276,5 +276,34 @@ TEST(HiredisBackend, ForkChildUsesItsOwnConnectionsAndShutdown) {
   EXPECT_TRUE(woken.load());
 }
 
+// A child made by fork() never draws what its parent buffered: random_u64
+// serves several draws from one getrandom call per thread, and a child that
+// kept its copy of that buffer would hand out its parent's next lock tokens.
+TEST(HiredisBackend, ForkChildDrawsRandomOfItsOwn) {
+  hiredis::Endpoint nowhere;  // never connected to: no server needed
+  Backend backend({nowhere});
+  (void)backend.random_u64();         // the buffer now holds the next draws
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::uint64_t draws[4];
+    for (auto& d : draws) d = backend.random_u64();
+    const bool ok = ::write(fds[1], draws, sizeof draws) == static_cast<ssize_t>(sizeof draws);
+    ::_exit(ok ? 0 : 1);  // no destructors: the parent owns the rest
+  }
+  ::close(fds[1]);
+  std::set<std::uint64_t> parent;
+  for (int i = 0; i < 4; ++i) parent.insert(backend.random_u64());
+  std::uint64_t theirs[4] = {};
+  ASSERT_EQ(::read(fds[0], theirs, sizeof theirs), static_cast<ssize_t>(sizeof theirs));
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  for (std::uint64_t d : theirs) EXPECT_EQ(parent.count(d), 0u) << "the child drew its parent's value";
+}
+
 }  // namespace
 }  // namespace locklab::hiredis_test

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "internal.hpp"
 
@@ -52,6 +53,34 @@ TEST(HiredisReply, FormattedCommandIsBinarySafeRespArray) {
   const std::string key("k\0y", 3);
   EXPECT_EQ(detail::format_command({"SET", key, ""}),
             std::string("*3\r\n$3\r\nSET\r\n$3\r\nk\0y\r\n$0\r\n\r\n", 28));
+}
+
+// The backend formats commands itself; hiredis's formatter is the reference.
+TEST(HiredisReply, FormattedCommandIsWhatHiredisFormats) {
+  const std::string long_arg(12345, 'x');
+  const std::string binary("a\0\r\n\xff", 5);
+  const std::vector<lock::Command> commands = {
+      {"PING"},
+      {"SET", "lock", "0123456789abcdef0123456789abcdef", "NX", "PX", "10000"},
+      {"EVALSHA", "d02e481a9c91ceec59c5822a58a49d5d5d7ac80b", "1", "lock", binary},
+      {"SET", long_arg, ""},
+      {"A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K"},
+  };
+  for (const lock::Command& c : commands) {
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lengths;
+    for (std::string_view a : c) {
+      argv.push_back(a.data());
+      lengths.push_back(a.size());
+    }
+    char* raw = nullptr;
+    const int n =
+        redisFormatCommandArgv(&raw, static_cast<int>(c.size()), argv.data(), lengths.data());
+    ASSERT_GT(n, 0);
+    const std::string expected(raw, static_cast<std::size_t>(n));
+    redisFreeCommand(raw);
+    EXPECT_EQ(detail::format_command(c), expected) << c.front();
+  }
 }
 
 }  // namespace

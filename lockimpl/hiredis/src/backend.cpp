@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -169,6 +170,7 @@ Backend::Backend(std::vector<Endpoint> endpoints, Options options)
   if (impl_->shutdown_fd.load() < 0) {
     throw std::system_error(errno, std::generic_category(), "hiredis::Backend: eventfd");
   }
+  impl_->forks_seen.store(detail::forks());
   impl_->pool_pid.store(::getpid());
 }
 
@@ -201,18 +203,45 @@ bool Backend::sleep_for(duration d, std::stop_token stop) {
   return sleep_until(until, std::move(stop));
 }
 
-std::uint64_t Backend::random_u64() {
-  std::uint64_t value = 0;
-  auto* bytes = reinterpret_cast<unsigned char*>(&value);
+namespace {
+
+// Per thread, one getrandom(2) call fills eight draws: a system call costs
+// 2-3 µs in the virtual machines this runs on, and every token takes two
+// draws. A forked child never hands out what its parent buffered (both would
+// draw the same tokens): the buffer remembers detail::forks() and is thrown
+// away when that changed. A draw is wiped from the buffer as it is taken.
+struct RandomBuffer {
+  std::uint64_t words[8] = {};
+  std::size_t next = std::size(words);
+  std::uint64_t forks = 0;
+};
+thread_local RandomBuffer random_buffer;
+
+void fill(RandomBuffer& buffer) {
+  auto* bytes = reinterpret_cast<unsigned char*>(buffer.words);
   std::size_t got = 0;
-  while (got < sizeof value) {
-    const ssize_t n = ::getrandom(bytes + got, sizeof value - got, 0);
+  while (got < sizeof buffer.words) {
+    const ssize_t n = ::getrandom(bytes + got, sizeof buffer.words - got, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw std::system_error(errno, std::generic_category(), "getrandom");
     }
     got += static_cast<std::size_t>(n);
   }
+  buffer.next = 0;
+}
+
+}  // namespace
+
+std::uint64_t Backend::random_u64() {
+  RandomBuffer& buffer = random_buffer;
+  const std::uint64_t forks = detail::forks();
+  if (buffer.next == std::size(buffer.words) || buffer.forks != forks) {
+    fill(buffer);
+    buffer.forks = forks;
+  }
+  const std::uint64_t value = buffer.words[buffer.next];
+  buffer.words[buffer.next++] = 0;
   return value;
 }
 

@@ -76,6 +76,7 @@ class FanOut {
  private:
   // fan_out.cpp: the wait.
   Why start_all(const std::stop_token& stop);
+  void take_pooled(std::span<const std::size_t> indices);
   Why poll_once(int stop_fd, std::vector<pollfd>& polls, std::vector<std::size_t>& owners);
   std::vector<NodeResult> results(Why why);
   // fan_out_entry.cpp: one entry.
@@ -100,6 +101,8 @@ class FanOut {
   std::optional<std::string> fallback_bytes_;  // formatted on the first NOSCRIPT
   std::vector<Entry> entries_;
   std::vector<std::optional<NodeResult>> results_;
+  std::vector<std::size_t> starting_;  // start_all's entries with a slot
+  std::vector<pollfd> idle_polls_;     // take_pooled's poll set
   std::size_t done_ = 0;
   bool observer_stopped_ = false;
 };

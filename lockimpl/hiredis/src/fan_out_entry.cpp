@@ -67,7 +67,7 @@ void FanOut::fail(std::size_t i, Stage stage, int errno_value, std::string_view 
 void FanOut::start(std::size_t i) {
   Entry& e = entries_[i];
   e.has_slot = true;
-  if ((e.connection = im_.take_idle(e.node))) {
+  if (e.connection || (e.connection = im_.take_idle(e.node))) {
     begin_request(i);
     return;
   }

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdint>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -78,7 +79,17 @@ struct Node {
   std::optional<std::size_t> same_as;        // the run_id of another node
 };
 
-// Formats argv with redisFormatCommandArgv (binary-safe).
+// How many times this process's ancestry went through the child side of a
+// fork() (a pthread_atfork handler counts them). check_fork() compares it
+// with what it saw last instead of calling getpid(2) on every request: that
+// is a system call each time (glibc no longer caches the pid), about 1 µs in
+// a VM, and check_fork runs up to three times a request. A child made by
+// fork() runs the handler; one made by clone(2) or _Fork() does not, and
+// must not use a backend it inherited.
+std::uint64_t forks();
+
+// Formats argv as a RESP array of bulk strings (binary-safe), byte for
+// byte what hiredis's redisFormatCommandArgv writes.
 std::string format_command(const lock::Command& command);
 
 }  // namespace locklab::hiredis::detail
@@ -94,6 +105,9 @@ struct Backend::Impl {
   std::atomic<int> shutdown_fd{-1};
 
   std::atomic<pid_t> pool_pid{0};  // the process the pools belong to
+  // detail::forks() when pool_pid was last confirmed: while it has not
+  // changed, this process forked no child that could be us.
+  std::atomic<std::uint64_t> forks_seen{0};
   std::mutex run_ids_mutex;        // one run_id comparison at a time
 
   // In-flight slots.
@@ -118,6 +132,9 @@ struct Backend::Impl {
   // A pooled connection to `node` that looks alive (zero-timeout poll:
   // not readable, not hung up), or nullptr; stale ones are closed here.
   detail::ConnectionPtr take_idle(std::size_t node);
+  // The most recently pooled connection to `node`, or nullptr, without that
+  // check: the caller checks several at once (FanOut::take_pooled).
+  detail::ConnectionPtr take_idle_unchecked(std::size_t node);
   void put_idle(std::size_t node, detail::ConnectionPtr connection);
   void drop(detail::ConnectionPtr connection);
   // Starts a connection to `node`; errno on failure.

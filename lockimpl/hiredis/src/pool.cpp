@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,10 +20,29 @@ namespace locklab::hiredis {
 
 using detail::ConnectionPtr;
 
+namespace detail {
+namespace {
+
+std::atomic<std::uint64_t> forks_in_ancestry{0};
+void count_fork_in_child() { forks_in_ancestry.fetch_add(1, std::memory_order_relaxed); }
+// Registered once, when the library is loaded, before any backend exists.
+[[maybe_unused]] const int registered = ::pthread_atfork(nullptr, nullptr, count_fork_in_child);
+
+}  // namespace
+
+std::uint64_t forks() { return forks_in_ancestry.load(std::memory_order_acquire); }
+
+}  // namespace detail
+
 void Backend::Impl::check_fork() {
+  const std::uint64_t generation = detail::forks();
+  if (generation == forks_seen.load(std::memory_order_acquire)) return;
   const pid_t self = ::getpid();
   pid_t owner = pool_pid.load();
-  if (owner == self) return;
+  if (owner == self) {
+    forks_seen.store(generation, std::memory_order_release);
+    return;
+  }
   if (!pool_pid.compare_exchange_strong(owner, self)) return;
   // A forked child: the pooled sockets are shared with the parent. Closing
   // our copies leaves the parent's connections open and untouched.
@@ -54,6 +74,7 @@ void Backend::Impl::check_fork() {
   for (auto& [key, t] : running) forgotten->push_back(std::move(t));
   running.clear();
   finished.clear();
+  forks_seen.store(generation, std::memory_order_release);
 }
 
 ConnectionPtr Backend::Impl::take_idle(std::size_t node) {
@@ -76,6 +97,16 @@ ConnectionPtr Backend::Impl::take_idle(std::size_t node) {
     if (rc == 0) return c;
     drop(std::move(c));
   }
+}
+
+ConnectionPtr Backend::Impl::take_idle_unchecked(std::size_t node) {
+  check_fork();
+  detail::Node& n = *nodes[node];
+  const std::lock_guard guard(n.mutex);
+  if (n.idle.empty()) return nullptr;
+  ConnectionPtr c = std::move(n.idle.back());
+  n.idle.pop_back();
+  return c;
 }
 
 void Backend::Impl::put_idle(std::size_t node, ConnectionPtr connection) {

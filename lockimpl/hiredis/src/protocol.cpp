@@ -78,22 +78,51 @@ lock::Reply to_reply(const redisReply& r) {
   return lock::Reply::error("ERR locklab: hiredis reply of unknown type " + std::to_string(r.type));
 }
 
+namespace {
+
+std::size_t decimal_length(std::size_t n) {
+  std::size_t length = 1;
+  while (n >= 10) {
+    n /= 10;
+    ++length;
+  }
+  return length;
+}
+
+// Writes `kind`, n in decimal and CRLF at `at`; returns the end.
+char* put_header(char* at, char kind, std::size_t n) {
+  *at++ = kind;
+  char* const end = at + decimal_length(n);
+  char* digit = end;
+  do {
+    *--digit = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  end[0] = '\r';
+  end[1] = '\n';
+  return end + 2;
+}
+
+}  // namespace
+
+// The bytes redisFormatCommandArgv writes (a test checks they are the same),
+// without it: hiredis 0.14 formats each length with sprintf, about 9 k
+// instructions for a lock's two commands, which was the largest user-space
+// cost of a single-node cycle. Sized first, then written in place.
 std::string format_command(const lock::Command& command) {
   LOCKLAB_ASSERT(!command.empty(), "an empty command");
-  std::vector<const char*> pointers;
-  std::vector<std::size_t> lengths;
-  pointers.reserve(command.size());
-  lengths.reserve(command.size());
+  std::size_t size = 1 + decimal_length(command.size()) + 2;
+  for (std::string_view arg : command) size += 1 + decimal_length(arg.size()) + 2 + arg.size() + 2;
+  std::string out(size, '\0');
+  char* at = put_header(out.data(), '*', command.size());
   for (std::string_view arg : command) {
-    pointers.push_back(arg.data());
-    lengths.push_back(arg.size());
+    at = put_header(at, '$', arg.size());
+    if (!arg.empty()) std::memcpy(at, arg.data(), arg.size());
+    at += arg.size();
+    *at++ = '\r';
+    *at++ = '\n';
   }
-  char* raw = nullptr;
-  const int length = redisFormatCommandArgv(&raw, static_cast<int>(command.size()),
-                                            pointers.data(), lengths.data());
-  if (length < 0 || raw == nullptr) throw std::bad_alloc();
-  std::string out(raw, static_cast<std::size_t>(length));
-  redisFreeCommand(raw);
+  LOCKLAB_ASSERT_EQ(static_cast<std::size_t>(at - out.data()), size);
   return out;
 }
 

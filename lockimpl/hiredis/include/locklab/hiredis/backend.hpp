@@ -1,6 +1,6 @@
 // locklab/hiredis/backend.hpp — the production backend: lockimpl's Backend
 // (locklab/lock/backend.hpp) over real Redis servers, with hiredis 0.14's
-// formatter and reply parser over sockets this backend owns.
+// reply parser over sockets this backend owns.
 //
 // Provides Endpoint (one node: TCP host:port or a unix socket path, optional
 // password or ACL user+password, db, connect timeout), Options, Stats and
@@ -11,14 +11,18 @@
 //     suspended, and a server's TTL does not: a holder whose machine was
 //     suspended must treat its lease as lost. lockimpl's validity check reads
 //     this local clock and cannot see the suspension.
-//   - random_u64() is getrandom(2) each call (nothing buffered, so a fork
-//     never makes two processes draw the same tokens).
+//   - random_u64() comes from getrandom(2), one call per eight draws (a
+//     per-thread buffer: a system call costs microseconds in a VM). A child
+//     made by fork() throws its inherited buffer away before its first draw,
+//     so parent and child never draw the same tokens; a child made by raw
+//     clone(2) or _Fork() (no atfork handlers) must not use the backend.
 //   - sleep_until(t, stop) wakes at once when `stop` fires or shutdown() runs.
 //   - call()/fan_out() run on the calling thread, no thread per server:
 //     non-blocking connects started together, every request written, then
 //     all waited on together with ppoll (nanosecond timeouts); the caller's
 //     stop token and shutdown() wake it at once (an eventfd in the poll set).
-//     The command is formatted once per fan_out (redisFormatCommandArgv);
+//     The command is formatted once per fan_out (the bytes hiredis's
+//     redisFormatCommandArgv writes, without its sprintf per argument);
 //     replies are parsed by hiredis's redisReader and converted to
 //     lock::Reply. Sends use MSG_NOSIGNAL: no SIGPIPE ever reaches the
 //     process, and no signal disposition is changed.
