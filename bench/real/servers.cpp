@@ -1,17 +1,17 @@
 #include "servers.hpp"
 
 #include "affinity.hpp"
-#include "redis_process.hpp"
+#include "locklab/realserver/server.hpp"
 
 namespace locklab::bench_real {
 
 Servers::Servers(std::size_t count, int server_core, int client_core) {
-  // RedisProcess forks from this thread: while it is pinned to the server
+  // realserver::Server forks from this thread: while it is pinned to the server
   // core, each server (and every thread it starts) inherits that core.
   pin_this_thread(server_core);
   try {
     for (std::size_t i = 0; i < count; ++i) {
-      processes_.push_back(std::make_unique<hiredis_test::RedisProcess>());
+      processes_.push_back(std::make_unique<realserver::Server>());
     }
   } catch (...) {
     pin_this_thread(client_core);

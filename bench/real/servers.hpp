@@ -1,9 +1,7 @@
 // bench/real/servers.hpp — the redis-servers the real-server benchmark talks
 // to, started on loopback and pinned to the server core.
 //
-// The one place that knows how a server is started: today the hiredis
-// tests' RedisProcess (tests/hiredis/redis_process.hpp); switching to
-// another starter changes servers.cpp alone.
+// The one place that knows how a server is started (locklab::realserver).
 //
 //   Servers servers(5, /*server_core=*/1, /*client_core=*/0);
 //   hiredis::Backend backend({{.port = servers.port(0)}});
@@ -13,8 +11,8 @@
 #include <memory>
 #include <vector>
 
-namespace locklab::hiredis_test {
-class RedisProcess;
+namespace locklab::realserver {
+class Server;
 }
 
 namespace locklab::bench_real {
@@ -34,7 +32,7 @@ class Servers {
   std::vector<int> ports() const;
 
  private:
-  std::vector<std::unique_ptr<hiredis_test::RedisProcess>> processes_;
+  std::vector<std::unique_ptr<realserver::Server>> processes_;
 };
 
 }  // namespace locklab::bench_real
