@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <variant>
 
 #include "locklab/sim/time.hpp"
 
@@ -20,13 +21,31 @@ std::string verdict_word(properties::Verdict::Kind k) {
   return "?";
 }
 
-std::string acquisitions(const RunReport& r) {
+// Whether the scenario kills or crashes `client` at or after `since`: an
+// operation it left pending then died with it; otherwise the world ended
+// while the operation was still out.
+bool dies_after(const Scenario& s, sim::ProcessId client, sim::TrueTime since) {
+  for (const sim::Fault& f : s.faults) {
+    if (f.at < since) continue;
+    if (const auto* kill = std::get_if<sim::ProcessKill>(&f.action); kill && kill->process == client) return true;
+    if (const auto* crash = std::get_if<sim::MachineCrash>(&f.action); crash && crash->process == client) return true;
+  }
+  return false;
+}
+
+std::string acquisitions(const Scenario& s, const RunReport& r) {
   std::map<std::string, int> outcomes;
   int total = 0;
   for (const sim::Operation& op : r.history.operations()) {
     if (op.kind != sim::OpKind::acquire) continue;
     ++total;
-    ++outcomes[op.status == sim::OpStatus::pending ? std::string("pending (process died)") : op.outcome];
+    if (op.status != sim::OpStatus::pending) {
+      ++outcomes[op.outcome];
+    } else if (dies_after(s, op.client, op.invoked_true)) {
+      ++outcomes["pending (process died)"];
+    } else {
+      ++outcomes["pending at the end"];
+    }
   }
   std::string out = fmt::format("acquisitions: {} attempted", total);
   for (const auto& [outcome, n] : outcomes) out += fmt::format(", {} {}", n, outcome);
@@ -66,7 +85,7 @@ std::string format_report(const Scenario& s, const RunReport& r) {
   std::string out = fmt::format("scenario {}: {}\n", s.name.empty() ? "(unnamed)" : s.name, describe_scenario(s));
   out += fmt::format("run: {} at {}, {} events, trace hash {:016x}{}\n", sim::name_of(r.run.status),
                      at(r.run.now), r.run.events, r.trace_hash, r.run.detail.empty() ? "" : " (" + r.run.detail + ")");
-  out += acquisitions(r) + fmt::format("; {} writes to the storage\n", r.storage.writes().size());
+  out += acquisitions(s, r) + fmt::format("; {} writes to the storage\n", r.storage.writes().size());
   out += fmt::format("faults applied: {}\n", r.faults.size());
   for (const sim::FaultNote& f : r.faults) out += fmt::format("  {:>10}  {}\n", at(f.at), f.what);
   out += "verdicts:\n";

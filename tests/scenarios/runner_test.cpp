@@ -1,6 +1,7 @@
 // run_scenario: a Scenario value becomes a judged world, the same every time.
 #include <gtest/gtest.h>
 
+#include "locklab/scenarios/report.hpp"
 #include "locklab/scenarios/runner.hpp"
 
 namespace locklab::scenarios {
@@ -25,6 +26,22 @@ Scenario gc_pause(Algorithm algorithm, int masters, bool fencing) {
   s.faults.push_back({sim::true_time(50ms), sim::ProcessPause{client_id(s, 0)}});
   s.faults.push_back({sim::true_time(1050ms), sim::ProcessResume{client_id(s, 0)}});
   return s;
+}
+
+// An acquire still out when the world ends is "pending at the end"; only one
+// whose client was killed or crashed after it began "died" with its process.
+TEST(ScenarioReport, PendingAtTheEndIsNotADeadProcess) {
+  Scenario s;
+  s.duration = 300ms;
+  s.cluster.masters.push_back({.name = "redis-0"});
+  s.algorithm = {.kind = Algorithm::single_node, .ttl = 10s};
+  s.clients.push_back({.name = "a", .workload = {.key = "job", .hold = 5s}});
+  s.clients.push_back({.name = "b", .workload = {.key = "job", .acquire_timeout = 5s}});
+  s.clients.push_back({.name = "c", .workload = {.key = "job", .acquire_timeout = 5s}});
+  s.faults.push_back({sim::true_time(200ms), sim::ProcessKill{client_id(s, 2)}});
+  const std::string report = format_report(s, run_scenario(s));
+  EXPECT_NE(report.find("1 pending at the end"), std::string::npos) << report;
+  EXPECT_NE(report.find("1 pending (process died)"), std::string::npos) << report;
 }
 
 TEST(ScenarioLayout, ProcessesAreMastersWithReplicasThenStorageThenClients) {
