@@ -108,8 +108,64 @@ TEST(HiredisBackend, OnReplyFalseStopsTheWait) {
   ASSERT_FALSE(results[1]);
   EXPECT_EQ(results[1].error().kind, lock::NodeErrorKind::timed_out) << show(results[1]);
   EXPECT_TRUE(results[1].error().maybe_applied);
-  EXPECT_EQ(backend.idle_connections(1), 0u);
+  EXPECT_EQ(backend.idle_connections(1), 1u) << "pooled, owing the SET's reply";
   EXPECT_EQ(backend.in_flight(), 0u);
+}
+
+// A connection left owing a reply is reused: the owed reply is read and
+// discarded first, so each later request gets its own reply, and the
+// abandoned command ran exactly once. While the owed reply has not come, a
+// request pipelined behind it waits for it; if neither comes in time, the
+// connection is closed as after any timeout.
+TEST(HiredisBackend, AnAbandonedRequestsReplyIsDiscardedBeforeTheNextOnes) {
+  realserver::Server fast, slow;
+  Backend backend({tcp(fast), tcp(slow)});
+  const std::size_t nodes[] = {0, 1};
+  for (auto& r : backend.fan_out(nodes, {"PING"}, in(2s))) ASSERT_TRUE(r) << show(r);
+  const std::uint64_t opened = backend.stats().connections_opened;
+
+  slow.freeze();
+  auto first = backend.fan_out(nodes, {"INCR", "n"}, in(10s), {},
+                               [](std::size_t, const lock::NodeResult&) { return false; });
+  ASSERT_FALSE(first[1]);
+  // Still frozen: the next request queues behind the owed reply and times out.
+  auto stuck = backend.call(1, {"INCR", "n"}, in(300ms));
+  ASSERT_FALSE(stuck);
+  EXPECT_EQ(stuck.error().kind, lock::NodeErrorKind::timed_out) << show(stuck);
+  EXPECT_EQ(backend.idle_connections(1), 0u) << "a timed-out connection is closed";
+  slow.resume();
+
+  ASSERT_TRUE(backend.call(1, {"PING"}, in(5s))) << "a fresh pooled connection to the slow node";
+
+  // Owed, and the reply arrives before the connection is reused: drained
+  // from the pool's check.
+  slow.freeze();
+  (void)backend.fan_out(nodes, {"INCR", "m"}, in(10s), {},
+                        [](std::size_t, const lock::NodeResult&) { return false; });
+  EXPECT_EQ(backend.idle_connections(1), 1u) << "pooled, owing the INCR's reply";
+  slow.resume();
+  std::this_thread::sleep_for(200ms);
+  const std::uint64_t before_reuse = backend.stats().connections_opened;
+  auto value = backend.call(1, {"GET", "m"}, in(5s));
+  ASSERT_TRUE(value) << show(value);
+  EXPECT_EQ(*value, lock::Reply::bulk("1")) << "the owed INCR's reply must not answer the GET";
+  EXPECT_EQ(backend.stats().connections_opened, before_reuse) << "the pooled connection was reused";
+
+  // Owed, and the next request goes out at once: its reply comes after the
+  // owed one, which is skipped on the way.
+  slow.freeze();
+  (void)backend.fan_out(nodes, {"INCR", "m"}, in(10s), {},
+                        [](std::size_t, const lock::NodeResult&) { return false; });
+  slow.resume();
+  auto incr = backend.call(1, {"INCR", "m"}, in(5s));
+  ASSERT_TRUE(incr) << show(incr);
+  EXPECT_EQ(*incr, lock::Reply::integer_reply(3));
+  EXPECT_EQ(backend.stats().connections_opened, before_reuse) << "the pooled connection was reused";
+  // The frozen first round: both INCRs of n ran once each after resume.
+  auto n = backend.call(1, {"GET", "n"}, in(5s));
+  ASSERT_TRUE(n) << show(n);
+  EXPECT_EQ(*n, lock::Reply::bulk("2"));
+  EXPECT_GT(backend.stats().connections_opened, opened);
 }
 
 // Many threads, two slots: never more than two requests out, and every

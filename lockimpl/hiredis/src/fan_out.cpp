@@ -113,7 +113,9 @@ void FanOut::take_pooled(std::span<const std::size_t> indices) {
     Entry& e = entries_[i];
     if (!e.connection) continue;
     // A failed ppoll proves nothing alive: treat each as stale, as take_idle does.
-    if (rc < 0 || idle_polls_[k].revents != 0) im_.drop(std::move(e.connection));
+    if (rc < 0 || !detail::usable_after_poll(*e.connection, idle_polls_[k].revents)) {
+      im_.drop(std::move(e.connection));
+    }
     ++k;
   }
 }
@@ -210,7 +212,18 @@ std::vector<NodeResult> FanOut::results(Why why) {
         ++im_.no_slot;
       }
       results_[i] = std::unexpected(map_failure(stage_of(e), code, text));
-      release(e, false);
+      // A request written in full that the caller stopped waiting for
+      // leaves its connection owing one reply: pooled, it reads and discards
+      // that reply before the next request's (one connection keeps its
+      // order, so a late reply never answers a later request). Closing it
+      // instead would cost a reconnect, and would let a command sent later
+      // on another connection overtake it. Anything else (a timeout, an
+      // error, a half-written request) closes the connection.
+      const bool owes = why == Why::observer && e.phase == Phase::request && e.sent &&
+                        e.out.empty() && e.connection &&
+                        e.connection->owed() < detail::kMaxOwedReplies;
+      if (owes) e.connection->owe_one();
+      release(e, owes);
     }
     out.push_back(std::move(*results_[i]));
   }

@@ -198,6 +198,7 @@ void FanOut::on_reply(std::size_t i, lock::Reply reply) {
     return;
   }
   LOCKLAB_ASSERT(e.phase == Phase::request, "a reply in an unexpected phase");
+  if (e.connection->settle_one()) return;  // owed to a request nobody awaits
   if (!e.in_fallback && !fallback_.empty() && reply.is_error_code("NOSCRIPT")) {
     if (!fallback_bytes_) fallback_bytes_ = format_command(fallback_);
     e.in_fallback = true;

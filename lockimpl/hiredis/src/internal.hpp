@@ -51,10 +51,36 @@ class Connection {
   // Bytes fed to the reader and not yet taken as replies.
   bool has_unparsed_bytes() const;
 
+  // Replies still to come for requests nobody awaits any more (a fan-out
+  // whose caller stopped waiting): read and discarded, in order, before the
+  // replies of the next request on this connection.
+  int owed() const { return owed_; }
+  void owe_one() { ++owed_; }
+  // Takes one arriving reply as owed; false when none is owed.
+  bool settle_one() {
+    if (owed_ == 0) return false;
+    --owed_;
+    return true;
+  }
+  // Reads what has arrived without blocking and discards the owed replies
+  // in it. False when the connection cannot carry a request: closed by the
+  // server, a read error, bytes that are not RESP, or a reply nobody owed.
+  bool drain_owed();
+
  private:
   int fd_;
   redisReader* reader_;
+  int owed_ = 0;
 };
+
+// A pooled connection owes at most this many replies; one that would owe
+// more is closed instead (a server that slow is better reconnected).
+inline constexpr int kMaxOwedReplies = 4;
+
+// Whether a pooled connection whose zero-timeout poll gave `revents` can
+// carry the next request: nothing to say (revents 0), or only the owed
+// replies it was expecting, now drained.
+bool usable_after_poll(Connection& connection, short revents);
 using ConnectionPtr = std::unique_ptr<Connection>;
 
 // Opens a non-blocking socket to `node` and starts connecting. Returns the

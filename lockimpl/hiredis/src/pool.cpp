@@ -32,6 +32,37 @@ void count_fork_in_child() { forks_in_ancestry.fetch_add(1, std::memory_order_re
 
 std::uint64_t forks() { return forks_in_ancestry.load(std::memory_order_acquire); }
 
+bool Connection::drain_owed() {
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n > 0) {
+      if (redisReaderFeed(reader_, buffer, static_cast<std::size_t>(n)) != REDIS_OK) return false;
+      continue;
+    }
+    if (n == 0) return false;  // closed by the server
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    return false;
+  }
+  for (;;) {
+    void* reply = nullptr;
+    if (redisReaderGetReply(reader_, &reply) != REDIS_OK) return false;
+    if (reply == nullptr) return true;
+    freeReplyObject(reply);
+    if (!settle_one()) return false;  // a reply nobody owed: out of step
+  }
+}
+
+bool usable_after_poll(Connection& connection, short revents) {
+  if (revents == 0) return true;
+  // Hung up or in error: closed whatever it owes. Readable with nothing
+  // owed: EOF or stray bytes.
+  if ((revents & (POLLERR | POLLHUP | POLLRDHUP | POLLNVAL)) != 0) return false;
+  if (connection.owed() == 0) return false;
+  return connection.drain_owed();
+}
+
 }  // namespace detail
 
 void Backend::Impl::check_fork() {
@@ -88,13 +119,13 @@ ConnectionPtr Backend::Impl::take_idle(std::size_t node) {
       c = std::move(n.idle.back());
       n.idle.pop_back();
     }
-    // An idle connection has nothing to say: readable means EOF (the server
-    // closed it: restart, CLIENT KILL, timeout) or stray bytes; either way
-    // it must not carry a request.
+    // An idle connection has nothing to say but the replies it owes:
+    // anything else readable means EOF (the server closed it: restart,
+    // CLIENT KILL, timeout) or stray bytes, and it must not carry a request.
     pollfd p{c->fd(), POLLIN | POLLRDHUP, 0};
     const timespec zero{0, 0};
     const int rc = ::ppoll(&p, 1, &zero, nullptr);
-    if (rc == 0) return c;
+    if (rc >= 0 && detail::usable_after_poll(*c, rc == 0 ? short{0} : p.revents)) return c;
     drop(std::move(c));
   }
 }

@@ -26,14 +26,20 @@
 //     replies are parsed by hiredis's redisReader and converted to
 //     lock::Reply. Sends use MSG_NOSIGNAL: no SIGPIPE ever reaches the
 //     process, and no signal disposition is changed.
-//   - Per node, a pool of idle connections: connected lazily, reused only
-//     after a complete reply. A connection that timed out, broke, or was
-//     abandoned with a request still out (the caller stopped waiting) is
-//     CLOSED, never reused: there are no "owed replies" to skip, so a late
-//     reply can never answer a later request. Before reuse, an idle
-//     connection is polled with a zero timeout (POLLIN|POLLRDHUP): readable
-//     or hung up (a restarted server, CLIENT KILL) → closed, and a fresh one
-//     is opened, so the request is not a maybe-applied failure.
+//   - Per node, a pool of idle connections: connected lazily, reused after
+//     a complete reply. A connection that timed out or broke is CLOSED,
+//     never reused. One whose request was written in full but whose caller
+//     stopped waiting (on_reply returned false: RedLock's return_early) is
+//     pooled OWING that reply (at most 4 owed; beyond, closed): the next
+//     request on it reads and discards the owed replies, in order, before
+//     its own, so a late reply never answers a later request, and a command
+//     sent afterwards to that node (a release undoing the acquire) cannot
+//     overtake the abandoned one. If the owed reply does not come, the next
+//     request times out and the connection is closed. Before reuse, an idle
+//     connection is polled with a zero timeout (POLLIN|POLLRDHUP): hung up
+//     (a restarted server, CLIENT KILL), or readable with nothing owed, or
+//     with bytes that are not the owed replies → closed, and a fresh one is
+//     opened, so the request is not a maybe-applied failure.
 //   - fork(): on its first use of the backend (a request, spawn, shutdown or
 //     the destructor) a child closes its copies of the pooled sockets (it
 //     never talks over the parent's connections), takes a shutdown eventfd of
