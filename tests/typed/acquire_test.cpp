@@ -17,7 +17,7 @@ using lock::Outcome;
 
 template <typename E>
 class TypedAcquire : public TypedLock<E> {};
-TYPED_TEST_SUITE(TypedAcquire, Envs, EnvName);
+TYPED_TEST_SUITE(TypedAcquire, Envs);
 
 // A grant: 32 hex digits of token, on every node, with a PTTL within the
 // TTL; the lease names every node and is believed for less than the TTL.

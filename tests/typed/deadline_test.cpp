@@ -17,7 +17,7 @@ using lock::Outcome;
 
 template <typename E>
 class TypedDeadline : public TypedLock<E> {};
-TYPED_TEST_SUITE(TypedDeadline, Envs, EnvName);
+TYPED_TEST_SUITE(TypedDeadline, Envs);
 
 // Retries every 50 ms against a held key, deadline 800 ms: `timed_out`
 // after several attempts (the last refused by every node), returned no

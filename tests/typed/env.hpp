@@ -4,11 +4,11 @@
 // Provides the LockEnv concept (what an environment gives a test), LockFor
 // (the single-node lock on one node, RedLock on more), ClientOptions, Task (a
 // task on a backend that the test joins), kSlack (the one time bound after a
-// deadline) and printers for outcomes and results.
+// deadline), eventually() and printers for outcomes and results.
 //
 // An environment E (sim_env.hpp, real_env.hpp) gives:
 //   E::Backend           a lockimpl Backend (sim::LockBackend, hiredis::Backend);
-//   E::kNodes, E::kName  how many Redis servers each run has, and "Sim"/"Real";
+//   E::kNodes            how many Redis servers each run has;
 //   E::run(body)         starts kNodes fresh servers and runs body(ctx) as a
 //                        client: in simulation on a client process's fiber of
 //                        a new world, until the body returns (virtual time,
@@ -75,7 +75,6 @@ concept LockEnv = requires(typename E::Context& ctx, std::size_t node,
                            std::vector<std::string> argv, ClientOptions options) {
   requires lock::Backend<typename E::Backend>;
   { E::kNodes } -> std::convertible_to<std::size_t>;
-  { E::kName } -> std::convertible_to<std::string_view>;
   E::run(std::function<void(typename E::Context&)>{});
   { ctx.backend() } -> std::same_as<typename E::Backend&>;
   { ctx.other() } -> std::same_as<typename E::Backend&>;
@@ -137,6 +136,19 @@ class Task {
   bool started_ = false;
 };
 
+// Whether `condition` holds within `bound`, looked at every 10 ms: for
+// state that a backend's own task settles after the call that caused it has
+// returned (on real servers that task is another thread).
+template <typename Context, typename Condition>
+bool eventually(Context& ctx, Condition condition, std::chrono::milliseconds bound = kSlack) {
+  const auto until = ctx.now() + bound;
+  while (!condition()) {
+    if (ctx.now() >= until) return false;
+    ctx.sleep_for(10ms);
+  }
+  return true;
+}
+
 // Every node of a run, in order: what a lease over all of them lists.
 inline std::vector<std::size_t> all_nodes(std::size_t n) {
   std::vector<std::size_t> v;
@@ -159,15 +171,6 @@ std::string show(const Result& r) {
   }
   return s;
 }
-
-// Test names: TypedAcquire/Sim1.X, TypedAcquire/Real5.X — which is also how
-// CMake tells the simulated instantiation from the real one.
-struct EnvName {
-  template <typename E>
-  static std::string GetName(int) {
-    return std::string(E::kName) + std::to_string(E::kNodes);
-  }
-};
 
 }  // namespace locklab::typed
 

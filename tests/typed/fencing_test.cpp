@@ -16,7 +16,7 @@ using lock::Outcome;
 
 template <typename E>
 class TypedFencing : public TypedLock<E> {};
-TYPED_TEST_SUITE(TypedFencing, Envs, EnvName);
+TYPED_TEST_SUITE(TypedFencing, Envs);
 
 lock::LockOptions fenced(std::chrono::milliseconds ttl) {
   lock::LockOptions o = options(ttl);

@@ -15,7 +15,7 @@ using lock::Outcome;
 
 template <typename E>
 class TypedLeaseTime : public TypedLock<E> {};
-TYPED_TEST_SUITE(TypedLeaseTime, Envs, EnvName);
+TYPED_TEST_SUITE(TypedLeaseTime, Envs);
 
 // A 1 s lease extended after 600 ms: its validity end moves later, every
 // node's PTTL is back above what was left (400 ms), and at 1.2 s — past the

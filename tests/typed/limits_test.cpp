@@ -19,7 +19,7 @@ using lock::Outcome;
 
 template <typename E>
 class TypedLimits : public TypedLock<E> {};
-TYPED_TEST_SUITE(TypedLimits, Envs, EnvName);
+TYPED_TEST_SUITE(TypedLimits, Envs);
 
 TYPED_TEST(TypedLimits, NoSlotWhenTheOnlyRequestSlotIsTaken) {
   using Lock = LockFor<TypeParam>;

@@ -21,7 +21,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "locklab/hiredis/backend.hpp"
@@ -68,7 +67,6 @@ struct RealEnv {
   using Backend = hiredis::Backend;
   using Context = RealContext;
   static constexpr std::size_t kNodes = N;
-  static constexpr std::string_view kName = "Real";
   static void run(const std::function<void(Context&)>& body) { run_real(N, body); }
 };
 

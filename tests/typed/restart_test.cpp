@@ -20,7 +20,7 @@ using lock::Reply;
 
 template <typename E>
 class TypedRestart : public TypedLock<E> {};
-TYPED_TEST_SUITE(TypedRestart, Envs, EnvName);
+TYPED_TEST_SUITE(TypedRestart, Envs);
 
 TYPED_TEST(TypedRestart, ExtendAndReleaseAfterARestartFallBackToEval) {
   using Lock = LockFor<TypeParam>;

@@ -21,7 +21,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "locklab/sim/lock_backend.hpp"
@@ -70,7 +69,6 @@ struct SimEnv {
   using Backend = sim::LockBackend;
   using Context = SimContext;
   static constexpr std::size_t kNodes = N;
-  static constexpr std::string_view kName = "Sim";
   static void run(const std::function<void(Context&)>& body) { run_sim(N, body); }
 };
 

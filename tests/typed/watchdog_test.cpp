@@ -20,7 +20,7 @@ using lock::Outcome;
 
 template <typename E>
 class TypedWatchdog : public TypedLock<E> {};
-TYPED_TEST_SUITE(TypedWatchdog, Envs, EnvName);
+TYPED_TEST_SUITE(TypedWatchdog, Envs);
 
 // Held for 2 s, more than three TTLs: renewed at least three times (about
 // every 390 ms), a second client is refused at 1 s and 2 s, and once the
