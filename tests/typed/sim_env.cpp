@@ -50,7 +50,7 @@ void SimContext::restart(std::size_t node) {
 void SimContext::freeze(std::size_t node) { world_.apply(sim::ProcessPause{nodes_.at(node)}); }
 void SimContext::resume(std::size_t node) { world_.apply(sim::ProcessResume{nodes_.at(node)}); }
 
-void run_sim(std::size_t nodes, const std::function<void(SimContext&)>& body) {
+std::uint64_t run_sim(std::size_t nodes, const std::function<void(SimContext&)>& body) {
   sim::World world({.seed = 1});
   std::vector<sim::ProcessId> redis;
   for (std::size_t i = 0; i < nodes; ++i) {
@@ -70,12 +70,14 @@ void run_sim(std::size_t nodes, const std::function<void(SimContext&)>& body) {
   while (!returned && world.true_now() < limit) {
     const sim::RunResult r = world.run_for(std::chrono::milliseconds(100));
     if (r.status == sim::RunStatus::failed || r.status == sim::RunStatus::budget_exhausted) {
-      FAIL() << "the world stopped: " << sim::name_of(r.status) << ": " << r.detail;
+      ADD_FAILURE() << "the world stopped: " << sim::name_of(r.status) << ": " << r.detail;
+      return world.trace().hash();
     }
     if (r.status == sim::RunStatus::idle) break;
   }
   EXPECT_TRUE(returned) << "the client did not finish (world at "
                         << sim::format_duration(world.true_now().time_since_epoch()) << ")";
+  return world.trace().hash();
 }
 
 }  // namespace locklab::typed

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -62,14 +63,15 @@ class SimContext {
 
 // Runs `body` in a fresh world with `nodes` servers; a failed world, or a
 // body that does not return within an hour of simulated time, fails the test.
-void run_sim(std::size_t nodes, const std::function<void(SimContext&)>& body);
+// Returns the world's trace hash (the same body gives the same hash).
+std::uint64_t run_sim(std::size_t nodes, const std::function<void(SimContext&)>& body);
 
 template <std::size_t N>
 struct SimEnv {
   using Backend = sim::LockBackend;
   using Context = SimContext;
   static constexpr std::size_t kNodes = N;
-  static void run(const std::function<void(Context&)>& body) { run_sim(N, body); }
+  static void run(const std::function<void(Context&)>& body) { (void)run_sim(N, body); }
 };
 
 static_assert(LockEnv<SimEnv<1>>);
