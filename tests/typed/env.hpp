@@ -22,7 +22,7 @@
 //                        contender;
 //   client(options)      one more client, with options of its own (the
 //                        in-flight bound), its connections already open;
-//   now(), sleep_for(d)  the client's clock and a sleep on it;
+//   now(), sleep_for(d)  the client's clock and a sleep on it (the backend's);
 //   raw(node, argv)      one command to one node on a connection nothing
 //                        under test shares, to check what the node holds;
 //   restart(node)        kill the server and start it again at once, on the

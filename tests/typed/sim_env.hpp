@@ -43,7 +43,7 @@ class SimContext {
   Backend& client(ClientOptions options);
   std::size_t nodes() const { return nodes_.size(); }
   Backend::time_point now() const { return self_.now(); }
-  void sleep_for(std::chrono::nanoseconds d) { (void)self_.sleep_for(d); }
+  void sleep_for(std::chrono::nanoseconds d) { (void)backend_->sleep_for(d); }
   lock::NodeResult raw(std::size_t node, const std::vector<std::string>& argv);
   void restart(std::size_t node);
   void freeze(std::size_t node);
