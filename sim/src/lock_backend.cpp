@@ -37,6 +37,16 @@ lock::NodeError to_node_error(SimError e, bool sent) {
 
 }  // namespace
 
+// How far a request on a fiber of its own has got, for a caller that stops
+// waiting before it ends: nothing reached the node until it was sent. A
+// request its caller abandoned before sending it is never sent, so the
+// caller can report it as not applied (the fiber goes on in the background).
+enum class RequestStage : std::uint8_t { waiting_for_slot, unsent, sent };
+struct RequestProgress {
+  RequestStage stage = RequestStage::waiting_for_slot;
+  bool abandoned = false;
+};
+
 struct LockBackend::Core {
   Core(Process& p, std::vector<LockNode> n, LockBackendOptions o)
       : self(p), nodes(std::move(n)), options(o), idle(nodes.size()), slot_freed(p) {}
@@ -80,10 +90,12 @@ struct LockBackend::Core {
   // instead of being replaced here (opening one is a round trip).
   // `encoded`, if not empty, is `command` already in RESP (a fan-out
   // encodes its one command once for all its nodes) and `digest` its trace
-  // digest (Trace::digest, also computed once).
+  // digest (Trace::digest, also computed once). `progress`, if given,
+  // follows the request, and an abandoned request is not sent.
   Pending begin(std::size_t node, const lock::Command& command, LocalTime deadline,
                 bool reconnect = true, std::string_view encoded = {},
-                std::uint64_t digest = 0) {
+                std::uint64_t digest = 0, RequestProgress* progress = nullptr) {
+    const auto abandoned = [&] { return progress != nullptr && progress->abandoned; };
     LOCKLAB_ASSERT_LT(node, nodes.size());
     Pending p{.node = node};
     while (in_flight >= options.max_in_flight) {
@@ -99,9 +111,14 @@ struct LockBackend::Core {
         return p;
       }
     }
+    if (abandoned()) {
+      p.failed = lock::NodeError{lock::NodeErrorKind::cancelled, false, "abandoned before it was sent"};
+      return p;
+    }
     ++in_flight;
     stats.peak_in_flight = std::max(stats.peak_in_flight, in_flight);
     p.slot.emplace(this);
+    if (progress != nullptr) progress->stage = RequestStage::unsent;
 
     // A pooled connection may have broken while idle (the node restarted):
     // if the request could not even be sent on it, nothing reached the node,
@@ -119,7 +136,12 @@ struct LockBackend::Core {
         }
         ++stats.connections_opened;
       }
+      if (abandoned()) {
+        p.failed = lock::NodeError{lock::NodeErrorKind::cancelled, false, "abandoned before it was sent"};
+        return p;
+      }
       ++stats.requests;
+      if (progress != nullptr) progress->stage = RequestStage::sent;  // it may reach the node
       SimResult<void> sent = encoded.empty() ? p.client->send(command, deadline)
                                              : p.client->send_encoded(encoded, digest, deadline);
       if (sent) return p;
@@ -184,8 +206,9 @@ struct LockBackend::Core {
   }
 
   lock::NodeResult request(std::size_t node, const lock::Command& command, LocalTime deadline,
-                           const lock::Command& fallback = lock::no_fallback()) {
-    Pending p = begin(node, command, deadline);
+                           const lock::Command& fallback = lock::no_fallback(),
+                           RequestProgress* progress = nullptr) {
+    Pending p = begin(node, command, deadline, true, {}, 0, progress);
     return finish(p, deadline, fallback);
   }
 
@@ -272,8 +295,10 @@ lock::NodeResult LockBackend::call(std::size_t node, const lock::Command& comman
 namespace {
 
 struct FanOutState {
-  explicit FanOutState(Process& p, std::size_t n) : results(n), arrived_signal(p) {}
+  explicit FanOutState(Process& p, std::size_t n)
+      : results(n), progress(n), arrived_signal(p) {}
   std::vector<std::optional<lock::NodeResult>> results;
+  std::vector<RequestProgress> progress;
   std::deque<std::size_t> arrived;
   std::size_t outstanding = 0;
   Signal arrived_signal;
@@ -370,7 +395,7 @@ std::vector<lock::NodeResult> LockBackend::on_fibers(std::span<const std::size_t
       const lock::Command views(shared->begin(), shared->end());
       lock::Command fallback_views;
       if (shared_fallback) fallback_views.assign(shared_fallback->begin(), shared_fallback->end());
-      lock::NodeResult r = core->request(node, views, deadline, fallback_views);
+      lock::NodeResult r = core->request(node, views, deadline, fallback_views, &state->progress[i]);
       state->results[i] = std::move(r);
       state->arrived.push_back(i);
       --state->outstanding;
@@ -386,11 +411,15 @@ std::vector<lock::NodeResult> LockBackend::on_fibers(std::span<const std::size_t
   std::optional<std::stop_callback<decltype(notify)>> on_stop;
   if (stop.stop_possible()) on_stop.emplace(stop, notify);
   bool done = false;
+  bool observer_stopped = false;
   while (!done) {
     while (!done && !state->arrived.empty()) {
       const std::size_t i = state->arrived.front();
       state->arrived.pop_front();
-      if (on_reply && !on_reply(i, *state->results[i])) done = true;  // no more calls after false
+      if (on_reply && !on_reply(i, *state->results[i])) {
+        done = true;  // no more calls after false
+        observer_stopped = true;
+      }
     }
     if (done || state->outstanding == 0 || stop.stop_requested()) break;
     SimResult<void> w = state->arrived_signal.wait(finite(deadline));
@@ -398,15 +427,36 @@ std::vector<lock::NodeResult> LockBackend::on_fibers(std::span<const std::size_t
     if (!w) done = state->arrived.empty();  // the deadline: take what arrived with it
   }
 
+  // A request still out when the wait ends may have been applied only if it
+  // was sent; one not yet sent is abandoned (never sent), and one still
+  // waiting for a slot at the deadline is no_slot — as the production
+  // backend reports them.
   const bool cancelled = stop.stop_requested();
   out.reserve(nodes.size());
-  for (std::optional<lock::NodeResult>& r : state->results) {
-    if (r) {
-      out.push_back(std::move(*r));
+  for (std::size_t i = 0; i < state->results.size(); ++i) {
+    if (state->results[i]) {
+      out.push_back(std::move(*state->results[i]));
+      continue;
+    }
+    const RequestStage at = state->progress[i].stage;
+    const bool sent = at == RequestStage::sent;
+    state->progress[i].abandoned = !sent;
+    if (cancelled) {
+      out.push_back(std::unexpected(lock::NodeError{lock::NodeErrorKind::cancelled, sent,
+                                                    sent ? "cancelled while the request was out"
+                                                         : "cancelled before the request was sent"}));
+    } else if (observer_stopped) {
+      out.push_back(std::unexpected(
+          sent ? lock::NodeError{lock::NodeErrorKind::timed_out, true, "not awaited: on_reply stopped the wait"}
+               : lock::NodeError{lock::NodeErrorKind::cancelled, false,
+                                 "not sent: on_reply stopped the wait"}));
+    } else if (at == RequestStage::waiting_for_slot) {
+      out.push_back(std::unexpected(lock::NodeError{lock::NodeErrorKind::no_slot, false,
+                                                    "no free request slot before the deadline"}));
     } else {
-      out.push_back(std::unexpected(lock::NodeError{
-          cancelled ? lock::NodeErrorKind::cancelled : lock::NodeErrorKind::timed_out, true,
-          cancelled ? "cancelled while the request was out" : "no reply by the deadline"}));
+      out.push_back(std::unexpected(lock::NodeError{lock::NodeErrorKind::timed_out, sent,
+                                                    sent ? "no reply by the deadline"
+                                                         : "not sent by the deadline"}));
     }
   }
   return out;

@@ -177,8 +177,49 @@ TEST(LockBackend, InFlightBoundQueuesRequestsAndFailsUnsentOnesAtTheDeadline) {
   EXPECT_EQ(stats.no_slot, 1u);
 }
 
-// A fan-out returns as soon as the caller's stop token fires; requests still
-// out are reported cancelled and may have been applied.
+// A fan-out whose caller stops waiting while a request still waits for a
+// slot reports that request as never applied — no_slot at the deadline,
+// cancelled at a stop — and never sends it afterwards, as the production
+// backend does. The one slot is held by a PING to a paused node; the
+// abandoned INCRs would have gone out when it was answered.
+TEST(LockBackend, RequestsAbandonedBeforeTheyAreSentAreNeverApplied) {
+  World world({.latency = FixedLatency{1ms}});
+  const ProcessId node = world.add_process(redis::redis_server("redis"));
+  std::vector<lock::NodeResult> at_deadline, at_stop;
+  lock::NodeResult pong, counter;
+  world.add_process({.name = "client", .main = [&](Process& p) {
+    LockBackend b(p, {node}, {.max_in_flight = 1});
+    (void)b.call(0, {"PING"}, p.now() + 1s);  // a pooled connection
+    p.world().apply(ProcessPause{node});
+    b.spawn("slot-holder", [&] { pong = b.call(0, {"PING"}, p.now() + 1s); });
+    (void)p.sleep_for(5ms);
+    std::stop_source stop;
+    b.spawn("canceller", [&] {
+      (void)p.sleep_for(20ms);
+      stop.request_stop();
+    });
+    at_deadline = b.fan_out(std::vector<std::size_t>{0}, {"INCR", "n"}, p.now() + 10ms);
+    at_stop = b.fan_out(std::vector<std::size_t>{0}, {"INCR", "n"}, p.now() + 1s, stop.get_token());
+    p.world().apply(ProcessResume{node});
+    (void)p.sleep_for(50ms);  // the PING is answered; its slot is free
+    counter = b.call(0, {"GET", "n"}, p.now() + 1s);
+  }});
+  world.run_until(true_time(1s));
+  ASSERT_EQ(at_deadline.size(), 1u);
+  ASSERT_FALSE(at_deadline[0].has_value());
+  EXPECT_EQ(at_deadline[0].error().kind, lock::NodeErrorKind::no_slot);
+  EXPECT_FALSE(at_deadline[0].error().maybe_applied);
+  ASSERT_EQ(at_stop.size(), 1u);
+  ASSERT_FALSE(at_stop[0].has_value());
+  EXPECT_EQ(at_stop[0].error().kind, lock::NodeErrorKind::cancelled);
+  EXPECT_FALSE(at_stop[0].error().maybe_applied);
+  EXPECT_EQ(pong, lock::Reply::status("PONG"));
+  EXPECT_EQ(counter, lock::Reply::nil()) << "an abandoned INCR was sent after all";
+}
+
+// A fan-out returns as soon as the caller's stop token fires; requests
+// already sent are reported cancelled and may have been applied. (The
+// connection is opened first: a request still connecting was never sent.)
 TEST(LockBackend, StopTokenEndsAFanOutAtOnce) {
   World world({.latency = FixedLatency{10ms}});
   const ProcessId node = world.add_process(redis::redis_server("redis"));
@@ -186,6 +227,7 @@ TEST(LockBackend, StopTokenEndsAFanOutAtOnce) {
   Duration waited{};
   world.add_process({.name = "client", .main = [&](Process& p) {
     LockBackend b(p, {node});
+    ASSERT_TRUE(b.call(0, {"PING"}, p.now() + 1s));
     std::stop_source stop;
     b.spawn("canceller", [&] {
       (void)p.sleep_for(3ms);

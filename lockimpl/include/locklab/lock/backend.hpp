@@ -45,13 +45,13 @@
 //                                 final reply arrives, in arrival order;
 //                                 returning false stops the wait early. The
 //                                 result vector is index-aligned with `nodes`
-//                                 (same size); an entry still outstanding when
-//                                 fan_out returns is a NodeError (timed_out or
-//                                 cancelled) with maybe_applied = true.
-//                                 Both call and fan_out respect the backend's
-//                                 bound on requests in flight: a request that
-//                                 finds no free slot before its deadline fails
-//                                 with no_slot, never sent.
+//                                 (same size); an entry still out at return is
+//                                 timed_out or cancelled, maybe_applied iff it
+//                                 was sent (an unsent one is abandoned, never
+//                                 sent). Both call and fan_out bound the
+//                                 requests in flight: one that finds no free
+//                                 slot before its deadline fails with no_slot,
+//                                 never sent.
 //   spawn(name, task) -> bool     runs `task` concurrently with the caller (a
 //                                 fiber of the same process in simulation, a
 //                                 thread in production). The backend owns the

@@ -12,12 +12,12 @@
 //     late reply can never answer a later request;
 //   - fan_out() sends every request at once, so they travel in parallel and
 //     the call costs the slowest node's latency, not the sum. When the caller
-//     watches replies (early return) or a stop token, each request runs on a
-//     fiber of its own and the caller waits for replies, its deadline or its
-//     stop token, whichever is first (requests still out then finish, or time
-//     out, in the background); otherwise, over open pooled connections, the
-//     caller's fiber sends them all and then takes the replies (no fiber per
-//     request: the common case, and the cheap one);
+//     watches replies or a stop token, each request runs on a fiber of its
+//     own and the caller waits for replies, its deadline or its stop token
+//     (sent requests then finish in the background; unsent ones are dropped,
+//     never sent: not applied, no_slot at the deadline); otherwise, over open
+//     pooled connections, the caller's fiber sends them all and then takes
+//     the replies (no fiber per request: the common, cheap case);
 //   - a fan-out's NOSCRIPT fallback goes out on the connection that got the
 //     NOSCRIPT reply, as soon as that reply is taken;
 //   - at most `max_in_flight` requests are out at once; a request that finds
