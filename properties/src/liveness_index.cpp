@@ -44,7 +44,7 @@ LivenessIndex::LivenessIndex(const sim::History& history, const LivenessInput& i
     std::vector<Chain>& out = chains_[key];
     for (std::size_t i = 0; i < list.size(); ++i) {
       const sim::TrueTime end = end_of(*list[i]);
-      if (!out.empty() && list[i]->invoked_true <= out.back().to + input.bounds.think_max) {
+      if (!out.empty() && list[i]->invoked_true - out.back().to <= input.bounds.think_max) {
         out.back().to = std::max(out.back().to, end);
         out.back().last = i;
       } else {

@@ -1,4 +1,5 @@
 #include "judge.hpp"
+#include "locklab/lock/detail/saturate.hpp"
 
 #include <algorithm>
 
@@ -32,14 +33,24 @@ properties::LivenessBounds bounds_of(const Scenario& s) {
   b.ttl = ttl;
   // The lock's own drift term (drift_factor × ttl + 2 ms), and the same again
   // for how far any clock may run from true time over a ttl.
-  b.drift_allowance = 2 * (ttl * s.algorithm.drift_ppm / 1'000'000 + 2ms);
-  b.retry_delay_max = s.algorithm.retry_delay + s.algorithm.retry_jitter;
+  // Every sum and product saturates: a file may state durations up to
+  // centuries (properties::LivenessBounds::saturating_*).
+  using B = properties::LivenessBounds;
+  // ttl × ppm / 10^6, exact: the whole millions and the rest scaled apart.
+  const sim::Duration::rep ppm = s.algorithm.drift_ppm;
+  const sim::Duration drift_term = B::saturating_sum(
+      {B::saturating_times(ppm, sim::Duration(ttl.count() / 1'000'000)),
+       sim::Duration(ttl.count() % 1'000'000 * ppm / 1'000'000), sim::Duration(2ms)});
+  b.drift_allowance = B::saturating_times(2, drift_term);
+  b.retry_delay_max = B::saturating_sum({s.algorithm.retry_delay, s.algorithm.retry_jitter});
   // An attempt: the SETs (each bounded by the node timeout, in parallel),
   // the fencing round, and the unlock of a failed attempt; a round trip each.
-  b.attempt_max = 3 * (v.node_timeout + 2 * max_latency(s.cluster.latency));
+  const sim::Duration round_trip = B::saturating_times(2, max_latency(s.cluster.latency));
+  b.attempt_max = B::saturating_times(
+      3, B::saturating_sum({std::chrono::duration_cast<sim::Duration>(v.node_timeout), round_trip}));
   sim::Duration think{0};
   for (const ClientSpec& c : s.clients) think = std::max(think, c.workload.think);
-  b.think_max = think + 1ms;
+  b.think_max = B::saturating_sum({think, sim::Duration(1ms)});
   return b;
 }
 
@@ -48,6 +59,9 @@ std::vector<sim::ProcessId> client_ids(const Scenario& s) {
   for (std::size_t i = 0; i < s.clients.size(); ++i) clients.push_back(client_id(s, i));
   return clients;
 }
+
+// t + d, saturating: a file may state durations up to centuries.
+sim::TrueTime later(sim::TrueTime t, sim::Duration d) { return lock::detail::add_saturating(t, d); }
 
 // The true time after which no fault but client crashes is in effect.
 sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector<sim::ProcessId>& clients) {
@@ -58,7 +72,7 @@ sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector
   const auto restart_time_of = [&](sim::ProcessId p) {
     for (std::size_t i = 0; i < s.cluster.masters.size(); ++i) {
       const MasterSpec& m = s.cluster.masters[i];
-      if (master_id(s, i) == p) return m.restart_delay + sim::Duration(m.load_time);
+      if (master_id(s, i) == p) return properties::LivenessBounds::saturating_sum({m.restart_delay, sim::Duration(m.load_time)});
     }
     return sim::Duration(0);
   };
@@ -72,7 +86,7 @@ sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector
     // A crashed server is back only once its restart (delay and loading)
     // is over; a crashed client is judged by the crashed-holder rule instead.
     const auto crash_until = [&](sim::ProcessId p) {
-      return is_client(p) ? f.at : ended + (end ? restart_time_of(p) : sim::Duration(0));
+      return is_client(p) ? f.at : later(ended, end ? restart_time_of(p) : sim::Duration(0));
     };
     const sim::TrueTime until = std::visit(
         sim::detail::Overloaded{
@@ -80,14 +94,24 @@ sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector
             [&](const sim::ProcessKill& k) { return crash_until(k.process); },
             [&](const sim::MachineCrash& k) { return crash_until(k.process); },
             [&](const sim::LinkPartition&) { return ended; },
-            [&](const sim::MessageDelay& d) { return f.at + d.extra * d.count; },
-            [&](const sim::ClockJump& j) { return f.at + (j.delta < 0ns ? -j.delta : j.delta); },
+            [&](const sim::MessageDelay& d) {
+              return later(f.at, properties::LivenessBounds::saturating_times(d.count, d.extra));
+            },
+            [&](const sim::ClockJump& j) {
+              const sim::Duration size = j.delta == sim::Duration::min() ? sim::Duration::max()
+                                         : j.delta < 0ns                 ? -j.delta
+                                                                         : j.delta;
+              return later(f.at, size);
+            },
             [&](const auto&) { return f.at; },
         },
         f.action);
     heal = std::max(heal, std::min(until, never));
   }
-  for (const Failover& f : s.failovers) heal = std::max(heal, f.at + s.cluster.discovery_delay + 1s);
+  for (const Failover& f : s.failovers) {
+    heal = std::max(heal, later(f.at, properties::LivenessBounds::saturating_sum(
+                                          {s.cluster.discovery_delay, sim::Duration(1s)})));
+  }
   return heal;
 }
 

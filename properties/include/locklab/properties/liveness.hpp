@@ -65,6 +65,8 @@
 //   Verdict v = properties::check_liveness(history, in, notes);
 #pragma once
 
+#include <initializer_list>
+
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -98,8 +100,25 @@ struct LivenessBounds {
   // over: a key set just before the wait lives ttl + drift_allowance; the
   // attempt that meets it fails within attempt_max, the retry sleeps up to
   // retry_delay_max, and the next attempt succeeds within attempt_max.
+  // Saturates at Duration::max(): a scenario may state durations up to
+  // centuries, and their sum must not wrap into the past.
   sim::Duration bound() const {
-    return ttl + drift_allowance + retry_delay_max + 2 * attempt_max;
+    return saturating_sum({ttl, drift_allowance, retry_delay_max, attempt_max, attempt_max});
+  }
+
+  // a + b + ..., or Duration::max() when the sum would pass it (terms >= 0).
+  static sim::Duration saturating_sum(std::initializer_list<sim::Duration> terms) {
+    sim::Duration::rep total = 0;
+    for (const sim::Duration d : terms) {
+      if (__builtin_add_overflow(total, d.count(), &total)) return sim::Duration::max();
+    }
+    return sim::Duration(total);
+  }
+  // k × d, or Duration::max() when it would pass it (k, d >= 0).
+  static sim::Duration saturating_times(sim::Duration::rep k, sim::Duration d) {
+    sim::Duration::rep product = 0;
+    if (__builtin_mul_overflow(k, d.count(), &product)) return sim::Duration::max();
+    return sim::Duration(product);
   }
 };
 

@@ -16,6 +16,14 @@ std::chrono::time_point<Clock, Duration> add_saturating(std::chrono::time_point<
   if (d <= std::chrono::duration<Rep, Period>::zero()) {
     return t + std::chrono::duration_cast<Duration>(d);  // now() is far from min()
   }
+  // A time before the epoch (a simulated clock stepped back past zero) has
+  // more room than Duration::max(): any d that converts fits.
+  if (t.time_since_epoch() < Duration::zero()) {
+    if (d >= std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(Duration::max())) {
+      return t + Duration::max();
+    }
+    return t + std::chrono::duration_cast<Duration>(d);
+  }
   // The room left, in d's own units (a division: it cannot overflow, even
   // when d counts hours); a d within it converts to Duration without
   // overflow.
