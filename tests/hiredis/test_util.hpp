@@ -8,6 +8,7 @@
 #include <string>
 
 #include "locklab/hiredis/backend.hpp"
+#include "../support/lock_text.hpp"  // show()
 #include "locklab/realserver/ports.hpp"
 #include "locklab/realserver/server.hpp"
 
@@ -19,11 +20,7 @@ inline hiredis::Endpoint tcp(const realserver::Server& server) {
   return {.host = realserver::Server::host(), .port = server.port()};
 }
 
-inline std::string show(const lock::NodeResult& r) {
-  if (r) return lock::to_display(*r);
-  return std::string(lock::name_of(r.error().kind)) +
-         (r.error().maybe_applied ? " (maybe applied): " : " (not applied): ") + r.error().detail;
-}
+using test_support::show;
 
 // Threads of this process right now (entries of /proc/self/task).
 inline int thread_count() {

@@ -9,6 +9,7 @@
 #include "locklab/hiredis/backend.hpp"
 #include "locklab/lock/outcome.hpp"
 #include "locklab/realserver/deployment.hpp"
+#include "../support/lock_text.hpp"  // show()
 
 namespace locklab::realfaults {
 
@@ -25,21 +26,7 @@ inline std::vector<hiredis::Endpoint> endpoints(const realserver::Deployment& d)
   return out;
 }
 
-inline std::string show(const lock::NodeResult& r) {
-  if (r) return lock::to_display(*r);
-  return std::string(lock::name_of(r.error().kind)) +
-         (r.error().maybe_applied ? " (maybe applied): " : " (not applied): ") + r.error().detail;
-}
-
-// "timed_out after 3 attempts (granted by 2 of 5 ...): node 0 ..., node 1 ..."
-template <typename Result>
-std::string show(const Result& r) {
-  std::string s = std::string(lock::name_of(r.outcome)) + " (" + r.detail + "):";
-  for (const lock::NodeOutcome& n : r.nodes) {
-    s += " node " + std::to_string(n.node) + (n.granted ? " granted " : " ") + show(n.result) + ";";
-  }
-  return s;
-}
+using test_support::show;
 
 inline Backend::time_point in(std::chrono::milliseconds d) { return Backend::clock::now() + d; }
 

@@ -61,6 +61,7 @@
 #include "locklab/lock/options.hpp"
 #include "locklab/lock/outcome.hpp"
 #include "locklab/lock/redlock.hpp"
+#include "support/lock_text.hpp"
 
 namespace locklab::typed {
 
@@ -156,21 +157,7 @@ inline std::vector<std::size_t> all_nodes(std::size_t n) {
   return v;
 }
 
-inline std::string show(const lock::NodeResult& r) {
-  if (r) return lock::to_display(*r);
-  return std::string(lock::name_of(r.error().kind)) +
-         (r.error().maybe_applied ? " (maybe applied): " : " (not applied): ") + r.error().detail;
-}
-
-// "busy (granted by 0 of 5 ...): node 0 (nil); node 1 ..." — for failure messages.
-template <typename Result>
-std::string show(const Result& r) {
-  std::string s = std::string(lock::name_of(r.outcome)) + " (" + r.detail + "):";
-  for (const lock::NodeOutcome& n : r.nodes) {
-    s += " node " + std::to_string(n.node) + (n.granted ? " granted " : " ") + show(n.result) + ";";
-  }
-  return s;
-}
+using test_support::show;
 
 }  // namespace locklab::typed
 
