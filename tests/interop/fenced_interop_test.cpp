@@ -31,8 +31,6 @@ class FencedInterop : public ::testing::Test {
   }
 };
 
-Backend::time_point in(std::chrono::milliseconds d) { return Backend::clock::now() + d; }
-
 TEST_F(FencedInterop, RedisPyGrantBetweenTwoFencedGrantsIsNotCounted) {
   Servers servers(1);
   Backend backend(servers.endpoints());

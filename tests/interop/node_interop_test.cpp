@@ -23,8 +23,6 @@ using namespace std::chrono_literals;
 using hiredis::Backend;
 using lock::Outcome;
 
-constexpr auto kTtl = 30s;  // far longer than a test: nothing expires under it
-
 class NodeInterop : public ::testing::Test {
  protected:
   // Missing node or node_modules fails here with what to run; it never skips.
@@ -33,8 +31,6 @@ class NodeInterop : public ::testing::Test {
     ASSERT_TRUE(problem.empty()) << problem;
   }
 };
-
-Backend::time_point in(std::chrono::milliseconds d) { return Backend::clock::now() + d; }
 
 TEST_F(NodeInterop, LocklabSingleNodeHoldBlocksNodeRedlock) {
   Servers servers(1);

@@ -22,8 +22,6 @@ using namespace std::chrono_literals;
 using hiredis::Backend;
 using lock::Outcome;
 
-constexpr auto kTtl = 30s;  // far longer than a test: nothing expires under it
-
 class PyInterop : public ::testing::Test {
  protected:
   // A missing redis-py fails here with what to install; it never skips.
@@ -32,8 +30,6 @@ class PyInterop : public ::testing::Test {
     ASSERT_TRUE(problem.empty()) << problem;
   }
 };
-
-Backend::time_point in(std::chrono::milliseconds d) { return Backend::clock::now() + d; }
 
 TEST_F(PyInterop, LocklabSingleNodeHoldBlocksRedisPy) {
   Servers servers(1);

@@ -25,6 +25,15 @@
 
 namespace locklab::interop_test {
 
+// The TTL of every interop lock: far longer than a test, so nothing expires
+// under it.
+inline constexpr std::chrono::seconds kTtl{30};
+
+// A deadline `d` from now, on the backend's clock.
+inline hiredis::Backend::time_point in(std::chrono::milliseconds d) {
+  return hiredis::Backend::clock::now() + d;
+}
+
 class Servers {
  public:
   explicit Servers(std::size_t n) {
