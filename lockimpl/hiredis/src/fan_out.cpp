@@ -2,7 +2,8 @@
 // calling thread, no thread per server. Connects start together
 // (non-blocking), each request is written as soon as its connection is ready,
 // then one ppoll waits on every socket, the shutdown eventfd and the caller's
-// stop eventfd at once, until each request has its final reply, the deadline
+// stop eventfd at once (a lone request with no stop token to watch first
+// waits in a blocking recv: blocking_wait.cpp), until each request has its final reply, the deadline
 // passes, the stop token fires, shutdown() begins, or on_reply says stop.
 //
 // The entries' state machines are in fan_out_entry.cpp (see fan_out.hpp).
@@ -232,6 +233,8 @@ std::vector<NodeResult> FanOut::results(Why why) {
 
 std::vector<NodeResult> FanOut::run(const std::stop_token& stop) {
   Why why = start_all(stop);
+  // A stop token that can fire needs its eventfd watched: ppoll.
+  if (why == Why::running && !stop.stop_possible()) why = wait_in_recv();
   const StopFd stop_fd(why == Why::running ? stop : std::stop_token{});
   std::vector<pollfd> polls;
   std::vector<std::size_t> owners;

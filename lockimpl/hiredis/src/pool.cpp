@@ -77,10 +77,13 @@ void Backend::Impl::check_fork() {
   if (!pool_pid.compare_exchange_strong(owner, self)) return;
   // A forked child: the pooled sockets are shared with the parent. Closing
   // our copies leaves the parent's connections open and untouched.
+  // The parent's blocked readers are the parent's threads': shutting their
+  // sockets down from here would end the parent's requests.
   for (auto& node : nodes) {
     std::vector<ConnectionPtr> idle;
     const std::lock_guard guard(node->mutex);
     idle.swap(node->idle);
+    node->blocked_readers.clear();
   }
   // The shutdown eventfd is shared too: writing it here would wake (and
   // fail, as killed) every fan_out of the parent.
