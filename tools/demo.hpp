@@ -38,6 +38,7 @@ struct ClientStats {
 
 struct DemoResult {
   std::uint64_t seed = 0;
+  sim::ReadyOrder order = sim::ReadyOrder::fifo;
   sim::RunResult run;
   std::uint64_t trace_hash = 0;
   std::string trace_summary;

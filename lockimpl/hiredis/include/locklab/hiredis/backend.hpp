@@ -21,6 +21,12 @@
 //     non-blocking connects started together, every request written, then
 //     all waited on together with ppoll (nanosecond timeouts); the caller's
 //     stop token and shutdown() wake it at once (an eventfd in the poll set).
+//     A lone request on a pooled connection with a stop token that cannot
+//     fire waits in a blocking recv instead, as a plain blocking client
+//     does (one system call, no poll set): its receive timeout (SO_RCVTIMEO,
+//     counted in scheduler ticks) stays a tick short of the deadline and
+//     ppoll waits out the last ticks, so the deadline is as exact; shutdown()
+//     wakes it by shutting its socket down (shutdown(2)).
 //     The command is formatted once per fan_out (the bytes hiredis's
 //     redisFormatCommandArgv writes, without its sprintf per argument);
 //     replies are parsed by hiredis's redisReader and converted to
