@@ -66,6 +66,11 @@ class Connection {
   // in it. False when the connection cannot carry a request: closed by the
   // server, a read error, bytes that are not RESP, or a reply nobody owed.
   bool drain_owed();
+  // Whether this idle connection can carry the next request, by one
+  // non-blocking peek (cheaper than a poll of one socket): nothing to read
+  // means alive; the replies it owes are drained; end of stream, an error
+  // or bytes nobody owes mean it must be closed.
+  bool usable_when_idle();
 
   // Puts the socket in blocking mode (it is created non-blocking, for the
   // connect): every other read and write passes MSG_DONTWAIT, and only
@@ -176,8 +181,8 @@ struct Backend::Impl {
   std::atomic<std::size_t> peak_in_flight{0};
   std::atomic<std::uint64_t> tasks_spawned{0};
 
-  // A pooled connection to `node` that looks alive (zero-timeout poll:
-  // not readable, not hung up), or nullptr; stale ones are closed here.
+  // A pooled connection to `node` that looks alive (usable_when_idle), or
+  // nullptr; stale ones are closed here.
   detail::ConnectionPtr take_idle(std::size_t node);
   // The most recently pooled connection to `node`, or nullptr, without that
   // check: the caller checks several at once (FanOut::take_pooled).

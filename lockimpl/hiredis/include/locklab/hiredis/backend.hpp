@@ -42,7 +42,8 @@
 //     sent afterwards to that node (a release undoing the acquire) cannot
 //     overtake the abandoned one. If the owed reply does not come, the next
 //     request times out and the connection is closed. Before reuse, an idle
-//     connection is polled with a zero timeout (POLLIN|POLLRDHUP): hung up
+//     connection is checked without waiting (one non-blocking MSG_PEEK, or
+//     one zero-timeout ppoll over the sockets of a fan-out): hung up
 //     (a restarted server, CLIENT KILL), or readable with nothing owed, or
 //     with bytes that are not the owed replies → closed, and a fresh one is
 //     opened, so the request is not a maybe-applied failure.
