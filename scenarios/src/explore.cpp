@@ -15,12 +15,6 @@
 namespace locklab::scenarios {
 namespace {
 
-// Whether a violation in `s` is ours to fix: the world is within the
-// assumptions and no fault or failover is left in it.
-bool is_internal(const Scenario& s, const ExploreOptions& o) {
-  return o.generator.mode == Mode::within && s.faults.empty() && s.failovers.empty();
-}
-
 // The seed's world, run and judged; a finding when it found anything. Never
 // throws: an exception is itself an internal finding.
 std::optional<Finding> judge_seed(std::uint64_t seed, const ExploreOptions& o) {
@@ -56,7 +50,7 @@ std::optional<Finding> judge_seed(std::uint64_t seed, const ExploreOptions& o) {
       return f;
     }
     if (o.shrink) f.shrunk = shrink(f.original, f.checker, o.shrinking);
-    if (is_internal(f.shrunk ? f.shrunk->scenario : f.original, o)) f.kind = FindingKind::internal;
+    f.kind = finding_kind(report, f.shrunk ? f.shrunk->scenario : f.original, o.generator.mode).value_or(f.kind);
   } catch (const std::exception& e) {
     f.kind = FindingKind::internal;
     f.summary = fmt::format("the world threw: {}", e.what());
@@ -72,6 +66,15 @@ std::uint64_t nth_seed(const ExploreOptions& o, std::uint64_t n) {
 }
 
 }  // namespace
+
+std::optional<FindingKind> finding_kind(const RunReport& report, const Scenario& judged, Mode mode) {
+  const std::optional<FindingKind> kind = report.finding();
+  if (kind && kind != FindingKind::world_failed && mode == Mode::within && judged.faults.empty() &&
+      judged.failovers.empty()) {
+    return FindingKind::internal;
+  }
+  return kind;
+}
 
 nlohmann::json kind_counts(const nlohmann::json& findings) {
   nlohmann::json counts = nlohmann::json::object();

@@ -136,6 +136,33 @@ TEST(Explore, AGrantReleasedTheInstantItWasMadeIsNoLivenessFinding) {
   for (const Finding& f : s.findings) ADD_FAILURE() << "seed " << f.seed << ": " << f.summary;
 }
 
+// A violation in a world within the assumptions with no fault and no
+// failover left is ours to fix: internal. With a fault, or beyond the
+// assumptions, it is a result, by its checker's kind.
+TEST(Explore, AViolationWithinTheAssumptionsAndWithoutFaultsIsInternal) {
+  RunReport report;
+  report.run.status = sim::RunStatus::reached_time;
+  report.verdicts = {{.kind = properties::Verdict::Kind::ok, .checker = "mutual_exclusion"},
+                     {.kind = properties::Verdict::Kind::violation, .checker = "liveness"}};
+  Scenario quiet;
+  Scenario faulty;
+  faulty.faults.push_back({sim::true_time(1s), sim::ProcessPause{sim::ProcessId{0}}});
+  Scenario failover;
+  failover.failovers.push_back({.at = sim::true_time(1s), .master = "redis-0"});
+  EXPECT_EQ(finding_kind(report, quiet, Mode::within), FindingKind::internal);
+  EXPECT_EQ(finding_kind(report, faulty, Mode::within), FindingKind::liveness);
+  EXPECT_EQ(finding_kind(report, failover, Mode::within), FindingKind::liveness);
+  EXPECT_EQ(finding_kind(report, quiet, Mode::beyond), FindingKind::liveness);
+
+  report.verdicts[0].kind = properties::Verdict::Kind::violation;
+  EXPECT_EQ(finding_kind(report, faulty, Mode::beyond), FindingKind::safety);
+  report.run.status = sim::RunStatus::failed;
+  EXPECT_EQ(finding_kind(report, quiet, Mode::within), FindingKind::world_failed);
+  report.run.status = sim::RunStatus::reached_time;
+  for (properties::Verdict& v : report.verdicts) v.kind = properties::Verdict::Kind::ok;
+  EXPECT_EQ(finding_kind(report, quiet, Mode::within), std::nullopt);
+}
+
 // A world that runs out of its event budget is a finding of its own kind,
 // with its seed, never shrunk, never dropped; the explorer goes on.
 TEST(Explore, AWorldOutOfBudgetIsAWorldFailedFinding) {

@@ -111,6 +111,12 @@ struct ExploreSummary {
   std::vector<std::uint64_t> failing_seeds() const;
 };
 
+// The kind of what `report` found (RunReport::finding), made internal when
+// it is a violation in a world within the assumptions (`mode` within) whose
+// scenario `judged` (the shrunk one, when shrunk) has no fault or failover:
+// nothing but our own code can have caused it.
+std::optional<FindingKind> finding_kind(const RunReport& report, const Scenario& judged, Mode mode);
+
 // Whether `seed` belongs to `shard` of the space that starts at `first`.
 bool in_shard(std::uint64_t seed, std::uint64_t first, const Shard& shard);
 // How many of a space's `seeds` seeds fall in `shard`.
