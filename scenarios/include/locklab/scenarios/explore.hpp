@@ -4,7 +4,9 @@
 // Provides explore(): for each seed of its part of the seed space, draws a
 // scenario (generator.hpp), runs and judges it, and shrinks every violation
 // to a locally minimal scenario (shrink.hpp); ExploreSummary, the result as
-// data and as JSON; and merge(), which joins the summaries of shards.
+// data and as JSON; and merge(), which joins the summaries of shards. A
+// world that fails or throws is a finding too (Finding has the kinds), so
+// one world never stops the exploration.
 //
 // Seeds and shards: the seed space is first_seed, first_seed + 1, ...; shard
 // K of N (1-based) takes the seeds whose offset from first_seed is K − 1
