@@ -76,6 +76,8 @@ TEST(ScenarioRunner, ARunOutOfEventBudgetIsAFailedWorld) {
   EXPECT_EQ(r.run.status, sim::RunStatus::budget_exhausted);
   EXPECT_TRUE(r.world_failed());
   EXPECT_EQ(r.finding(), FindingKind::world_failed);
+  EXPECT_EQ(r.verdict("liveness")->summary.rfind("liveness not judged: the world failed (budget_exhausted at ", 0), 0u)
+      << r.verdict("liveness")->summary;
 
   const RunReport full = run_scenario(gc_pause(Algorithm::single_node, 1, false));
   EXPECT_FALSE(full.world_failed());
