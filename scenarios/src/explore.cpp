@@ -34,7 +34,9 @@ std::optional<Finding> judge_seed(std::uint64_t seed, const ExploreOptions& o) {
     const RunReport report = run_scenario(f.original, {.max_events = o.max_events});
     for (const properties::Verdict& v : report.verdicts) {
       if (v.kind != properties::Verdict::Kind::violation) continue;
-      if (f.violated.empty()) {
+      // The finding is about its most serious checker: a safety one when
+      // any is violated, so shrinking keeps what gives the finding its kind.
+      if (f.violated.empty() || (!is_safety_checker(f.checker) && is_safety_checker(v.checker))) {
         f.checker = v.checker;
         f.summary = v.summary;
       }

@@ -88,7 +88,10 @@ struct ExploreOptions {
 struct Finding {
   std::uint64_t seed = 0;
   FindingKind kind = FindingKind::safety;
-  std::string checker;  // the first checker (kCheckers order) violated; empty if none
+  // The checker the finding is about, the one shrinking keeps violated: the
+  // first safety checker (kCheckers order) violated, else liveness; empty if
+  // none was.
+  std::string checker;
   std::string summary;  // its verdict's summary on the original world, or why the world failed
   std::vector<std::string> violated;  // every checker violated, in kCheckers order
   Scenario original;
