@@ -29,6 +29,7 @@ std::optional<Finding> judge_seed(std::uint64_t seed, const ExploreOptions& o) {
   }
   if (f.violated.empty()) return std::nullopt;
   f.seed = seed;
+  f.within_assumptions = is_within(s, envelope_for(s, Mode::within));
   if (o.shrink) {
     f.shrunk = shrink(s, f.checker, o.shrinking);
   }
@@ -139,7 +140,8 @@ ExploreSummary explore(const ExploreOptions& o) {
 nlohmann::json to_json(const ExploreSummary& s, const std::function<std::string(const Finding&)>& file_of) {
   nlohmann::json findings = nlohmann::json::array();
   for (const Finding& f : s.findings) {
-    nlohmann::json j{{"seed", f.seed}, {"checker", f.checker}, {"violated", f.violated}, {"summary", f.summary}};
+    nlohmann::json j{{"seed", f.seed}, {"checker", f.checker}, {"violated", f.violated}, {"summary", f.summary},
+                     {"within_assumptions", f.within_assumptions}};
     if (f.shrunk) {
       j["shrunk"] = {{"faults", f.shrunk->scenario.faults.size() + f.shrunk->scenario.failovers.size()},
                      {"clients", f.shrunk->scenario.clients.size()},

@@ -74,6 +74,10 @@ struct Finding {
   std::string checker;  // the first checker (kCheckers order) violated
   std::string summary;  // its verdict's summary on the original world
   std::vector<std::string> violated;  // every checker violated, in kCheckers order
+  // Whether the world was within its algorithm's assumptions (is_within
+  // against envelope_for(original, Mode::within)): a finding there is a bug
+  // in the implementation, not a fact about the algorithm.
+  bool within_assumptions = false;
   Scenario original;
   std::optional<ShrinkResult> shrunk;  // when shrinking was on
 };
@@ -106,8 +110,9 @@ Scenario counterexample_of(const Finding& finding, std::string_view mode);
 
 // The summary as JSON (no wall-clock figures, so two runs of the same
 // seeds give equal JSON): options, worlds run, and per finding its seed,
-// checkers, summary and, when shrunk, the shrunk scenario's size, trace hash
-// and the file name the caller gives it (file_of(finding)).
+// checkers, summary, whether its world was within the assumptions and,
+// when shrunk, the shrunk scenario's size, trace hash and the file name the
+// caller gives it (file_of(finding)).
 nlohmann::json to_json(const ExploreSummary& summary,
                        const std::function<std::string(const Finding&)>& file_of = {});
 
