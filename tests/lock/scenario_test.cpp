@@ -1,7 +1,7 @@
 // The classic arguments about Redis locks are scenario files
-// (scenarios/*.toml, judged by `locklab check`). These stories keep only
-// what a file cannot say: how many writes the fenced storage refused, and
-// clients that lock with different retry settings.
+// (scenarios/*.toml, judged by `locklab check`; what a file cannot say about
+// them is in tests/scenarios/runner_test.cpp). This story stays in C++
+// because its clients lock with different retry settings.
 #include <gtest/gtest.h>
 
 #include "lock/scenario.hpp"
@@ -10,32 +10,6 @@ namespace locklab::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-class FencedClientPause : public ::testing::TestWithParam<Algorithm> {};
-
-// scenarios/{single-node,redlock}-gc-pause-fenced.toml: A, paused 1 s with
-// a 500 ms lease, writes after B. The files say every checker passes; what
-// they cannot say is why: A did write, and the fenced storage refused it.
-TEST_P(FencedClientPause, TheStaleWriteIsSentAndRefused) {
-  const bool redlock = GetParam() == Algorithm::redlock;
-  Scenario s(redlock ? 5 : 1, true);
-  const lock::LockOptions options{.ttl = 500ms, .fencing = true};
-  const sim::ProcessId a = s.client("a", GetParam(), options, {.key = "job", .hold = 100ms});
-  s.client("b", GetParam(), options, {.key = "job", .start_after = 600ms, .hold = 10ms});
-  s.fault(50ms, sim::ProcessPause{a});
-  s.fault(1050ms, sim::ProcessResume{a});
-  s.run(3s);
-
-  ASSERT_NE(s.result.status, sim::RunStatus::failed) << s.result.detail;
-  EXPECT_EQ(s.grants(), 2);
-  EXPECT_EQ(s.writes(true), 1);   // B's
-  EXPECT_EQ(s.writes(false), 1);  // A's stale write, refused
-}
-
-INSTANTIATE_TEST_SUITE_P(Locks, FencedClientPause, ::testing::Values(Algorithm::single_node, Algorithm::redlock),
-                         [](const auto& param_info) {
-                           return std::string(param_info.param == Algorithm::redlock ? "RedLock" : "SingleNode");
-                         });
 
 // A RedLock master pair is paused while A's SET NX is queued on them: A's
 // requests time out, its attempt fails short of quorum, and it releases on
