@@ -21,7 +21,7 @@
 // envelope's share of the TTL). Durations of pauses, partitions and delays
 // are not judged: within, they may be of any length.
 //
-// Within RedLock's assumptions (the algorithms issue's envelope):
+// Within RedLock's assumptions:
 //   - every clock drifts by at most half the drift factor (any two differ by
 //     at most the drift factor); no clock jumps;
 //   - no client pause (so none while holding a lease);
