@@ -49,6 +49,21 @@ RC_GTEST_PROP(Envelope, EveryWorldDrawnBeyondWithABeyondFaultIsNotWithin, (std::
   RC_ASSERT_FALSE(within(s));
 }
 
+// Any world drawn within, with one fault no envelope allows added, is
+// beyond: a clock jump on a master, or a pause of a client.
+RC_GTEST_PROP(Envelope, AWorldDrawnWithinPlusABeyondFaultIsNotWithin, (std::uint64_t seed)) {
+  const Algorithm a = *rc::gen::element(Algorithm::naive, Algorithm::naive_setnx, Algorithm::single_node,
+                                        Algorithm::redlock);
+  Scenario s = generate_scenario(seed, {.algorithm = a, .mode = Mode::within});
+  if (*rc::gen::arbitrary<bool>()) {
+    s.faults.push_back({sim::true_time(1s), sim::ClockJump{master_id(s, 0), 1ms}});
+  } else {
+    s.faults.push_back({sim::true_time(1s), sim::ProcessPause{client_id(s, 0)}});
+    s.faults.push_back({sim::true_time(2s), sim::ProcessResume{client_id(s, 0)}});
+  }
+  RC_ASSERT_FALSE(within(s));
+}
+
 // A careless holder is beyond every envelope: roughly half the clients
 // drawn beyond are careless.
 RC_GTEST_PROP(Envelope, EveryWorldWithACarelessHolderIsNotWithin, (std::uint64_t seed)) {
