@@ -1,21 +1,12 @@
-// Small seeded draws shared by the fault generators.
+// Small seeded draws for the fault generator.
 #pragma once
 
 #include <vector>
 
 #include "locklab/sim/ids.hpp"
 #include "locklab/sim/rng.hpp"
-#include "locklab/sim/time.hpp"
 
 namespace locklab::properties::detail {
-
-inline sim::Duration draw_duration(sim::Rng& rng, sim::Duration lo, sim::Duration hi) {
-  return sim::Duration(rng.between(lo.count(), hi.count()));
-}
-
-inline sim::TrueTime draw_time(sim::Rng& rng, sim::Duration horizon) {
-  return sim::true_time(draw_duration(rng, sim::Duration(0), horizon - sim::Duration(1)));
-}
 
 template <typename T>
 const T& pick(sim::Rng& rng, const std::vector<T>& v) {

@@ -56,6 +56,9 @@ Envelope within(Algorithm algorithm, std::chrono::milliseconds ttl, std::int64_t
   }
   e.classes = {FaultClass::server_pause, FaultClass::client_crash, FaultClass::server_crash,
                FaultClass::partition,    FaultClass::delay,        FaultClass::drift};
+  // The single-node lock uses one master, which may go down (it is durable);
+  // RedLock needs a majority of its masters.
+  e.majority_up = algorithm == Algorithm::redlock;
   return e;
 }
 
@@ -105,6 +108,10 @@ std::optional<FaultClass> fault_class_named(std::string_view name) {
 Envelope envelope_for(Algorithm algorithm, Mode mode, std::chrono::milliseconds ttl,
                       std::int64_t drift_ppm) {
   return mode == Mode::within ? within(algorithm, ttl, drift_ppm) : beyond(ttl, drift_ppm);
+}
+
+Envelope envelope_for(const Scenario& scenario, Mode mode) {
+  return envelope_for(scenario.algorithm.kind, mode, scenario.algorithm.ttl, scenario.algorithm.drift_ppm);
 }
 
 }  // namespace locklab::scenarios

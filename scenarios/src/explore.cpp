@@ -30,6 +30,7 @@ std::optional<Finding> judge_seed(std::uint64_t seed, const ExploreOptions& o) {
     f.replayable = false;
     return f;
   }
+  f.within_assumptions = is_within(f.original, envelope_for(f.original, Mode::within));
   try {
     const RunReport report = run_scenario(f.original, {.max_events = o.max_events});
     for (const properties::Verdict& v : report.verdicts) {
@@ -52,7 +53,7 @@ std::optional<Finding> judge_seed(std::uint64_t seed, const ExploreOptions& o) {
       return f;
     }
     if (o.shrink) f.shrunk = shrink(f.original, f.checker, o.shrinking);
-    f.kind = finding_kind(report, f.shrunk ? f.shrunk->scenario : f.original, o.generator.mode).value_or(f.kind);
+    f.kind = finding_kind(report, f.shrunk ? f.shrunk->scenario : f.original).value_or(f.kind);
   } catch (const std::exception& e) {
     f.kind = FindingKind::internal;
     f.summary = fmt::format("the world threw: {}", e.what());
@@ -69,10 +70,10 @@ std::uint64_t nth_seed(const ExploreOptions& o, std::uint64_t n) {
 
 }  // namespace
 
-std::optional<FindingKind> finding_kind(const RunReport& report, const Scenario& judged, Mode mode) {
+std::optional<FindingKind> finding_kind(const RunReport& report, const Scenario& judged) {
   const std::optional<FindingKind> kind = report.finding();
-  if (kind && kind != FindingKind::world_failed && mode == Mode::within && judged.faults.empty() &&
-      judged.failovers.empty()) {
+  if (kind && kind != FindingKind::world_failed && judged.faults.empty() && judged.failovers.empty() &&
+      is_within(judged, envelope_for(judged, Mode::within))) {
     return FindingKind::internal;
   }
   return kind;
@@ -197,7 +198,8 @@ nlohmann::json to_json(const ExploreSummary& s, const std::function<std::string(
                      {"kind", name_of(f.kind)},
                      {"checker", f.checker},
                      {"violated", f.violated},
-                     {"summary", f.summary}};
+                     {"summary", f.summary},
+                     {"within_assumptions", f.within_assumptions}};
     if (f.shrunk) {
       j["shrunk"] = {{"faults", f.shrunk->scenario.faults.size() + f.shrunk->scenario.failovers.size()},
                      {"clients", f.shrunk->scenario.clients.size()},

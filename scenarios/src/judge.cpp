@@ -33,17 +33,12 @@ properties::LivenessBounds bounds_of(const Scenario& s) {
   const sim::Duration ttl = s.algorithm.ttl;
   properties::LivenessBounds b;
   b.ttl = ttl;
-  // The lock's own drift term (drift_factor × ttl + 2 ms), and the same again
-  // for how far any clock may run from true time over a ttl.
-  // Every sum and product saturates: a file may state durations up to
-  // centuries (properties::LivenessBounds::saturating_*).
+  // The lock's own drift allowance (lock::drift_allowance, the term its
+  // validity leaves out), and the same again for how far any clock may run
+  // from true time over a ttl. Every sum and product saturates: a file may
+  // state durations up to centuries (properties::LivenessBounds::saturating_*).
   using B = properties::LivenessBounds;
-  // ttl × ppm / 10^6, exact: the whole millions and the rest scaled apart.
-  const sim::Duration::rep ppm = s.algorithm.drift_ppm;
-  const sim::Duration drift_term = B::saturating_sum(
-      {B::saturating_times(ppm, sim::Duration(ttl.count() / 1'000'000)),
-       sim::Duration(ttl.count() % 1'000'000 * ppm / 1'000'000), sim::Duration(2ms)});
-  b.drift_allowance = B::saturating_times(2, drift_term);
+  b.drift_allowance = B::saturating_times(2, lock::drift_allowance(s.algorithm.ttl, v.drift_ppm));
   b.retry_delay_max = B::saturating_sum({s.algorithm.retry_delay, s.algorithm.retry_jitter});
   // An attempt: the SETs (each bounded by the node timeout, in parallel),
   // the fencing round, and the unlock of a failed attempt; a round trip each.

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "locklab/scenarios/envelope.hpp"
 #include "locklab/scenarios/explore.hpp"
 #include "locklab/scenarios/runner.hpp"
 #include "locklab/scenarios/scenario_file.hpp"
@@ -145,22 +146,26 @@ TEST(Explore, AViolationWithinTheAssumptionsAndWithoutFaultsIsInternal) {
   report.verdicts = {{.kind = properties::Verdict::Kind::ok, .checker = "mutual_exclusion"},
                      {.kind = properties::Verdict::Kind::violation, .checker = "liveness"}};
   Scenario quiet;
+  ASSERT_TRUE(is_within(quiet, envelope_for(quiet, Mode::within)));
   Scenario faulty;
   faulty.faults.push_back({sim::true_time(1s), sim::ProcessPause{sim::ProcessId{0}}});
   Scenario failover;
   failover.failovers.push_back({.at = sim::true_time(1s), .master = "redis-0"});
-  EXPECT_EQ(finding_kind(report, quiet, Mode::within), FindingKind::internal);
-  EXPECT_EQ(finding_kind(report, faulty, Mode::within), FindingKind::liveness);
-  EXPECT_EQ(finding_kind(report, failover, Mode::within), FindingKind::liveness);
-  EXPECT_EQ(finding_kind(report, quiet, Mode::beyond), FindingKind::liveness);
+  Scenario drifting;  // beyond the assumptions with no fault at all: a clock far off
+  drifting.clients.push_back({.name = "c0", .clock = {.drift_ppm = 500'000}});
+  ASSERT_FALSE(is_within(drifting, envelope_for(drifting, Mode::within)));
+  EXPECT_EQ(finding_kind(report, quiet), FindingKind::internal);
+  EXPECT_EQ(finding_kind(report, faulty), FindingKind::liveness);
+  EXPECT_EQ(finding_kind(report, failover), FindingKind::liveness);
+  EXPECT_EQ(finding_kind(report, drifting), FindingKind::liveness);
 
   report.verdicts[0].kind = properties::Verdict::Kind::violation;
-  EXPECT_EQ(finding_kind(report, faulty, Mode::beyond), FindingKind::safety);
+  EXPECT_EQ(finding_kind(report, faulty), FindingKind::safety);
   report.run.status = sim::RunStatus::failed;
-  EXPECT_EQ(finding_kind(report, quiet, Mode::within), FindingKind::world_failed);
+  EXPECT_EQ(finding_kind(report, quiet), FindingKind::world_failed);
   report.run.status = sim::RunStatus::reached_time;
   for (properties::Verdict& v : report.verdicts) v.kind = properties::Verdict::Kind::ok;
-  EXPECT_EQ(finding_kind(report, quiet, Mode::within), std::nullopt);
+  EXPECT_EQ(finding_kind(report, quiet), std::nullopt);
 }
 
 // A world that runs out of its event budget is a finding of its own kind,

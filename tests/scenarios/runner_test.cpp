@@ -1,8 +1,11 @@
 // run_scenario: a Scenario value becomes a judged world, the same every time.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "locklab/scenarios/report.hpp"
 #include "locklab/scenarios/runner.hpp"
+#include "locklab/scenarios/scenario_file.hpp"
 
 namespace locklab::scenarios {
 namespace {
@@ -10,22 +13,11 @@ namespace {
 using namespace std::chrono_literals;
 using Kind = properties::Verdict::Kind;
 
-// Client a acquires a 500 ms lease and starts 100 ms of work before its
-// write; a 1 s pause hits in the middle. b acquires once a's lease ended and
-// writes; a wakes and sends its stale write after b's.
-Scenario gc_pause(Algorithm algorithm, int masters, bool fencing) {
-  Scenario s;
-  s.name = "gc-pause";
-  s.seed = 7;
-  s.duration = 3s;
-  for (int i = 0; i < masters; ++i) s.cluster.masters.push_back({.name = "redis-" + std::to_string(i)});
-  s.algorithm = {.kind = algorithm, .ttl = 500ms, .fencing = fencing};
-  s.storage.fenced = fencing;
-  s.clients.push_back({.name = "a", .workload = {.key = "job", .hold = 100ms}});
-  s.clients.push_back({.name = "b", .workload = {.key = "job", .start_after = 600ms, .hold = 10ms}});
-  s.faults.push_back({sim::true_time(50ms), sim::ProcessPause{client_id(s, 0)}});
-  s.faults.push_back({sim::true_time(1050ms), sim::ProcessResume{client_id(s, 0)}});
-  return s;
+// A story of the scenario library (scenarios/<name>.toml): the stories
+// exist once, as files; these tests say what a file cannot (the storage's
+// log, the words of a verdict, the runner's own behaviour).
+Scenario story(const std::string& name) {
+  return load_scenario(std::filesystem::path(LOCKLAB_SOURCE_DIR) / "scenarios" / (name + ".toml"));
 }
 
 // Single node, TTL 1s: a takes the lock and starts 5s of work; the node's
@@ -101,7 +93,8 @@ TEST(ScenarioReport, PendingAtTheEndIsNotADeadProcess) {
 }
 
 TEST(ScenarioLayout, ProcessesAreMastersWithReplicasThenStorageThenClients) {
-  Scenario s = gc_pause(Algorithm::redlock, 2, false);
+  Scenario s = story("redlock-gc-pause-unfenced");
+  s.cluster.masters.resize(2);
   s.cluster.masters[0].replicas = 2;
   EXPECT_EQ(process_names(s), (std::vector<std::string>{"redis-0", "redis-0-replica-1", "redis-0-replica-2",
                                                         "redis-1", "storage", "a", "b"}));
@@ -113,7 +106,8 @@ TEST(ScenarioLayout, ProcessesAreMastersWithReplicasThenStorageThenClients) {
 }
 
 TEST(ScenarioValidation, NamesEveryProblemWithItsField) {
-  Scenario s = gc_pause(Algorithm::redlock, 3, false);
+  Scenario s = story("redlock-gc-pause-unfenced");
+  s.cluster.masters.resize(3);
   s.clients[1].name = "redis-0";
   s.algorithm.quorum = 5;
   s.faults.push_back({sim::true_time(1s), sim::ProcessPause{sim::ProcessId{42}}});
@@ -132,8 +126,11 @@ TEST(ScenarioValidation, NamesEveryProblemWithItsField) {
   EXPECT_THROW((void)run_scenario(s), std::invalid_argument);
 }
 
+// Client a acquires a 500 ms lease and starts 100 ms of work before its
+// write; a 1 s pause hits in the middle. b acquires once a's lease ended and
+// writes; a wakes and sends its stale write after b's.
 TEST(ScenarioRunner, GcPauseWithoutFencingLetsTheStaleWriteIn) {
-  const Scenario s = gc_pause(Algorithm::single_node, 1, false);
+  const Scenario s = story("single-node-gc-pause-unfenced");
   const RunReport r = run_scenario(s);
   ASSERT_EQ(r.run.status, sim::RunStatus::reached_time) << r.run.detail;
   EXPECT_EQ(r.grants(), 2);
@@ -144,48 +141,43 @@ TEST(ScenarioRunner, GcPauseWithoutFencingLetsTheStaleWriteIn) {
   EXPECT_EQ(r.faults[0].what, "pause a");
 }
 
-TEST(ScenarioRunner, GcPauseWithFencingOnRedLockRejectsTheStaleWrite) {
-  const RunReport r = run_scenario(gc_pause(Algorithm::redlock, 5, true));
-  EXPECT_EQ(r.grants(), 2);
-  EXPECT_FALSE(r.any_violation());
-  ASSERT_EQ(r.storage.writes().size(), 2u);
-  EXPECT_TRUE(r.storage.writes()[0].accepted);
-  EXPECT_FALSE(r.storage.writes()[1].accepted);
+// The same with fencing: a's stale write is sent, and the storage refuses it.
+TEST(ScenarioRunner, GcPauseWithFencingRejectsTheStaleWrite) {
+  for (const char* name : {"single-node-gc-pause-fenced", "redlock-gc-pause-fenced"}) {
+    const RunReport r = run_scenario(story(name));
+    EXPECT_EQ(r.grants(), 2) << name;
+    EXPECT_FALSE(r.any_violation()) << name;
+    ASSERT_EQ(r.storage.writes().size(), 2u) << name;
+    EXPECT_TRUE(r.storage.writes()[0].accepted) << name;   // b's
+    EXPECT_FALSE(r.storage.writes()[1].accepted) << name;  // a's, with the older token
+  }
 }
 
 TEST(ScenarioRunner, SameScenarioAndSeedGiveTheSameTraceAndHistory) {
-  const Scenario s = gc_pause(Algorithm::redlock, 3, false);
+  const Scenario s = story("redlock-gc-pause-unfenced");
   const RunReport first = run_scenario(s);
   const RunReport second = run_scenario(s);
   EXPECT_EQ(first.trace_hash, second.trace_hash);
   EXPECT_EQ(first.history, second.history);
   const RunReport other = run_scenario(s, {.seed = 8});
   EXPECT_EQ(other.seed, 8u);
+  ASSERT_NE(s.seed, 8u);
   EXPECT_NE(other.trace_hash, first.trace_hash);
 }
 
 // A failover record reaches the deployment: the promoted replica never got
-// a's key (the master is partitioned from it first), so b gets in.
+// a's key (the master is partitioned from it first), so b gets in, and the
+// verdict names the failover.
 TEST(ScenarioRunner, FailoverToAnAsyncReplicaLetsASecondClientIn) {
-  Scenario s;
-  s.duration = 4s;
-  s.cluster.masters.push_back({.name = "cache", .replicas = 1});
-  s.algorithm = {.kind = Algorithm::single_node, .ttl = 2s};
-  s.clients.push_back({.name = "a", .workload = {.key = "job", .hold = 1500ms}});
-  s.clients.push_back({.name = "b", .workload = {.key = "job", .start_after = 500ms}});
-  const sim::ProcessId master = master_id(s, 0);
-  const sim::ProcessId replica{sim::index_of(master) + 1};
-  s.faults.push_back({sim::true_time(0ms), sim::LinkPartition{{master}, {replica}}});
-  s.failovers.push_back({sim::true_time(200ms), "cache"});
-  s.faults.push_back({sim::true_time(250ms), sim::LinkHeal{{master}, {replica}}});
-  const RunReport r = run_scenario(s);
+  const RunReport r = run_scenario(story("single-node-failover-async-replica"));
   EXPECT_EQ(r.grants(), 2);
   EXPECT_EQ(r.verdict("mutual_exclusion")->kind, Kind::violation) << r.verdict("mutual_exclusion")->summary;
-  EXPECT_NE(r.verdict("mutual_exclusion")->summary.find("failover cache"), std::string::npos);
+  EXPECT_NE(r.verdict("mutual_exclusion")->summary.find("failover cache"), std::string::npos)
+      << r.verdict("mutual_exclusion")->summary;
 }
 
 TEST(ScenarioRunner, ExpectationsAreComparedPerChecker) {
-  Scenario s = gc_pause(Algorithm::single_node, 1, false);
+  Scenario s = story("single-node-gc-pause-unfenced");
   s.expect = {{"mutual_exclusion", Kind::ok}, {"resource_safety", Kind::ok}};
   const RunReport r = run_scenario(s);
   const std::vector<std::string> lines = expectation_mismatches(s, r);

@@ -149,4 +149,14 @@ Rep scale_ppm(Rep ttl, std::int64_t ppm) {
   return (ttl / 1'000'000) * ppm + (ttl % 1'000'000) * ppm / 1'000'000;
 }
 
+// The clock drift a lease of `ttl` allows for: ttl × drift_factor + 2 ms.
+// A lock believes a lease this much shorter than its TTL (RedLock's
+// validity), and the liveness judge lets a key live this much longer; both
+// read it here, so the two cannot disagree. Exact for every TTL up to kMaxTtl.
+inline std::chrono::nanoseconds drift_allowance(std::chrono::milliseconds ttl, std::int64_t drift_ppm) {
+  LOCKLAB_ASSERT(ttl >= std::chrono::milliseconds::zero() && ttl <= kMaxTtl, "ttl ", ttl.count(), "ms");
+  const std::chrono::nanoseconds ttl_ns = ttl;
+  return std::chrono::nanoseconds(scale_ppm(ttl_ns.count(), drift_ppm)) + std::chrono::milliseconds(2);
+}
+
 }  // namespace locklab::lock

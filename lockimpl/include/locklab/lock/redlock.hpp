@@ -179,13 +179,13 @@ class RedLock : public detail::AcquireCalls<RedLock<B>, B> {
     return v;
   }
 
-  // ttl − elapsed − (ttl × drift + 2 ms), elapsed on this client's clock.
+  // ttl − elapsed − drift_allowance (ttl × drift + 2 ms), elapsed on this
+  // client's clock.
   // A clock stepped back during the attempt makes `elapsed` negative; it
   // counts as zero, so no lease is ever believed for longer than its TTL.
   duration validity_after(time_point start, std::chrono::milliseconds ttl_ms) const {
     const auto ttl = std::chrono::duration_cast<duration>(ttl_ms);
-    const auto drift = duration(scale_ppm(ttl.count(), options_.drift_ppm)) +
-                       std::chrono::duration_cast<duration>(std::chrono::milliseconds(2));
+    const auto drift = std::chrono::duration_cast<duration>(drift_allowance(ttl_ms, options_.drift_ppm));
     const duration elapsed = std::max(backend_.now() - start, duration::zero());
     return ttl - elapsed - drift;
   }

@@ -1,28 +1,14 @@
 // locklab/properties/fault_generator.hpp — seeded random fault schedules.
 //
-// Provides within_redlock_assumptions(): a fault schedule drawn from a seeded
-// sim::Rng that stays inside the envelope RedLock's safety argument needs;
-// and random_faults(): the explorer's general generator, every fault kind of
-// the simulation core, each class switched on and bounded by a FaultMix. The
-// envelopes per algorithm (which mix is "within assumptions") are policy and
-// live in one place, scenarios/src/envelopes.cpp; this file is mechanism.
-//
-// The envelope (also in docs/locks.md):
-//   - every clock drifts by at most half the drift factor (so any two clocks
-//     differ by at most the drift factor); no clock jumps;
-//   - no client pause while it holds a lease (this generator pauses no client
-//     at all, the simplest schedule that keeps the rule);
-//   - at any moment at most a minority of masters is crashed, and each either
-//     restarts after at least the TTL (the caller runs the masters with
-//     ServerOptions::restart_delay ≥ ttl) or loses nothing in its crash
-//     (this generator crashes at most ⌊(N−1)/2⌋ distinct masters, each once);
-//   - partitions of any shape (hold or reset mode, one-way or both, between
-//     any clients and masters), healed at a random later time or never;
-//   - message delays of any length (up to `max_delay`).
+// Provides random_faults(): the explorer's generator of fault schedules,
+// every fault kind of the simulation core, each class switched on and
+// bounded by a FaultMix, drawn from a seeded sim::Rng. Which mix is "within
+// an algorithm's assumptions" is policy and lives in one place,
+// scenarios/src/envelopes.cpp (and is_within() in envelope.hpp judges any
+// scenario against it); this file is mechanism.
 //
 //   sim::Rng rng(seed);
-//   sim::FaultSchedule f = properties::within_redlock_assumptions(rng, cluster, envelope);
-//   world.schedule(f);
+//   sim::FaultSchedule f = properties::random_faults(rng, shape, {.partitions = 3});
 #pragma once
 
 #include <chrono>
@@ -35,22 +21,6 @@
 #include "locklab/sim/time.hpp"
 
 namespace locklab::properties {
-
-struct ClusterShape {
-  std::vector<sim::ProcessId> masters;
-  std::vector<sim::ProcessId> clients;
-};
-
-struct Envelope {
-  std::int64_t drift_factor_ppm = 10'000;  // the locks' drift_factor, in ppm
-  sim::Duration horizon = std::chrono::seconds(10);  // faults fall in [0, horizon)
-  sim::Duration max_delay = std::chrono::seconds(3);
-  int partitions = 3;
-  int delays = 4;
-};
-
-sim::FaultSchedule within_redlock_assumptions(sim::Rng& rng, const ClusterShape& cluster,
-                                              const Envelope& envelope);
 
 // What random_faults() may draw. Every bound is inclusive; a class with a
 // count of zero is off. Paired faults (pause/resume, crash/restart,
@@ -79,7 +49,7 @@ struct FaultMix {
   sim::Duration max_downtime = std::chrono::seconds(2);
 
   int partitions = 0;  // any shape between clients and masters
-  bool partitions_heal = true;  // false: some stay (as within_redlock_assumptions)
+  bool partitions_heal = true;  // false: some never heal
   bool hold_partitions = true;  // false: every partition resets connections
   sim::Duration max_partition = std::chrono::seconds(3);
 

@@ -2,14 +2,26 @@
 // world, in one place.
 //
 // Provides Mode (within or beyond the assumptions), FaultClass (the classes
-// of fault the generator draws), and envelope_for(): for an algorithm and a
+// of fault the generator draws), envelope_for(): for an algorithm and a
 // mode, which fault classes are allowed, their bounds (a properties::FaultMix
 // without its counts) and what the cluster must look like (how masters
 // persist or how long they stay down, whether replicas and failover exist,
-// how long a holder may work). docs/properties.md states each envelope in
-// words; this file is the one place the generator reads them from.
+// how long a holder may work); and is_within(): whether a given scenario
+// stays inside an envelope. docs/properties.md states each envelope in
+// words; this file is the one place the generator, the explorer and the
+// tests read them from.
 //
-// Within RedLock's assumptions (the algorithms issue's envelope):
+// is_within() is the one meaning of "within the assumptions": the generator
+// draws only scenarios it accepts in mode within, and the explorer uses it
+// to say whether a finding's world was within the algorithm's assumptions.
+// It judges the scenario as data (no run): fault classes, the drift of
+// every clock against the allowance, masters down at once and how each
+// crashed master comes back, failovers and replicas, the network's latency,
+// acquire deadlines, and holders (careless, or working longer than the
+// envelope's share of the TTL). Durations of pauses, partitions and delays
+// are not judged: within, they may be of any length.
+//
+// Within RedLock's assumptions:
 //   - every clock drifts by at most half the drift factor (any two differ by
 //     at most the drift factor); no clock jumps;
 //   - no client pause (so none while holding a lease);
@@ -34,6 +46,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -77,9 +90,21 @@ struct Envelope {
   // false: an acquire's deadline never falls inside an attempt (clients wait
   // out every retry), for a lock whose attempt is two commands.
   bool deadline_may_cut = true;
+  // true: a majority of masters is up at every moment (at most ⌊(N−1)/2⌋
+  // down at once, a restarting master counted down until it serves again).
+  bool majority_up = false;
 };
 
 Envelope envelope_for(Algorithm algorithm, Mode mode, std::chrono::milliseconds ttl,
                       std::int64_t drift_ppm);
+// The envelope of the scenario's own algorithm, TTL and drift factor.
+Envelope envelope_for(const Scenario& scenario, Mode mode);
+
+// Whether `scenario` stays inside `envelope` (see above). Pure: the same
+// scenario and envelope always give the same answer.
+bool is_within(const Scenario& scenario, const Envelope& envelope);
+// The first rule of `envelope` that `scenario` breaks, naming the field and
+// value ("faults[3]: clock_jump is not within ..."); empty when is_within().
+std::string beyond_because(const Scenario& scenario, const Envelope& envelope);
 
 }  // namespace locklab::scenarios

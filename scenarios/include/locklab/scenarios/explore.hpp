@@ -79,7 +79,7 @@ struct ExploreOptions {
 //                 budget ran out); never shrunk, the summary says why;
 //   internal      a bug of ours: the generator or the runner threw (the
 //                 summary is the exception's message), or a checker found a
-//                 violation in a world within the assumptions (mode within)
+//                 violation in a world within the assumptions (is_within)
 //                 that has no fault and no failover left (after shrinking);
 //   safety        a safety checker (mutual exclusion, resource safety, token
 //                 hygiene) found a violation;
@@ -94,6 +94,10 @@ struct Finding {
   std::string checker;
   std::string summary;  // its verdict's summary on the original world, or why the world failed
   std::vector<std::string> violated;  // every checker violated, in kCheckers order
+  // Whether the world was within its algorithm's assumptions (is_within
+  // against envelope_for(original, Mode::within)): a finding there is a bug
+  // in the implementation, not a fact about the algorithm.
+  bool within_assumptions = false;
   Scenario original;
   // The generator or the runner threw (kind internal; the summary has the
   // message). When the generator did, there is no scenario to write either.
@@ -117,10 +121,10 @@ struct ExploreSummary {
 };
 
 // The kind of what `report` found (RunReport::finding), made internal when
-// it is a violation in a world within the assumptions (`mode` within) whose
-// scenario `judged` (the shrunk one, when shrunk) has no fault or failover:
-// nothing but our own code can have caused it.
-std::optional<FindingKind> finding_kind(const RunReport& report, const Scenario& judged, Mode mode);
+// it is a violation in a world whose scenario `judged` (the shrunk one, when
+// shrunk) is within its algorithm's assumptions (is_within) and has no fault
+// or failover: nothing but our own code can have caused it.
+std::optional<FindingKind> finding_kind(const RunReport& report, const Scenario& judged);
 
 // Whether `seed` belongs to `shard` of the space that starts at `first`.
 bool in_shard(std::uint64_t seed, std::uint64_t first, const Shard& shard);
@@ -141,8 +145,9 @@ Scenario counterexample_of(const Finding& finding, std::string_view mode);
 
 // The summary as JSON (no wall-clock figures, so two runs of the same
 // seeds give equal JSON): options, worlds run, and per finding its seed,
-// kind, checkers, summary and, when shrunk, the shrunk scenario's size, trace hash
-// and the file name the caller gives it (file_of(finding)).
+// kind, checkers, summary, whether its world was within the assumptions
+// and, when shrunk, the shrunk scenario's size, trace hash and the file name
+// the caller gives it (file_of(finding)).
 nlohmann::json to_json(const ExploreSummary& summary,
                        const std::function<std::string(const Finding&)>& file_of = {});
 
