@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: release build with every test label,
+# the scenario library's verdicts, a soak slice (scripts/soak.sh),
 # a short smoke run of the benchmarks (they must still run; no speed gate),
 # 30 s of AFL++ on the scenario loader, the same suite built with
 # AddressSanitizer + UBSan, then lockimpl's thread tests built with
@@ -39,6 +40,9 @@ run_ctest release
 
 step "release: the scenario library gives its expected verdicts"
 build/release/tools/locklab check scenarios/
+
+step "release: soak slice, 5,000 within-assumption worlds per algorithm (any finding fails)"
+scripts/soak.sh --worlds 20000 --jobs "$jobs" --out build/release/soak
 
 step "release: the main job (and the simulation core's own demo)"
 build/release/tools/locklab demo --out build/release/demo >/dev/null
