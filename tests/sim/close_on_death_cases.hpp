@@ -15,6 +15,7 @@
 // "write connection_reset".
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,9 @@ struct CloseOnDeathCase {
   bool peer_writes = false;   // the peer writes "y" after the kill
   std::vector<std::string> seen;  // the peer's reads and writes, in order
 };
+
+// GoogleTest names a failing case by this.
+inline void PrintTo(const CloseOnDeathCase& c, std::ostream* out) { *out << c.name; }
 
 // A FIN when the child had read everything, a reset when it had not; either
 // way the bytes already in the peer's buffer stay readable. A reset is

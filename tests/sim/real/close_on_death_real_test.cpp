@@ -84,6 +84,10 @@ bool wait_for(int fd, short events) {
   for (;;) ::pause();
 }
 
+std::string case_name(const ::testing::TestParamInfo<CloseOnDeathCase>& test) {
+  return std::string(test.param.name);
+}
+
 class CloseOnDeathOnLinux : public ::testing::TestWithParam<CloseOnDeathCase> {};
 
 TEST_P(CloseOnDeathOnLinux, PeerSeesWhatTheTableSays) {
@@ -120,7 +124,9 @@ TEST_P(CloseOnDeathOnLinux, PeerSeesWhatTheTableSays) {
   ASSERT_TRUE(wait_for(listener.get(), POLLIN)) << "the child never connected";
   const Fd peer(::accept(listener.get(), nullptr, nullptr));
   ASSERT_GE(peer.get(), 0) << std::strerror(errno);
-  if (c.unread_input) ASSERT_EQ(::send(peer.get(), "x", 1, MSG_NOSIGNAL), 1);
+  if (c.unread_input) {
+    ASSERT_EQ(::send(peer.get(), "x", 1, MSG_NOSIGNAL), 1);
+  }
   ASSERT_TRUE(wait_for(ready_read.get(), POLLIN)) << "the child never got ready";
   std::vector<std::string> seen;
   if (!c.peer_frozen) {
@@ -145,6 +151,6 @@ TEST_P(CloseOnDeathOnLinux, PeerSeesWhatTheTableSays) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, CloseOnDeathOnLinux,
                          ::testing::ValuesIn(locklab::sim::testing::close_on_death_cases()),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         case_name);
 
 }  // namespace
