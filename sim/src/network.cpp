@@ -224,11 +224,11 @@ void Network::close(std::uint64_t id, int side, bool abort) noexcept {
   if (e.closed || e.dead) return;
   e.closed = true;
   wake(*c, side);  // another fiber of the owner may be blocked reading this end
-  // A killed process's sockets were already torn down by its "kernel";
-  // closing them while it unwinds sends nothing.
   // As on Linux, closing with input left unread resets the connection.
   const bool unread_input = !e.inbox.empty();
   e.inbox.clear();
+  // A killed process's sockets were already torn down by its "kernel";
+  // closing them while it unwinds sends nothing.
   if (world_.admit_quietly(world_.process(e.owner)) && !e.reset) {
     world_.record(e.owner, TraceKind::close, id);
     enqueue(id, side, abort || unread_input ? Segment::rst : Segment::fin, {});
