@@ -120,9 +120,20 @@ struct LockBackend::Core {
     p.slot.emplace(this);
     if (progress != nullptr) progress->stage = RequestStage::unsent;
 
-    // A pooled connection may have broken while idle (the node restarted):
-    // if the request could not even be sent on it, nothing reached the node,
-    // so it goes once more on a fresh connection.
+    // An idle pooled connection the node closed or reset meanwhile (it was
+    // killed, or restarted) is discarded before anything is sent on it, as
+    // the production pool does: a request sent into a closed connection
+    // could only be reported "maybe applied".
+    const bool had_pooled = !idle[node].empty();
+    discard_stale(node);
+    if (had_pooled && idle[node].empty() && !reconnect) {
+      p.stale = true;
+      p.slot.reset();
+      return p;
+    }
+    // A pooled connection may still break before the request is on it: if
+    // the request could not even be sent, nothing reached the node, so it
+    // goes once more on a fresh connection.
     const bool pooled = !idle[node].empty();
     for (int round = pooled ? 0 : 1; round < 2; ++round) {
       if (round == 0) {
@@ -158,6 +169,16 @@ struct LockBackend::Core {
       }
     }
     return p;
+  }
+
+  // Drops the idle connections to `node` that are no longer open.
+  void discard_stale(std::size_t node) {
+    auto& pool = idle[node];
+    const auto stale = std::remove_if(pool.begin(), pool.end(), [](const auto& client) {
+      return !client->idle_and_open();
+    });
+    stats.connections_dropped += static_cast<std::uint64_t>(pool.end() - stale);
+    pool.erase(stale, pool.end());
   }
 
   // Waits for the reply to a request begun, keeping the connection and the

@@ -48,6 +48,10 @@ SimResult<std::string> Socket::recv(std::optional<LocalTime> deadline) {
   return network_->recv(index_of(id_), side_, deadline);
 }
 
+bool Socket::readable() const {
+  return network_ == nullptr || network_->readable(index_of(id_), side_);
+}
+
 void Socket::close() noexcept {
   if (network_ != nullptr) std::exchange(network_, nullptr)->close(index_of(id_), side_, false);
 }
@@ -177,8 +181,11 @@ SimResult<void> Network::send(std::uint64_t id, int side, std::string bytes,
   if (c == nullptr) return std::unexpected(SimError::connection_closed);
   Endpoint& e = c->ends[side];
   if (!world_.admit(world_.process(e.owner)) || e.dead) return std::unexpected(SimError::killed);
-  if (e.reset) return std::unexpected(SimError::connection_reset);
-  if (e.closed) return std::unexpected(SimError::connection_closed);
+  if (e.reset && !e.peer_closed && !e.reset_reported) {
+    e.reset_reported = true;  // reported once, as recv() does
+    return std::unexpected(SimError::connection_reset);
+  }
+  if (e.reset || e.closed) return std::unexpected(SimError::connection_closed);
   const std::uint64_t digest = known_digest ? *known_digest : Trace::digest(bytes);
   world_.record(e.owner, TraceKind::send, id, bytes.size(), bytes, digest);
   enqueue(id, side, Segment::data, std::move(bytes), digest);
@@ -198,8 +205,13 @@ SimResult<std::string> Network::recv(std::uint64_t id, int side,
       e.inbox.pop_front();
       return message;
     }
-    if (e.reset) return std::unexpected(SimError::connection_reset);
-    if (e.peer_closed || e.closed) return std::unexpected(SimError::connection_closed);
+    // As Linux reports it: a reset once (a reset after the end of the
+    // stream, not at all), then the end of the stream.
+    if (e.reset && !e.peer_closed && !e.reset_reported) {
+      e.reset_reported = true;
+      return std::unexpected(SimError::connection_reset);
+    }
+    if (e.reset || e.peer_closed || e.closed) return std::unexpected(SimError::connection_closed);
     SimResult<void> woke = world_.wait(owner, &c->waiters[side], deadline);
     if (!woke) return std::unexpected(woke.error());
   }
@@ -212,13 +224,23 @@ void Network::close(std::uint64_t id, int side, bool abort) noexcept {
   if (e.closed || e.dead) return;
   e.closed = true;
   wake(*c, side);  // another fiber of the owner may be blocked reading this end
+  // As on Linux, closing with input left unread resets the connection.
+  const bool unread_input = !e.inbox.empty();
+  e.inbox.clear();
   // A killed process's sockets were already torn down by its "kernel";
   // closing them while it unwinds sends nothing.
   if (world_.admit_quietly(world_.process(e.owner)) && !e.reset) {
     world_.record(e.owner, TraceKind::close, id);
-    enqueue(id, side, abort ? Segment::rst : Segment::fin, {});
+    enqueue(id, side, abort || unread_input ? Segment::rst : Segment::fin, {});
   }
   forget_if_finished(id);
+}
+
+bool Network::readable(std::uint64_t id, int side) const {
+  const Connection* c = id < connections_.size() ? connections_[id].get() : nullptr;
+  if (c == nullptr) return true;
+  const Endpoint& e = c->ends[side];
+  return !e.inbox.empty() || e.reset || e.peer_closed || e.closed || e.dead;
 }
 
 void Network::enqueue(std::uint64_t id, int from_side, Segment kind, std::string bytes,
@@ -315,6 +337,7 @@ void Network::deliver_one(std::uint64_t id, int to_side, InFlight segment) {
       e.inbox.push_back(std::move(segment.bytes));
       return wake(c, to_side);
     case Segment::fin:
+      if (e.reset) return;
       e.peer_closed = true;
       return wake(c, to_side);
     case Segment::rst:
@@ -323,8 +346,9 @@ void Network::deliver_one(std::uint64_t id, int to_side, InFlight segment) {
         e.refused = true;
         world_.record(e.owner, TraceKind::refused, id);
       } else {
+        // What was already delivered stays readable before the reset is
+        // reported (tests/sim/real/ measures this on Linux).
         e.reset = true;
-        e.inbox.clear();  // a reset discards what was not yet read
         world_.record(e.owner, TraceKind::reset, id);
       }
       return wake(c, to_side);
@@ -342,8 +366,7 @@ void Network::reset_connection(std::uint64_t id) {
     ++pipe.generation;
     held_pipes_.erase(id * 2 + static_cast<std::uint64_t>(side));
     if (e.dead || e.closed || e.reset) continue;
-    e.reset = true;
-    e.inbox.clear();
+    e.reset = true;  // what was in flight is lost; what was delivered stays readable
     world_.record(e.owner, TraceKind::reset, id);
     wake(c, side);
   }
@@ -364,7 +387,7 @@ void Network::reset_matching(ProcessId a, ProcessId b) {
   }
 }
 
-void Network::process_down(Process& process, bool machine_down, bool graceful) {
+void Network::process_down(Process& process, bool machine_down) {
   process.listening_ = false;
   process.backlog_.clear();
   const std::set<ConnectionId> owned = std::move(process.connections_);
@@ -377,12 +400,16 @@ void Network::process_down(Process& process, bool machine_down, bool graceful) {
       Endpoint& e = c->ends[side];
       if (e.owner != process.id() || e.dead) continue;
       const bool open = !e.closed && !e.reset;
+      const bool unread_input = !e.inbox.empty();
       e.dead = true;
       e.inbox.clear();
       wake(*c, side);
       // The kernel of a machine that is up closes the dead process's sockets
-      // (FIN on exit, RST on kill); a crashed machine says nothing.
-      if (!machine_down && open) enqueue(id, side, graceful ? Segment::fin : Segment::rst, {});
+      // as close() does, whether it exited or was killed: a FIN, or a reset
+      // if input was left unread. A crashed machine says nothing.
+      if (!machine_down && open) {
+        enqueue(id, side, unread_input ? Segment::rst : Segment::fin, {});
+      }
     }
     forget_if_finished(id);
   }

@@ -38,7 +38,7 @@ void World::process_down(Process& p, ProcessState how) {
   }
   p.state_ = how;
   if (was_up) kill_fibers(p);
-  network_->process_down(p, machine, how == ProcessState::exited);
+  network_->process_down(p, machine);
   if (machine) p.disk_.lose_unsynced();
 }
 

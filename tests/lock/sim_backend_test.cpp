@@ -169,6 +169,71 @@ TEST(LockBackend, ConnectionRefusedWithReadonlyIsDroppedSoTheNextRequestFindsThe
   EXPECT_EQ(stats.connections_dropped, 1u);
 }
 
+// A killed node's kernel closes its connections (a FIN: it had read every
+// request), so the client's idle pooled connection is closed from the far
+// end. The backend looks before reusing it, as the production pool does: it
+// is discarded and nothing is sent on it, so the request is known not to be
+// applied (refused on a fresh connection), not "maybe applied".
+TEST(LockBackend, IdleConnectionClosedByAKilledNodeIsDiscardedBeforeSending) {
+  World world({.latency = FixedLatency{1ms}});
+  const ProcessId node = world.add_process(redis::redis_server("redis"));
+  lock::NodeResult r;
+  LockBackendStats stats;
+  world.add_process({.name = "client", .main = [&](Process& p) {
+    LockBackend b(p, {node});
+    ASSERT_TRUE(b.call(0, {"PING"}, p.now() + 1s).has_value());  // pools the connection
+    (void)p.sleep_for(20ms);
+    r = b.call(0, {"SET", "k", "v"}, p.now() + 1s);
+    stats = b.stats();
+  }});
+  world.schedule({.at = true_time(10ms), .action = ProcessKill{node}});
+  world.run_until(true_time(1s));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().kind, lock::NodeErrorKind::refused);
+  EXPECT_FALSE(r.error().maybe_applied);
+  EXPECT_EQ(stats.connections_dropped, 1u);
+  EXPECT_EQ(stats.requests, 1u);  // the PING: the SET was never sent
+}
+
+// The node is back (restarted) by the time the client asks again: the stale
+// pooled connection is discarded unused and the request goes out on a fresh
+// one and is applied — by a single call and by a fan-out (whose pipelined
+// path sends the request on a fiber of its own instead).
+TEST(LockBackend, IdleConnectionToARestartedNodeIsReplacedBeforeSending) {
+  for (const bool fan_out : {false, true}) {
+    World world({.latency = FixedLatency{1ms}});
+    const std::vector<ProcessId> nodes = {world.add_process(redis::redis_server("r1")),
+                                          world.add_process(redis::redis_server("r2"))};
+    std::vector<lock::NodeResult> sets;
+    lock::NodeResult got;
+    LockBackendStats stats;
+    world.add_process({.name = "client", .main = [&](Process& p) {
+      LockBackend b(p, nodes);
+      const std::vector<std::size_t> both = {0, 1};
+      (void)b.fan_out(both, {"PING"}, p.now() + 1s);  // pools both connections
+      (void)p.sleep_for(20ms);
+      if (fan_out) {
+        sets = b.fan_out(both, {"SET", "k", "v"}, p.now() + 1s);
+      } else {
+        sets.push_back(b.call(1, {"SET", "k", "v"}, p.now() + 1s));
+      }
+      got = b.call(1, {"GET", "k"}, p.now() + 1s);
+      stats = b.stats();
+    }});
+    world.schedule({.at = true_time(10ms), .action = ProcessKill{nodes[1]}});
+    world.schedule({.at = true_time(11ms), .action = ProcessRestart{nodes[1]}});
+    world.run_until(true_time(1s));
+    for (const lock::NodeResult& r : sets) {
+      ASSERT_TRUE(r.has_value()) << "fan_out " << fan_out << ": " << r.error().detail;
+      EXPECT_EQ(*r, lock::Reply::status("OK"));
+    }
+    ASSERT_TRUE(got.has_value()) << "fan_out " << fan_out;
+    EXPECT_EQ(*got, lock::Reply::bulk("v"));
+    EXPECT_EQ(stats.connections_opened, 3u) << "fan_out " << fan_out;
+    EXPECT_EQ(stats.connections_dropped, 1u) << "fan_out " << fan_out;
+  }
+}
+
 // With at most two requests out at once, five requests to one node go out in
 // waves; none is lost, and the peak never exceeds the bound. Under a 3 ms
 // deadline the first wave (2 ms) answers, the second is out when the

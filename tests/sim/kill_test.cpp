@@ -111,7 +111,8 @@ TEST(Kill, UnwindsEveryFiberOfTheProcess) {
 // While a killed fiber unwinds, its destructors may call into the world (a
 // lock guard releasing its lock): every call returns SimError::killed at
 // once, without blocking and without sending. The peer learns of the death
-// only from the kill's reset, never from a goodbye or a graceful close.
+// only from its kernel closing the socket (a FIN: nothing was left unread),
+// never from a goodbye or a close of the client's own.
 TEST(Kill, DestructorsSeeKilledAtOnceAndSendNothing) {
   // Says goodbye from the client's stack while the kill unwinds it.
   struct Goodbye {
@@ -139,7 +140,7 @@ TEST(Kill, DestructorsSeeKilledAtOnceAndSendNothing) {
 
   EXPECT_EQ(world.run().status, RunStatus::idle);
   EXPECT_THAT(story.lines, ElementsAre("10ms client sleep_for: killed", "10ms client send: killed",
-                                       "11ms server got connection_reset"));
+                                       "11ms server got connection_closed"));
   for (const TraceRecord& r : world.trace().records()) {
     if (r.process != client_id) continue;
     EXPECT_NE(r.kind, TraceKind::send);

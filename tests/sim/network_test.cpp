@@ -285,9 +285,11 @@ TEST(Network, ConnectFailsByRefusalOrTimeout) {
   EXPECT_EQ(world.network().open_connections(), 0u);
 }
 
-// When a process is killed its machine's kernel resets its connections: the
-// peer learns of the death one latency later, as connection_reset.
-TEST(Network, KilledPeerResetsTheConnection) {
+// When a process is killed its machine's kernel closes its connections as
+// on exit: the client had read everything, so a FIN, and the peer learns of
+// the death one latency later as the end of the stream. (With input left
+// unread it would be a reset: close_on_death_test.cpp has every case.)
+TEST(Network, KilledPeerClosesTheConnection) {
   Story story;
   World world({.seed = 1, .latency = FixedLatency{1ms}});
   const ProcessId server = world.add_process({.name = "server", .main = echo_server(story)});
@@ -300,7 +302,7 @@ TEST(Network, KilledPeerResetsTheConnection) {
   world.schedule({true_time(10ms), ProcessKill{client_id}});
 
   EXPECT_EQ(world.run().status, RunStatus::idle);
-  EXPECT_THAT(story.lines, ElementsAre("11ms server got connection_reset"));
+  EXPECT_THAT(story.lines, ElementsAre("11ms server got connection_closed"));
 }
 
 // A crashed machine says nothing: the peer's request vanishes and its recv
@@ -393,6 +395,59 @@ TEST(Network, ConnectionResetFaultResetsOnlyThatPair) {
               ElementsAre("10ms client got connection_reset", "10ms server got connection_reset",
                           "11ms bystander got still there?", "12ms client got re:still there?"));
   EXPECT_EQ(world.trace().count(TraceKind::connection_reset_fault), 1u);
+}
+
+// A reset loses what is in flight, never what was already delivered: a
+// paused server resumes and still reads the request that reached it before
+// the ConnectionReset, then sees the reset, once, and the end of the stream
+// after it (Linux's ECONNRESET, then 0).
+TEST(Network, ResetKeepsDeliveredBytesAndIsReportedOnce) {
+  Story story;
+  World world({.seed = 1, .latency = FixedLatency{1ms}});
+  auto server = [&](Process& p) {
+    Listener listener = p.listen();
+    SimResult<Socket> s = listener.accept();
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(p.sleep_until(local_time(10ms)));
+    for (int i = 0; i < 3; ++i) story(p, got(s->recv()));
+  };
+  const ProcessId server_id = world.add_process({.name = "server", .main = server});
+  auto client = [&](Process& p) {
+    SimResult<Socket> s = p.connect(server_id, p.now() + 50ms);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(s->send("delivered"));
+    (void)p.sleep_for(1h);
+  };
+  const ProcessId client_id = world.add_process({.name = "client", .main = client});
+  world.schedule({true_time(2ms), ProcessPause{server_id}});
+  world.schedule({true_time(5ms), ConnectionReset{client_id, server_id}});
+  world.schedule({true_time(20ms), ProcessResume{server_id}});
+
+  EXPECT_EQ(world.run_until(true_time(1s)).status, RunStatus::reached_time);
+  EXPECT_THAT(story.lines,
+              ElementsAre("20ms server got delivered", "20ms server got connection_reset",
+                          "20ms server got connection_closed"));
+}
+
+// close() with input left unread resets the connection, as Linux does: the
+// peer reads what reached it and then connection_reset, not the end of the
+// stream it would read after a plain close.
+TEST(Network, CloseWithUnreadInputResets) {
+  Story story;
+  World world({.seed = 1, .latency = FixedLatency{1ms}});
+  const ProcessId server = world.add_process({.name = "server", .main = echo_server(story)});
+  auto client = [&](Process& p) {
+    SimResult<Socket> s = p.connect(server, p.now() + 50ms);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(s->send("a"));
+    ASSERT_TRUE(p.sleep_until(local_time(10ms)));  // the reply "re:a" arrives unread
+    s->close();
+    (void)p.sleep_for(1h);
+  };
+  world.add_process({.name = "client", .main = client});
+
+  EXPECT_EQ(world.run_until(true_time(1s)).status, RunStatus::reached_time);
+  EXPECT_THAT(story.lines, ElementsAre("3ms server got a", "11ms server got connection_reset"));
 }
 
 // A latency set for one link (from, to) applies to that direction only: here

@@ -10,7 +10,8 @@
 //                    incoming messages wait and are processed after resume.
 //   ProcessKill      the process dies, the machine stays up: its fibers unwind,
 //                    its memory is gone, what it wrote to disk (even unsynced)
-//                    survives, and peers see its connections reset.
+//                    survives, and its connections close as on exit (a FIN,
+//                    or a reset where it had unread input).
 //   MachineCrash     power loss: as a kill, but unsynced disk writes are lost
 //                    and peers are told nothing (their packets go unanswered).
 //   ProcessRestart   a fresh instance runs the process's main function again.

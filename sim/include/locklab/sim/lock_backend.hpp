@@ -75,7 +75,7 @@ struct LockNode {
 struct LockBackendStats {
   std::uint64_t requests = 0;
   std::uint64_t connections_opened = 0;
-  std::uint64_t connections_dropped = 0;  // closed after a timeout or error
+  std::uint64_t connections_dropped = 0;  // closed after a timeout or error, or stale
   std::uint64_t no_slot = 0;
   std::size_t peak_in_flight = 0;
 };

@@ -6,11 +6,16 @@
 // Fault model. A connection carries messages in order in each direction, as a
 // TCP stream carrying one framed message per send(). Each message takes the
 // link's latency; a message never overtakes an earlier one on its connection.
-//   - close(): graceful. Bytes already sent are still delivered (and
+//   - close(), and the death (exit or kill) of a process whose machine is
+//     up: as on Linux, a FIN if the closing end had no unread input, else a
+//     reset. After a FIN, bytes already sent are still delivered (and
 //     processed) before the peer sees the end of the stream, even if the
 //     sender has since given up and reconnected.
-//   - abort(), a ConnectionReset fault, the death of a process whose machine
-//     is up: the peer sees connection_reset; its unread bytes are dropped.
+//   - a reset (abort(), unread input at close, a ConnectionReset fault): what
+//     is still in flight is lost; what was already delivered into the peer's
+//     inbox stays readable, then recv() reports connection_reset once and the
+//     end of the stream after that (Linux's ECONNRESET, then 0). A reset that
+//     arrives after the end of the stream is not reported.
 //   - machine crash: peers are told nothing; what they send is lost until the
 //     machine is back, when their packets are answered with a reset.
 //   - partition, hold mode: messages wait at the cut and are delivered after
@@ -72,6 +77,11 @@ class Socket {
   // caller sending the same bytes on several connections digests them once).
   SimResult<void> send(std::string bytes, std::uint64_t digest);
   SimResult<std::string> recv(std::optional<LocalTime> deadline = std::nullopt);
+  // What poll() reports as readable: recv() would return at once, with bytes
+  // waiting, the end of the stream or a reset. A pool checks an idle
+  // connection with it before reuse (an idle one that is readable was closed
+  // by its peer). Never blocks, sends nothing, traces nothing.
+  bool readable() const;
   void close() noexcept;
   void abort() noexcept;
 
@@ -136,6 +146,7 @@ class Network {
     bool closed = false;       // closed (or given up) by its owner
     bool peer_closed = false;  // end of stream received
     bool reset = false;
+    bool reset_reported = false;  // recv() or send() returned connection_reset
     bool refused = false;
     bool dead = false;         // its owner's incarnation is gone
   };
@@ -158,11 +169,12 @@ class Network {
                        std::optional<std::uint64_t> digest = std::nullopt);
   SimResult<std::string> recv(std::uint64_t id, int side, std::optional<LocalTime> deadline);
   void close(std::uint64_t id, int side, bool abort) noexcept;
+  bool readable(std::uint64_t id, int side) const;
   ProcessId peer(std::uint64_t id, int side) const;
 
   // Called by the World.
   void deliver_due(std::uint64_t pipe_id, std::uint64_t generation);
-  void process_down(Process& process, bool machine_down, bool graceful);
+  void process_down(Process& process, bool machine_down);
   void partition(ProcessId from, ProcessId to, PartitionMode mode);
   void heal(ProcessId from, ProcessId to);
   void delay(ProcessId from, ProcessId to, Duration extra, std::uint32_t count);

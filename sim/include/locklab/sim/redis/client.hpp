@@ -49,6 +49,10 @@ class Client {
   // after the request went out.
   SimResult<void> connect(LocalTime deadline);
   bool connected() const { return socket_.valid(); }
+  // An open connection with nothing to read: what a pool checks before it
+  // reuses an idle one (owed nothing, a readable one was closed or reset by
+  // the node, or carries bytes nobody asked for).
+  bool idle_and_open() const { return socket_.valid() && !socket_.readable(); }
   // Whether the last call() got its request onto the connection (if not, the
   // node cannot have applied it).
   bool last_request_sent() const { return last_sent_; }
