@@ -134,12 +134,13 @@ int explore_command(const ExploreArgs& a) {
   for (const scenarios::Finding& f : summary.findings) {
     const fs::path file = fs::path(a.out) / file_name(f, a.mode);
     if (!write_text(file, scenarios::to_toml(scenarios::counterexample_of(f, a.mode)))) return kExitBadInput;
-    std::cout << fmt::format("finding: seed {}: {} violated{}\n  {}\n  reproduce: {} replay {}\n", f.seed,
-                             fmt::join(f.violated, ", "),
+    std::cout << fmt::format("finding: seed {}: {} violated{}\n  {}\n  cause: {}\n  reproduce: {} replay {}\n",
+                             f.seed, fmt::join(f.violated, ", "),
                              f.shrunk ? fmt::format(" (shrunk to {} faults, {} clients)", f.shrunk->scenario.faults.size(),
                                                     f.shrunk->scenario.clients.size())
                                       : "",
-                             f.summary.substr(0, f.summary.find("; ")), kProgram, file.string());
+                             f.summary.substr(0, f.summary.find("; ")), fmt::join(f.causes, ", "), kProgram,
+                             file.string());
     code = kExitFindings;
   }
   const nlohmann::json json = scenarios::to_json(summary, [&](const scenarios::Finding& f) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "locklab/assert.hpp"
+#include "locklab/scenarios/cause.hpp"
 #include "locklab/scenarios/runner.hpp"
 
 namespace locklab::scenarios {
@@ -32,6 +33,7 @@ std::optional<Finding> judge_seed(std::uint64_t seed, const ExploreOptions& o) {
   if (o.shrink) {
     f.shrunk = shrink(s, f.checker, o.shrinking);
   }
+  f.causes = cause_classes(f.shrunk ? f.shrunk->scenario : s);
   f.original = std::move(s);
   return f;
 }
@@ -51,12 +53,12 @@ Scenario counterexample_of(const Finding& f, std::string_view mode) {
   s.name = fmt::format("{}-{}-seed-{}", name_of(s.algorithm.kind), mode, f.seed);
   const properties::Verdict* v = r.verdict(f.checker);
   s.description = fmt::format(
-      "Found by locklab explore ({} assumptions) at seed {}{}.\n{}", mode, f.seed,
+      "Found by locklab explore ({} assumptions) at seed {}{}.\nCause: {}.\n{}", mode, f.seed,
       shrunk ? fmt::format(", shrunk from {} faults and {} clients to {} and {}{}", f.original.faults.size(),
                            f.original.clients.size(), s.faults.size(), s.clients.size(),
                            f.shrunk->minimal ? " (locally minimal)" : " (shrink budget ran out)")
              : "",
-      v != nullptr ? v->summary : f.summary);
+      fmt::join(cause_classes(s), ", "), v != nullptr ? v->summary : f.summary);
   s.expect.clear();
   for (const properties::Verdict& verdict : r.verdicts) s.expect[verdict.checker] = verdict.kind;
   s.trace_hash = r.trace_hash;
@@ -139,7 +141,7 @@ ExploreSummary explore(const ExploreOptions& o) {
 nlohmann::json to_json(const ExploreSummary& s, const std::function<std::string(const Finding&)>& file_of) {
   nlohmann::json findings = nlohmann::json::array();
   for (const Finding& f : s.findings) {
-    nlohmann::json j{{"seed", f.seed}, {"checker", f.checker}, {"violated", f.violated}, {"summary", f.summary}};
+    nlohmann::json j{{"seed", f.seed}, {"checker", f.checker}, {"violated", f.violated}, {"summary", f.summary}, {"causes", f.causes}};
     if (f.shrunk) {
       j["shrunk"] = {{"faults", f.shrunk->scenario.faults.size() + f.shrunk->scenario.failovers.size()},
                      {"clients", f.shrunk->scenario.clients.size()},

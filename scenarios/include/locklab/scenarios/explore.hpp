@@ -76,6 +76,8 @@ struct Finding {
   std::vector<std::string> violated;  // every checker violated, in kCheckers order
   Scenario original;
   std::optional<ShrinkResult> shrunk;  // when shrinking was on
+  // cause_classes() of the shrunk scenario (of the original when not shrunk).
+  std::vector<std::string> causes;
 };
 
 struct ExploreSummary {
@@ -106,7 +108,7 @@ Scenario counterexample_of(const Finding& finding, std::string_view mode);
 
 // The summary as JSON (no wall-clock figures, so two runs of the same
 // seeds give equal JSON): options, worlds run, and per finding its seed,
-// checkers, summary and, when shrunk, the shrunk scenario's size, trace hash
+// checkers, summary, cause classes and, when shrunk, the shrunk scenario's size, trace hash
 // and the file name the caller gives it (file_of(finding)).
 nlohmann::json to_json(const ExploreSummary& summary,
                        const std::function<std::string(const Finding&)>& file_of = {});
