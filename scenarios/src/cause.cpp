@@ -2,6 +2,7 @@
 #include "locklab/scenarios/cause.hpp"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 
 #include "locklab/scenarios/envelope.hpp"
@@ -12,6 +13,25 @@ namespace {
 
 bool is_client(const Scenario& s, sim::ProcessId p) {
   return sim::index_of(p) >= sim::index_of(client_id(s, 0));
+}
+
+// A drift set at true time zero is the clock's rate from the start: what a
+// configured drift_ppm says (the generator writes them that way).
+bool sets_initial_drift(const sim::Fault& f) {
+  return f.at == sim::TrueTime{} && std::holds_alternative<sim::ClockDriftSet>(f.action);
+}
+
+// Each process's drift from the start, by id, as configured or set at zero.
+std::map<sim::ProcessId, std::int64_t> initial_drifts(const Scenario& s) {
+  std::map<sim::ProcessId, std::int64_t> drift;
+  for (std::size_t i = 0; i < s.cluster.masters.size(); ++i) drift[master_id(s, i)] = s.cluster.masters[i].clock.drift_ppm;
+  for (std::size_t i = 0; i < s.clients.size(); ++i) drift[client_id(s, i)] = s.clients[i].clock.drift_ppm;
+  for (const sim::Fault& f : s.faults) {
+    if (!sets_initial_drift(f)) continue;
+    const auto& set = std::get<sim::ClockDriftSet>(f.action);
+    if (auto it = drift.find(set.process); it != drift.end()) it->second = set.drift_ppm;
+  }
+  return drift;
 }
 
 // The class a fault starts; nullopt for the end of a pair.
@@ -45,9 +65,10 @@ std::int64_t drift_allowance_ppm(const AlgorithmSpec& a) {
 
 bool configured_drift_exceeds_allowance(const Scenario& s) {
   const std::int64_t allowance = drift_allowance_ppm(s.algorithm);
-  for (const ClientSpec& c : s.clients) {
-    for (const MasterSpec& m : s.cluster.masters) {
-      const std::int64_t apart = c.clock.drift_ppm - m.clock.drift_ppm;
+  const std::map<sim::ProcessId, std::int64_t> drift = initial_drifts(s);
+  for (std::size_t c = 0; c < s.clients.size(); ++c) {
+    for (std::size_t m = 0; m < s.cluster.masters.size(); ++m) {
+      const std::int64_t apart = drift.at(client_id(s, c)) - drift.at(master_id(s, m));
       if (apart > allowance || -apart > allowance) return true;
     }
   }
@@ -57,6 +78,7 @@ bool configured_drift_exceeds_allowance(const Scenario& s) {
 std::vector<std::string> cause_classes(const Scenario& s) {
   std::vector<FaultClass> classes;
   for (const sim::Fault& f : s.faults) {
+    if (sets_initial_drift(f)) continue;  // configuration, judged below
     if (const std::optional<FaultClass> c = class_of(s, f.action)) classes.push_back(*c);
   }
   if (!s.failovers.empty()) classes.push_back(FaultClass::failover);

@@ -145,11 +145,14 @@ Scenario paused_holder_with_noise() {
     c.clock = {.offset = -7ms, .drift_ppm = -(drift += 5'000)};
     c.workload.iterations = 6;
   }
-  const sim::ProcessId master = master_id(s, 0), b = client_id(s, 1);
-  s.faults.push_back({sim::true_time(10ms), sim::ProcessRestart{master}});
-  s.faults.push_back({sim::true_time(20ms), sim::ProcessResume{b}});
-  s.faults.push_back({sim::true_time(30ms), sim::LinkHeal{{b}, {master}}});
-  std::stable_sort(s.faults.begin(), s.faults.end(), [](const sim::Fault& x, const sim::Fault& y) { return x.at < y.at; });
+  // The file's pause of a and its resume, renumbered for the larger cluster,
+  // and the noise.
+  const sim::ProcessId master = master_id(s, 0), a = client_id(s, 0), b = client_id(s, 1);
+  s.faults = {{sim::true_time(10ms), sim::ProcessRestart{master}},
+              {sim::true_time(20ms), sim::ProcessResume{b}},
+              {sim::true_time(30ms), sim::LinkHeal{{b}, {master}}},
+              {sim::true_time(50ms), sim::ProcessPause{a}},
+              {sim::true_time(1050ms), sim::ProcessResume{a}}};
   return s;
 }
 
@@ -273,13 +276,24 @@ TEST(Cause, ClassesOfWhatIsLeft) {
   s.failovers = {{sim::true_time(6ms), "redis-0"}};
   EXPECT_EQ(cause_classes(s), (std::vector<std::string>{"server_pause", "client_crash", "partition", "clock_jump",
                                                         "failover", "drift-config"}));
+  // A drift set at true time zero is configuration: here it brings the
+  // master back within the allowance; a later one is a drift change.
+  s.faults.push_back({sim::TrueTime{}, sim::ClockDriftSet{master_id(s, 0), 0}});
+  EXPECT_EQ(cause_classes(s), (std::vector<std::string>{"server_pause", "client_crash", "partition", "clock_jump",
+                                                        "failover"}));
+  s.faults.push_back({sim::true_time(7ms), sim::ClockDriftSet{master_id(s, 0), 0}});
+  EXPECT_EQ(cause_classes(s).back(), "failover");
+  EXPECT_EQ(cause_classes(s)[3], "clock_jump");
+  EXPECT_EQ(cause_classes(s)[4], "drift");
   s.algorithm.kind = Algorithm::naive;  // no allowance at all
   s.cluster.masters[0].clock.drift_ppm = 0;
   s.clients[0].clock.drift_ppm = 1;
   EXPECT_TRUE(configured_drift_exceeds_allowance(s));
 }
 
-// The summary names each finding's causes, in the JSON too.
+// The summary names each finding's causes, in the JSON too. Only pauses
+// and delays are drawn; the starting drifts the generator gives every
+// process are configuration (drift-config when they matter), never `drift`.
 TEST(Explore, EachFindingNamesItsCauseClasses) {
   const ExploreSummary s = explore(
       {.generator = {.algorithm = Algorithm::single_node, .mode = Mode::beyond,

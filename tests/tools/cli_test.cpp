@@ -137,6 +137,7 @@ kind = "redlock"
 [[client]]
 name = "a"
 key = "k"
+start_after = "500ms"
 [[fault]]
 at = "10ms"
 kind = "restart"

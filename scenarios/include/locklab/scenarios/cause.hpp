@@ -8,7 +8,11 @@
 // failover — then `drift-config` when the clocks as configured drift apart
 // by more than the lock allows, and `algorithm` when neither is left: the
 // algorithm fails in a world with nothing wrong in it. The ending half of a
-// pair (resume, restart, heal) counts with what it ends.
+// pair (resume, restart, heal) counts with what it ends. A drift set at
+// true time zero is configuration, not a drift change: it is the clock's
+// rate from the start, as a configured drift_ppm is (the generator draws
+// every process's starting drift that way, whatever fault classes it was
+// asked for).
 //
 // The drift allowance: RedLock and the single-node lock subtract
 // ttl × drift_factor + 2 ms from every lease (lock/redlock.hpp), which covers
@@ -31,8 +35,8 @@ namespace locklab::scenarios {
 // How far apart (in ppm) a client's and a master's configured drift may be.
 std::int64_t drift_allowance_ppm(const AlgorithmSpec& algorithm);
 
-// Whether some client's and some master's configured drift differ by more
-// than drift_allowance_ppm().
+// Whether some client's and some master's drift from the start (configured,
+// or set at true time zero) differ by more than drift_allowance_ppm().
 bool configured_drift_exceeds_allowance(const Scenario& scenario);
 
 // In the order above; never empty.
