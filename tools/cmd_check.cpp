@@ -1,5 +1,6 @@
 // locklab check DIR: every scenario with expectations, judged (and its trace hash
-// compared, when the file records one); CI gates on it. With --update-hashes,
+// compared, when the file records one); CI gates on it. A world that fails
+// (a fiber threw, a budget ran out) is reported as such, not compared. With --update-hashes,
 // a recorded trace hash the run no longer gives is rewritten in the file
 // instead of reported, after a deliberate change to what the simulator does.
 #include <fmt/format.h>
@@ -66,7 +67,7 @@ int check_dir(const std::string& dir, bool update_hashes) {
     std::cerr << "locklab check: '" << dir << "' is not a directory\n";
     return kExitBadInput;
   }
-  int checked = 0, mismatched = 0, bad = 0, skipped = 0, updated = 0;
+  int checked = 0, mismatched = 0, bad = 0, skipped = 0, updated = 0, failed = 0;
   for (const fs::path& file : scenario_files(dir)) {
     scenarios::Scenario s;
     std::vector<scenarios::FaultPlace> places;
@@ -85,6 +86,15 @@ int check_dir(const std::string& dir, bool update_hashes) {
     const scenarios::RunReport r = scenarios::run_scenario(s);
     // A warning, not a mismatch: the file still gives what it expects.
     for (const std::string& w : scenarios::inapplicable_warnings(r, file.string(), places)) std::cerr << w << "\n";
+    if (r.world_failed()) {
+      // Its verdicts cover only the part that ran; none of them is compared.
+      std::cout << fmt::format("FAILED    {}: the world failed: {} at {} ({})\n", file.string(),
+                               sim::name_of(r.run.status), sim::format_duration(r.run.now.time_since_epoch()),
+                               r.run.detail);
+      ++checked;
+      ++failed;
+      continue;
+    }
     std::vector<std::string> mismatches = scenarios::expectation_mismatches(s, r);
     // A recorded trace hash pins the run itself: a change to the simulator
     // or an algorithm that reorders a single event shows here, even when
@@ -111,9 +121,11 @@ int check_dir(const std::string& dir, bool update_hashes) {
     ++mismatched;
     for (const std::string& m : mismatches) std::cout << "MISMATCH  " << file.string() << ": " << m << "\n";
   }
-  std::cout << fmt::format("check: {} scenarios judged, {} mismatched, {} bad files, {} without expectations\n",
-                           checked, mismatched, bad, skipped);
+  std::cout << fmt::format(
+      "check: {} scenarios judged, {} mismatched, {} failed worlds, {} bad files, {} without expectations\n", checked,
+      mismatched, failed, bad, skipped);
   if (update_hashes) std::cout << fmt::format("update-hashes: {} files updated\n", updated);
+  if (failed > 0) return kExitWorldFailed;
   if (bad > 0) return kExitBadInput;
   return mismatched > 0 ? kExitFindings : kExitClean;
 }

@@ -31,6 +31,7 @@ struct ExploreArgs {
   std::vector<std::string> classes;
   std::string fencing = "any";
   bool no_shrink = false;
+  std::uint64_t max_events = scenarios::RunOptions{}.max_events;
   bool quiet = false;
 };
 
@@ -77,6 +78,8 @@ std::variant<scenarios::ExploreOptions, std::string> options_of(const ExploreArg
   o.jobs = a.jobs;
   o.first_seed = a.first_seed;
   o.shrink = !a.no_shrink;
+  if (a.max_events < 1) return fmt::format("--max-events: {} is not a positive count", a.max_events);
+  o.max_events = a.max_events;
   if (!a.time.empty()) {
     const auto limit = scenarios::parse_duration(a.time);
     if (!limit || *limit <= sim::Duration::zero()) return fmt::format("--time: '{}' is not a positive duration like 10m", a.time);
@@ -132,16 +135,25 @@ int explore_command(const ExploreArgs& a) {
 
   int code = kExitClean;
   for (const scenarios::Finding& f : summary.findings) {
-    const fs::path file = fs::path(a.out) / file_name(f, a.mode);
-    if (!write_text(file, scenarios::to_toml(scenarios::counterexample_of(f, a.mode)))) return kExitBadInput;
-    std::cout << fmt::format("finding: seed {}: {} violated{}\n  {}\n  cause: {}\n  reproduce: {} replay {}\n",
-                             f.seed, fmt::join(f.violated, ", "),
+    const std::string what = f.violated.empty() ? std::string(scenarios::name_of(f.kind))
+                                                : fmt::format("{}: {} violated", scenarios::name_of(f.kind),
+                                                              fmt::join(f.violated, ", "));
+    std::cout << fmt::format("finding: seed {}: {}{}\n  {}\n", f.seed, what,
                              f.shrunk ? fmt::format(" (shrunk to {} faults, {} clients)", f.shrunk->scenario.faults.size(),
                                                     f.shrunk->scenario.clients.size())
                                       : "",
-                             f.summary.substr(0, f.summary.find("; ")), fmt::join(f.causes, ", "), kProgram,
-                             file.string());
-    code = kExitFindings;
+                             f.summary.substr(0, f.summary.find("; ")));
+    if (!f.causes.empty()) std::cout << fmt::format("  cause: {}\n", fmt::join(f.causes, ", "));
+    if (f.replayable) {
+      const fs::path file = fs::path(a.out) / file_name(f, a.mode);
+      if (!write_text(file, scenarios::to_toml(scenarios::counterexample_of(f, a.mode)))) return kExitBadInput;
+      if (f.kind == scenarios::FindingKind::world_failed && f.max_events != scenarios::RunOptions{}.max_events) {
+        std::cout << fmt::format("  reproduce: {} run {} --max-events {}\n", kProgram, file.string(), f.max_events);
+      } else {
+        std::cout << fmt::format("  reproduce: {} replay {}\n", kProgram, file.string());
+      }
+    }
+    code = worse_exit(code, exit_code_of(f.kind));
   }
   const nlohmann::json json = scenarios::to_json(summary, [&](const scenarios::Finding& f) {
     return (fs::path(a.out) / file_name(f, a.mode)).string();
@@ -149,10 +161,16 @@ int explore_command(const ExploreArgs& a) {
   const fs::path summary_file = fs::path(a.out) / fmt::format("summary-{}-of-{}.json", o.shard.index, o.shard.count);
   if (!write_text(summary_file, json.dump(2) + "\n")) return kExitBadInput;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::cout << fmt::format("explore: {} worlds in {:.1f}s ({:.0f}/s), {} finding{}; summary in {}\n",
+  std::string kinds;
+  for (const auto& [kind, n] : json.at("kinds").items()) {
+    if (n.get<int>() > 0) kinds += fmt::format("{}{} {}", kinds.empty() ? " (" : ", ", n.get<int>(), kind);
+  }
+  if (!kinds.empty()) kinds += ")";
+  std::cout << fmt::format("explore: {} worlds in {:.1f}s ({:.0f}/s), {} finding{}{}; summary in {}\n",
                            summary.worlds_run.size(), secs,
                            secs > 0 ? static_cast<double>(summary.worlds_run.size()) / secs : 0.0,
-                           summary.findings.size(), summary.findings.size() == 1 ? "" : "s", summary_file.string());
+                           summary.findings.size(), summary.findings.size() == 1 ? "" : "s", kinds,
+                           summary_file.string());
   return code;
 }
 
@@ -172,8 +190,16 @@ int merge_command(const std::vector<std::string>& files, const std::string& out)
     }
   }
   nlohmann::json merged;
+  int code = kExitClean;
   try {
     merged = scenarios::merge(parts);
+    for (const nlohmann::json& f : merged.at("findings")) {
+      const std::string kind = f.at("kind").get<std::string>();
+      for (const scenarios::FindingKind k : {scenarios::FindingKind::world_failed, scenarios::FindingKind::internal,
+                                             scenarios::FindingKind::safety, scenarios::FindingKind::liveness}) {
+        if (kind == scenarios::name_of(k)) code = worse_exit(code, exit_code_of(k));
+      }
+    }
   } catch (const std::exception& e) {  // invalid_argument, or json's type and key errors
     std::cerr << "locklab " << e.what() << "\n";
     return kExitBadInput;
@@ -183,7 +209,7 @@ int merge_command(const std::vector<std::string>& files, const std::string& out)
   } else if (!write_text(out, merged.dump(2) + "\n")) {
     return kExitBadInput;
   }
-  return merged.at("findings").empty() ? kExitClean : kExitFindings;
+  return code;
 }
 
 }  // namespace
@@ -204,6 +230,9 @@ void add_explore(CLI::App& app, int& exit_code) {
                                            "server_crash, partition, delay, clock_jump, drift, failover)")->delimiter(',');
   cmd->add_option("--fencing", a->fencing, "on, off or any")->capture_default_str();
   cmd->add_flag("--no-shrink", a->no_shrink, "Save failures as found, unshrunk");
+  cmd->add_option("--max-events", a->max_events,
+                  "Each world's event budget; a world that exceeds it is a world_failed finding")
+      ->capture_default_str();
   cmd->add_flag("--quiet", a->quiet, "No progress line");
   cmd->callback([a, &exit_code] { exit_code = explore_command(*a); });
 }

@@ -17,6 +17,7 @@ struct RunArgs {
   std::optional<std::uint64_t> seed;
   std::string trace_path;
   std::string history_path;
+  std::optional<std::uint64_t> max_events;
 };
 
 // The file's scenario, or nullopt once the loader's error is on stderr.
@@ -46,17 +47,19 @@ int run_file(const RunArgs& a) {
 
   std::optional<std::ofstream> trace;
   if (!a.trace_path.empty() && !(trace = open_output(a.trace_path))) return kExitBadInput;
-  const scenarios::RunReport r =
-      scenarios::run_scenario(s, {.seed = seed, .trace_jsonl = trace ? &*trace : nullptr});
+  scenarios::RunOptions options{.seed = seed, .trace_jsonl = trace ? &*trace : nullptr};
+  if (a.max_events) options.max_events = *a.max_events;
+  const scenarios::RunReport r = scenarios::run_scenario(s, options);
   if (!a.history_path.empty() && !write_text(a.history_path, r.history.to_jsonl())) return kExitBadInput;
   warn_inapplicable(r, a.file, places);
 
   std::cout << scenarios::format_report(s, r);
-  if (r.any_violation()) {
-    std::cout << fmt::format("reproduce: {} run {} --seed {}\n", kProgram, a.file, seed);
-    return kExitFindings;
+  const std::optional<scenarios::FindingKind> found = r.finding();
+  if (found) {
+    std::cout << fmt::format("finding: {}\nreproduce: {} run {} --seed {}{}\n", scenarios::name_of(*found), kProgram, a.file,
+                             seed, a.max_events ? fmt::format(" --max-events {}", *a.max_events) : "");
   }
-  return r.run.status == sim::RunStatus::failed ? kExitFindings : kExitClean;
+  return exit_code_of(found);
 }
 
 int replay_file(const std::string& file) {
@@ -68,19 +71,20 @@ int replay_file(const std::string& file) {
   const scenarios::RunReport r = scenarios::run_scenario(s);
   warn_inapplicable(r, file, places);
   std::cout << scenarios::format_report(s, r);
-  int code = kExitClean;
+  // The world's own findings first; a mismatch is 1 unless the world failed.
+  int code = exit_code_of(r.finding());
   if (!s.trace_hash) {
     std::cout << fmt::format("replay: no trace hash in the file; this run's is {:016x}\n", r.trace_hash);
   } else if (const std::optional<std::string> hash = scenarios::trace_hash_mismatch(s, r)) {
     std::cout << "replay: MISMATCH: " << *hash << "\n";
-    code = kExitFindings;
+    code = worse_exit(code, kExitFindings);
   } else {
     std::cout << fmt::format("replay: trace hash {:016x} matches the file: the same world, event for event\n",
                              r.trace_hash);
   }
   for (const std::string& m : scenarios::expectation_mismatches(s, r)) {
     std::cout << "replay: expectation " << m << "\n";
-    code = kExitFindings;
+    code = worse_exit(code, kExitFindings);
   }
   return code;
 }
@@ -94,6 +98,8 @@ void add_run(CLI::App& app, int& exit_code) {
   cmd->add_option("--seed", args->seed, "Replace the file's seed");
   cmd->add_option("--trace", args->trace_path, "Write every trace record here as JSON Lines");
   cmd->add_option("--history", args->history_path, "Write the history here as JSON Lines");
+  cmd->add_option("--max-events", args->max_events,
+                  "The world's event budget; a run that exceeds it fails (exit 4)");
   cmd->callback([args, &exit_code] { exit_code = run_file(*args); });
 }
 

@@ -98,6 +98,7 @@ sim::FaultSchedule demo_faults(sim::ProcessId server, const std::vector<sim::Pro
 DemoResult run_demo(const DemoOptions& options) {
   DemoResult result;
   result.seed = options.seed;
+  result.order = options.order;
   result.clients.resize(kClients);
 
   sim::WorldConfig config{.seed = options.seed,
@@ -146,7 +147,8 @@ std::string format_demo(const DemoResult& r) {
                        c.timeouts, c.errors, c.connects, c.incarnations);
   }
   out += r.trace_summary;
-  out += fmt::format("replay: locklab demo --seed {}\n", r.seed);
+  out += fmt::format("replay: locklab core-demo --seed {}{}\n", r.seed,
+                     r.order == sim::ReadyOrder::random ? " --order random" : "");
   return out;
 }
 

@@ -1,11 +1,12 @@
-// tools/demo.hpp — the small simulation `locklab demo` runs.
+// tools/demo.hpp — the small simulation `locklab core-demo` runs (`locklab
+// demo` runs headline.hpp's exploration).
 //
 // An echo server and five clients that send requests with deadlines and
 // reconnect after a timeout, under a schedule that exercises every kind of
 // fault of the simulation core: a hold-mode partition, a server pause, a
 // client kill and restart, a clock jump and drift, a delayed message and a
-// reset-mode partition. It is the main job until the lock algorithms arrive,
-// and an integration test of the core (same seed, same trace hash).
+// reset-mode partition: a tour of the core, and an integration test of it
+// (same seed, same trace hash).
 //
 //   DemoResult r = run_demo({.seed = 42});
 //   std::cout << format_demo(r);
@@ -38,6 +39,7 @@ struct ClientStats {
 
 struct DemoResult {
   std::uint64_t seed = 0;
+  sim::ReadyOrder order = sim::ReadyOrder::fifo;
   sim::RunResult run;
   std::uint64_t trace_hash = 0;
   std::string trace_summary;

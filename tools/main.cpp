@@ -1,6 +1,7 @@
 // The locklab command line: run, replay, check, explore, merge, demo and
-// core-demo. Exit codes (docs/cli.md): 0 clean, 1 findings or mismatches,
-// 2 bad input (a bad scenario file or bad arguments).
+// core-demo. Exit codes (docs/cli.md, commands.hpp): 0 clean, 1 a safety
+// finding or a mismatch, 2 bad input (a bad scenario file or bad arguments),
+// 3 a liveness finding, 4 a world failed.
 #include <CLI/CLI.hpp>
 
 #include <iostream>

@@ -72,8 +72,11 @@ std::vector<Interval> LivenessIndex::served(const std::string& key, bool excuses
   if (const auto it = excuses_.find(key); it != excuses_.end()) out = it->second;
   if (!excuses_only) {
     for (const GrantView* g : grants_of_key(key)) {
-      if (g->believed()) {
-        out.push_back({*g->belief_start, *g->belief_end});
+      if (g->belief_start && g->belief_end) {
+        // A grant is progress even when its belief is empty (released, or
+        // its validity over, in the instant it was granted): the interval
+        // [start, start) ends the gap before it.
+        out.push_back({*g->belief_start, std::max(*g->belief_start, *g->belief_end)});
       } else if (!g->unknown_why.empty() && g->belief_start) {
         out.push_back({*g->belief_start, std::max(*g->belief_start, input_.run_end)});
       }

@@ -16,25 +16,52 @@
 namespace locklab::scenarios {
 namespace {
 
+// The seed's world, run and judged; a finding when it found anything. Never
+// throws: an exception is itself an internal finding.
 std::optional<Finding> judge_seed(std::uint64_t seed, const ExploreOptions& o) {
-  Scenario s = generate_scenario(seed, o.generator);
-  const RunReport report = run_scenario(s);
   Finding f;
-  for (const properties::Verdict& v : report.verdicts) {
-    if (v.kind != properties::Verdict::Kind::violation) continue;
-    if (f.violated.empty()) {
-      f.checker = v.checker;
-      f.summary = v.summary;
-    }
-    f.violated.push_back(v.checker);
-  }
-  if (f.violated.empty()) return std::nullopt;
   f.seed = seed;
-  if (o.shrink) {
-    f.shrunk = shrink(s, f.checker, o.shrinking);
+  f.max_events = o.max_events;
+  try {
+    f.original = generate_scenario(seed, o.generator);
+  } catch (const std::exception& e) {
+    f.kind = FindingKind::internal;
+    f.summary = fmt::format("the generator threw: {}", e.what());
+    f.threw = true;
+    f.replayable = false;
+    return f;
   }
-  f.causes = cause_classes(f.shrunk ? f.shrunk->scenario : s);
-  f.original = std::move(s);
+  try {
+    const RunReport report = run_scenario(f.original, {.max_events = o.max_events});
+    for (const properties::Verdict& v : report.verdicts) {
+      if (v.kind != properties::Verdict::Kind::violation) continue;
+      // The finding is about its most serious checker: a safety one when
+      // any is violated, so shrinking keeps what gives the finding its kind.
+      if (f.violated.empty() || (!is_safety_checker(f.checker) && is_safety_checker(v.checker))) {
+        f.checker = v.checker;
+        f.summary = v.summary;
+      }
+      f.violated.push_back(v.checker);
+    }
+    const std::optional<FindingKind> kind = report.finding();
+    if (!kind) return std::nullopt;
+    f.kind = *kind;
+    if (f.kind == FindingKind::world_failed) {
+      f.summary = fmt::format("the world failed: {} at {} after {} events ({})", sim::name_of(report.run.status),
+                              sim::format_duration(report.run.now.time_since_epoch()), report.run.events,
+                              report.run.detail);
+      f.causes = cause_classes(f.original);
+      return f;
+    }
+    if (o.shrink) f.shrunk = shrink(f.original, f.checker, o.shrinking);
+    f.kind = finding_kind(report, f.shrunk ? f.shrunk->scenario : f.original, o.generator.mode).value_or(f.kind);
+  } catch (const std::exception& e) {
+    f.kind = FindingKind::internal;
+    f.summary = fmt::format("the world threw: {}", e.what());
+    f.threw = true;
+    f.shrunk.reset();
+  }
+  f.causes = cause_classes(f.shrunk ? f.shrunk->scenario : f.original);
   return f;
 }
 
@@ -45,13 +72,49 @@ std::uint64_t nth_seed(const ExploreOptions& o, std::uint64_t n) {
 
 }  // namespace
 
+std::optional<FindingKind> finding_kind(const RunReport& report, const Scenario& judged, Mode mode) {
+  const std::optional<FindingKind> kind = report.finding();
+  if (kind && kind != FindingKind::world_failed && mode == Mode::within && judged.faults.empty() &&
+      judged.failovers.empty()) {
+    return FindingKind::internal;
+  }
+  return kind;
+}
+
+nlohmann::json kind_counts(const nlohmann::json& findings) {
+  nlohmann::json counts = nlohmann::json::object();
+  for (const FindingKind k : {FindingKind::world_failed, FindingKind::internal, FindingKind::safety,
+                              FindingKind::liveness}) {
+    counts[std::string(name_of(k))] = 0;
+  }
+  for (const nlohmann::json& f : findings) {
+    const std::string kind = f.at("kind").get<std::string>();
+    if (!counts.contains(kind)) throw std::invalid_argument("merge: unknown finding kind '" + kind + "'");
+    counts[kind] = counts[kind].get<int>() + 1;
+  }
+  return counts;
+}
+
 Scenario counterexample_of(const Finding& f, std::string_view mode) {
+  LOCKLAB_ASSERT(f.replayable);
+  if (f.threw) {
+    // Nothing to run again for its verdicts: the file is the world as drawn.
+    Scenario s = f.original;
+    s.name = fmt::format("{}-{}-seed-{}", name_of(s.algorithm.kind), mode, f.seed);
+    s.description = fmt::format("Found by locklab explore ({} assumptions) at seed {}: {}", mode, f.seed, f.summary);
+    s.expect.clear();
+    s.trace_hash.reset();
+    return s;
+  }
   const bool shrunk = f.shrunk.has_value();
   Scenario s = shrunk ? f.shrunk->scenario : f.original;
-  const RunReport report = shrunk ? RunReport{} : run_scenario(s);
+  const RunReport report = shrunk ? RunReport{} : run_scenario(s, {.max_events = f.max_events});
   const RunReport& r = shrunk ? f.shrunk->report : report;
   s.name = fmt::format("{}-{}-seed-{}", name_of(s.algorithm.kind), mode, f.seed);
-  const properties::Verdict* v = r.verdict(f.checker);
+  // A failed world's story is how it failed, not what a checker said of the
+  // part that ran.
+  const properties::Verdict* v =
+      f.checker.empty() || f.kind == FindingKind::world_failed ? nullptr : r.verdict(f.checker);
   s.description = fmt::format(
       "Found by locklab explore ({} assumptions) at seed {}{}.\nCause: {}.\n{}", mode, f.seed,
       shrunk ? fmt::format(", shrunk from {} faults and {} clients to {} and {}{}", f.original.faults.size(),
@@ -60,6 +123,11 @@ Scenario counterexample_of(const Finding& f, std::string_view mode) {
              : "",
       fmt::join(cause_classes(s), ", "), v != nullptr ? v->summary : f.summary);
   s.expect.clear();
+  s.trace_hash.reset();
+  if (f.kind == FindingKind::world_failed && f.max_events != RunOptions{}.max_events) {
+    s.description += fmt::format("\nRun it with --max-events {}: the world failed on that event budget.", f.max_events);
+    return s;
+  }
   for (const properties::Verdict& verdict : r.verdicts) s.expect[verdict.checker] = verdict.kind;
   s.trace_hash = r.trace_hash;
   return s;
@@ -94,27 +162,15 @@ ExploreSummary explore(const ExploreOptions& o) {
   summary.shard = o.shard;
 
   std::atomic<std::uint64_t> next{0};
-  std::atomic<bool> failed{false};  // every worker stops once one has failed
   std::mutex results_mutex;
   ExploreProgress progress;
-  std::exception_ptr failure;
   const auto worker = [&] {
     for (;;) {
-      if (failed.load() || (o.keep_going && !o.keep_going())) return;
+      if (o.keep_going && !o.keep_going()) return;
       const std::uint64_t n = next.fetch_add(1);
       if (mine && n >= *mine) return;
       const std::uint64_t seed = nth_seed(o, n);
-      std::optional<Finding> found;
-      try {
-        found = judge_seed(seed, o);
-      } catch (...) {
-        // Not swallowed: the first failure is rethrown on the caller's
-        // thread once every worker has stopped.
-        const std::lock_guard lock(results_mutex);
-        if (!failure) failure = std::current_exception();
-        failed.store(true);
-        return;
-      }
+      std::optional<Finding> found = judge_seed(seed, o);
       const std::lock_guard lock(results_mutex);
       summary.worlds_run.push_back(seed);
       ++progress.worlds;
@@ -131,7 +187,6 @@ ExploreSummary explore(const ExploreOptions& o) {
     std::vector<std::jthread> threads;
     for (int j = 0; j < o.jobs; ++j) threads.emplace_back(worker);
   }
-  if (failure) std::rethrow_exception(failure);
   std::sort(summary.worlds_run.begin(), summary.worlds_run.end());
   std::sort(summary.findings.begin(), summary.findings.end(),
             [](const Finding& a, const Finding& b) { return a.seed < b.seed; });
@@ -141,7 +196,12 @@ ExploreSummary explore(const ExploreOptions& o) {
 nlohmann::json to_json(const ExploreSummary& s, const std::function<std::string(const Finding&)>& file_of) {
   nlohmann::json findings = nlohmann::json::array();
   for (const Finding& f : s.findings) {
-    nlohmann::json j{{"seed", f.seed}, {"checker", f.checker}, {"violated", f.violated}, {"summary", f.summary}, {"causes", f.causes}};
+    nlohmann::json j{{"seed", f.seed},
+                     {"kind", name_of(f.kind)},
+                     {"checker", f.checker},
+                     {"violated", f.violated},
+                     {"summary", f.summary},
+                     {"causes", f.causes}};
     if (f.shrunk) {
       j["shrunk"] = {{"faults", f.shrunk->scenario.faults.size() + f.shrunk->scenario.failovers.size()},
                      {"clients", f.shrunk->scenario.clients.size()},
@@ -149,7 +209,7 @@ nlohmann::json to_json(const ExploreSummary& s, const std::function<std::string(
                      {"minimal", f.shrunk->minimal},
                      {"trace_hash", fmt::format("{:016x}", f.shrunk->report.trace_hash)}};
     }
-    if (file_of) j["file"] = file_of(f);
+    if (file_of && f.replayable) j["file"] = file_of(f);
     findings.push_back(std::move(j));
   }
   return {{"format", 1},
@@ -160,6 +220,7 @@ nlohmann::json to_json(const ExploreSummary& s, const std::function<std::string(
           {"shard", fmt::format("{}/{}", s.shard.index, s.shard.count)},
           {"worlds", s.worlds_run.size()},
           {"worlds_run", s.worlds_run},
+          {"kinds", kind_counts(findings)},
           {"findings", std::move(findings)}};
 }
 
@@ -197,6 +258,7 @@ nlohmann::json merge(const std::vector<nlohmann::json>& shards) {
   out["shard"] = "1/1";
   out["worlds"] = worlds.size();
   out["worlds_run"] = worlds;
+  out["kinds"] = kind_counts(findings);
   out["findings"] = findings;
   return out;
 }

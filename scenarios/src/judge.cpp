@@ -1,6 +1,8 @@
 #include "judge.hpp"
 #include "locklab/lock/detail/saturate.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "locklab/properties/liveness.hpp"
@@ -97,12 +99,10 @@ sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector
             [&](const sim::MessageDelay& d) {
               return later(f.at, properties::LivenessBounds::saturating_times(d.count, d.extra));
             },
-            [&](const sim::ClockJump& j) {
-              const sim::Duration size = j.delta == sim::Duration::min() ? sim::Duration::max()
-                                         : j.delta < 0ns                 ? -j.delta
-                                                                         : j.delta;
-              return later(f.at, size);
-            },
+            // A clock step is over the instant it happens; a key it makes
+            // live longer (a server's clock stepped back) is a wait the
+            // rules must see, not one to excuse.
+            [&](const sim::ClockJump&) { return f.at; },
             [&](const auto&) { return f.at; },
         },
         f.action);
@@ -141,7 +141,17 @@ std::vector<properties::Verdict> judge(const Scenario& s, const RunReport& repor
   std::vector<properties::Verdict> verdicts;
   verdicts.push_back(properties::check_mutual_exclusion(report.history, report.faults));
   verdicts.push_back(properties::check_resource_safety(report.history, report.storage, report.faults));
-  verdicts.push_back(properties::check_liveness(report.history, liveness_input(s, report), report.faults));
+  properties::Verdict liveness = properties::check_liveness(report.history, liveness_input(s, report), report.faults);
+  if (report.world_failed() && liveness.kind == properties::Verdict::Kind::unknown) {
+    // Not a world whose liveness is in doubt but one that did not run to its
+    // end: say so, and keep the list of what was blocked.
+    const std::size_t rest = liveness.summary.find("; ");
+    liveness.summary = fmt::format("liveness not judged: the world failed ({} at {}: {}){}",
+                                   sim::name_of(report.run.status),
+                                   sim::format_duration(report.run.now.time_since_epoch()), report.run.detail,
+                                   rest == std::string::npos ? "" : liveness.summary.substr(rest));
+  }
+  verdicts.push_back(std::move(liveness));
   verdicts.push_back(properties::check_token_hygiene(report.history, report.faults));
   return verdicts;
 }

@@ -101,6 +101,35 @@ std::vector<sim::FaultNote> notes_of(const Scenario& s, const sim::World& world)
 
 }  // namespace
 
+std::string_view name_of(FindingKind kind) {
+  switch (kind) {
+    case FindingKind::world_failed: return "world_failed";
+    case FindingKind::internal: return "internal";
+    case FindingKind::safety: return "safety";
+    case FindingKind::liveness: return "liveness";
+  }
+  return "?";
+}
+
+bool is_safety_checker(std::string_view checker) {
+  return checker == "mutual_exclusion" || checker == "resource_safety" || checker == "token_hygiene";
+}
+
+bool RunReport::world_failed() const {
+  return run.status == sim::RunStatus::failed || run.status == sim::RunStatus::budget_exhausted;
+}
+
+std::optional<FindingKind> RunReport::finding() const {
+  if (world_failed()) return FindingKind::world_failed;
+  std::optional<FindingKind> found;
+  for (const properties::Verdict& v : verdicts) {
+    if (v.kind != properties::Verdict::Kind::violation) continue;
+    if (is_safety_checker(v.checker)) return FindingKind::safety;
+    found = FindingKind::liveness;
+  }
+  return found;
+}
+
 const properties::Verdict* RunReport::verdict(std::string_view checker) const {
   for (const properties::Verdict& v : verdicts) {
     if (v.checker == checker) return &v;

@@ -189,10 +189,20 @@ struct LockBackend::Core {
   }
 
   // The request is over: its slot is free, and its connection goes back to
-  // the pool only after a reply.
+  // the pool only after a reply other than READONLY. READONLY means the
+  // connection reached a replica — after a failover, the demoted master — and
+  // only a new connection resolves the node's logical name again (as a
+  // Sentinel-aware client reconnects on READONLY); pooled, the connection
+  // would keep every later request on that replica for good.
   void settle(Pending& p, const lock::NodeResult& result) {
     p.slot.reset();
-    if (result && p.client != nullptr) idle[p.node].push_back(std::move(p.client));
+    if (!result || p.client == nullptr) return;
+    if (lock::redis_error_of(result) == lock::RedisErrorKind::readonly) {
+      ++stats.connections_dropped;
+      p.client->disconnect();
+      return;
+    }
+    idle[p.node].push_back(std::move(p.client));
   }
 
   lock::NodeResult finish(Pending& p, LocalTime deadline, const lock::Command& fallback) {

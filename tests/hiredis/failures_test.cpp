@@ -7,6 +7,7 @@
 
 #include <stop_token>
 #include <thread>
+#include <vector>
 
 #include "test_util.hpp"
 
@@ -124,6 +125,79 @@ TEST(HiredisFailures, ShutdownWakesAFanOut) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, NodeErrorKind::killed) << show(r);
   EXPECT_TRUE(r.error().maybe_applied);
+}
+
+// A lone request on a pooled connection waits in a blocking recv whose
+// receive timeout is shorter than the deadline: a server that answers only
+// after several such timeouts is still waited for, and answered.
+TEST(HiredisFailures, ReplyLaterThanTheReceiveTimeoutIsStillTaken) {
+  realserver::Server server;
+  Backend backend({tcp(server)});
+  ASSERT_TRUE(backend.call(0, {"PING"}, in(2s)));
+  server.freeze();
+  std::thread resumer([&] {
+    std::this_thread::sleep_for(1800ms);
+    server.resume();
+  });
+  const auto started = Backend::clock::now();
+  auto r = backend.call(0, {"SET", "k", "v"}, in(20s));
+  const auto elapsed = Backend::clock::now() - started;
+  resumer.join();
+  ASSERT_TRUE(r) << show(r);
+  EXPECT_EQ(*r, Reply::ok());
+  EXPECT_GE(elapsed, 1800ms);
+  EXPECT_LT(elapsed, 1800ms + 500ms + 500ms);
+  EXPECT_EQ(backend.stats().connections_opened, 1u) << "the pooled connection carried it";
+}
+
+// A long deadline on a frozen server: the blocking wait wakes on its receive
+// timeouts, and the last stretch is waited out exactly, not a tick late.
+TEST(HiredisFailures, LongDeadlineOnAFrozenServerEndsOnTime) {
+  realserver::Server server;
+  Backend backend({tcp(server)});
+  ASSERT_TRUE(backend.call(0, {"PING"}, in(2s)));
+  const Frozen frozen(server);
+  const auto started = Backend::clock::now();
+  auto r = backend.call(0, {"SET", "k", "v"}, started + 2500ms);
+  const auto elapsed = Backend::clock::now() - started;
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, NodeErrorKind::timed_out) << show(r);
+  EXPECT_TRUE(r.error().maybe_applied) << show(r);
+  EXPECT_GE(elapsed, 2500ms);
+  EXPECT_LT(elapsed, 2500ms + 500ms);
+}
+
+// shutdown() wakes every call waiting on a frozen server at once, whether it
+// waits in a blocking recv (a pooled connection) or in ppoll (a new one in
+// its handshake), from any number of threads.
+TEST(HiredisFailures, ShutdownWakesEveryThreadWaiting) {
+  realserver::Server server;
+  Backend backend({tcp(server)});
+  constexpr int kThreads = 6;
+  {
+    std::vector<std::thread> warm;
+    for (int t = 0; t < kThreads; ++t) {
+      warm.emplace_back([&] { ASSERT_TRUE(backend.call(0, {"PING"}, in(5s))); });
+    }
+    for (auto& t : warm) t.join();
+  }
+  const Frozen frozen(server);
+  std::vector<lock::NodeResult> results(kThreads);
+  const auto started = Backend::clock::now();
+  std::vector<std::thread> callers;
+  for (int t = 0; t < kThreads; ++t) {
+    callers.emplace_back([&, t] {
+      results[static_cast<std::size_t>(t)] = backend.call(0, {"SET", "k", "v"}, in(30s));
+    });
+  }
+  std::this_thread::sleep_for(300ms);
+  backend.shutdown();
+  for (auto& t : callers) t.join();
+  EXPECT_LT(Backend::clock::now() - started, 300ms + 500ms);
+  for (const auto& r : results) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, NodeErrorKind::killed) << show(r);
+  }
 }
 
 TEST(HiredisFailures, ClosedPortIsRefusedNotApplied) {

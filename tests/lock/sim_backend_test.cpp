@@ -5,6 +5,7 @@
 
 #include "locklab/lock/redis_error.hpp"
 #include "locklab/sim/lock_backend.hpp"
+#include "locklab/sim/redis/deployment.hpp"
 #include "locklab/sim/redis/server.hpp"
 #include "locklab/sim/world.hpp"
 
@@ -137,6 +138,35 @@ TEST(LockBackend, RefusedConnectionIsNeverMaybeApplied) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().kind, lock::NodeErrorKind::refused);
   EXPECT_FALSE(r.error().maybe_applied);
+}
+
+// A pooled connection to a master that a failover demotes is refused with
+// READONLY; the backend drops it, so the next request connects again and
+// the node's logical name resolves to the promoted replica. Kept in the
+// pool, it would hold every later request on the demoted node.
+TEST(LockBackend, ConnectionRefusedWithReadonlyIsDroppedSoTheNextRequestFindsTheNewMaster) {
+  World world({.latency = FixedLatency{1ms}});
+  redis::Deployment redis(world);
+  redis.add_shard({.name = "cache", .replicas = 1});
+  redis.schedule_failover(true_time(100ms), "cache");
+  std::vector<lock::NodeResult> replies;
+  LockBackendStats stats;
+  world.add_process({.name = "client", .main = [&](Process& p) {
+    LockBackend b(p, std::vector<LockNode>{{"cache", redis.resolver("cache")}});
+    replies.push_back(b.call(0, {"SET", "k", "before"}, p.now() + 1s));
+    (void)p.sleep_until(LocalTime{200ms});
+    replies.push_back(b.call(0, {"SET", "k", "demoted"}, p.now() + 1s));
+    replies.push_back(b.fan_out(std::vector<std::size_t>{0}, {"SET", "k", "after"}, p.now() + 1s)[0]);
+    stats = b.stats();
+  }});
+  world.run_until(true_time(1s));
+  ASSERT_EQ(redis.failovers().size(), 1u);
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_EQ(replies[0], lock::Reply::ok());
+  EXPECT_EQ(lock::redis_error_of(replies[1]), lock::RedisErrorKind::readonly);
+  EXPECT_EQ(replies[2], lock::Reply::ok());
+  EXPECT_EQ(stats.connections_opened, 2u);
+  EXPECT_EQ(stats.connections_dropped, 1u);
 }
 
 // With at most two requests out at once, five requests to one node go out in

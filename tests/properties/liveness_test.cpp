@@ -110,6 +110,22 @@ TEST(Liveness, AGapLongerThanThinkTimeEndsTheWait) {
   EXPECT_EQ(check_liveness(close.history, input(0, 3000)).kind, Kind::violation);
 }
 
+// c1 is granted the key at 1500ms and releases it in that same instant: its
+// belief [1500, 1500) is empty, but a grant is progress. c2's wait is cut in
+// two (900ms and 800ms, each within the bound); without c1's grant it would
+// be one wait of 1700ms.
+TEST(Liveness, AGrantReleasedTheInstantItWasMadeEndsTheWait) {
+  HandHistory h;
+  h.acquire(2, "k", 600, 1400, OpStatus::fail);
+  h.acquire(2, "k", 1420, 2300, OpStatus::fail);
+  EXPECT_EQ(check_liveness(h.history, input(0, 3000)).kind, Kind::violation);
+
+  const auto g1 = h.acquire(1, "k", 1490, 1500, OpStatus::ok, 2500);
+  h.release(g1, 1500, 1510);
+  const Verdict v = check_liveness(h.history, input(0, 3000));
+  EXPECT_EQ(v.kind, Kind::ok) << v.summary;
+}
+
 // A holder that keeps its lock by extending it is no liveness problem, however
 // long c2 waits: belief is not waiting time.
 TEST(Liveness, HolderThatKeepsHoldingIsNotAViolation) {

@@ -28,6 +28,62 @@ Scenario gc_pause(Algorithm algorithm, int masters, bool fencing) {
   return s;
 }
 
+// Single node, TTL 1s: a takes the lock and starts 5s of work; the node's
+// clock steps back `step` at 30ms, so a's key lives that much longer there;
+// a is killed at 50ms; b asks from 100ms, every 20ms, for up to 5s.
+Scenario crashed_holder_and_step_back(sim::Duration step) {
+  Scenario s;
+  s.name = "crashed-holder-step-back";
+  s.seed = 1;
+  s.duration = 6s;
+  s.cluster.masters.push_back({.name = "redis-0"});
+  s.algorithm = {.kind = Algorithm::single_node, .ttl = 1s, .retry_count = 1000, .retry_delay = 20ms,
+                 .retry_jitter = 0ms};
+  s.clients.push_back({.name = "a", .workload = {.key = "job", .hold = 5s}});
+  s.clients.push_back({.name = "b", .workload = {.key = "job", .start_after = 100ms, .acquire_timeout = 5s}});
+  s.faults.push_back({sim::true_time(30ms), sim::ClockJump{master_id(s, 0), -step}});
+  s.faults.push_back({sim::true_time(50ms), sim::ProcessKill{client_id(s, 0)}});
+  return s;
+}
+
+// A step back of 3s keeps the dead holder's key about 3s past its TTL: b,
+// waiting from 100ms, is overdue one bound later. The step is healed the
+// instant it happens; the wait it causes is the finding (crashed_holder).
+TEST(ScenarioRunner, ClockStepBackOnTheNodeOfACrashedHolderIsALivenessFinding) {
+  const RunReport r = run_scenario(crashed_holder_and_step_back(3s));
+  ASSERT_EQ(r.run.status, sim::RunStatus::reached_time) << r.run.detail;
+  EXPECT_EQ(r.grants(), 2);  // b gets in once the key expires, at about 4s
+  const properties::Verdict& v = *r.verdict("liveness");
+  ASSERT_EQ(v.kind, Kind::violation) << v.summary;
+  ASSERT_TRUE(v.first);
+  EXPECT_EQ(v.first->rule, "crashed_holder");
+  EXPECT_EQ(v.first->at, sim::true_time(100ms));  // b's wait, from its first acquire
+  EXPECT_EQ(r.verdict("mutual_exclusion")->kind, Kind::ok);
+  EXPECT_EQ(r.finding(), FindingKind::liveness);
+}
+
+// The same with a step back of 10ms, which the drift allowance covers: ok.
+TEST(ScenarioRunner, SmallClockStepBackOnTheNodeOfACrashedHolderIsOk) {
+  const RunReport r = run_scenario(crashed_holder_and_step_back(10ms));
+  EXPECT_EQ(r.verdict("liveness")->kind, Kind::ok) << r.verdict("liveness")->summary;
+  EXPECT_EQ(r.finding(), std::nullopt);
+}
+
+// A run cut short by its event budget is a failed world, a finding of its
+// own kind above every checker's (whose verdicts cover only what ran).
+TEST(ScenarioRunner, ARunOutOfEventBudgetIsAFailedWorld) {
+  const RunReport r = run_scenario(gc_pause(Algorithm::single_node, 1, false), {.max_events = 20});
+  EXPECT_EQ(r.run.status, sim::RunStatus::budget_exhausted);
+  EXPECT_TRUE(r.world_failed());
+  EXPECT_EQ(r.finding(), FindingKind::world_failed);
+  EXPECT_EQ(r.verdict("liveness")->summary.rfind("liveness not judged: the world failed (budget_exhausted at ", 0), 0u)
+      << r.verdict("liveness")->summary;
+
+  const RunReport full = run_scenario(gc_pause(Algorithm::single_node, 1, false));
+  EXPECT_FALSE(full.world_failed());
+  EXPECT_EQ(full.finding(), FindingKind::safety);  // resource safety
+}
+
 // An acquire still out when the world ends is "pending at the end"; only one
 // whose client was killed or crashed after it began "died" with its process.
 TEST(ScenarioReport, PendingAtTheEndIsNotADeadProcess) {

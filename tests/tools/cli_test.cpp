@@ -1,6 +1,7 @@
-// The locklab program itself: exit codes (0 clean, 1 findings or
-// mismatches, 2 bad input), the seed printed first, and each subcommand's
-// promise, checked by running the built binary.
+// The locklab program itself: exit codes (0 clean, 1 a safety finding or a
+// mismatch, 2 bad input, 3 a liveness finding, 4 a failed world), the seed
+// printed first, and each subcommand's promise, checked by running the
+// built binary.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -99,8 +100,10 @@ TEST(Cli, ExploreWritesCounterexamplesThatReplayRunAndCheck) {
   for (const auto& c : summary["findings"][0]["causes"]) causes += (causes.empty() ? "" : ", ") + c.get<std::string>();
   EXPECT_NE(e.out.find("\n  cause: " + causes + "\n"), std::string::npos) << e.out;
 
+  // The replayed world gives its safety violation again, as the file expects.
   const Result replay = locklab("replay '" + file + "'", dir);
-  EXPECT_EQ(replay.code, 0) << replay.out;
+  EXPECT_EQ(replay.code, 1) << replay.out;
+  EXPECT_EQ(replay.out.find("MISMATCH"), std::string::npos) << replay.out;
   EXPECT_NE(replay.out.find("matches the file"), std::string::npos) << replay.out;
 
   const Result run = locklab("run '" + file + "'", dir);
@@ -108,7 +111,7 @@ TEST(Cli, ExploreWritesCounterexamplesThatReplayRunAndCheck) {
   EXPECT_EQ(run.out.rfind("seed ", 0), 0u) << run.out;
   EXPECT_NE(run.out.find("VIOLATION"), std::string::npos);
   EXPECT_NE(run.out.find("story ("), std::string::npos);
-  EXPECT_NE(run.out.find("reproduce: locklab run"), std::string::npos);
+  EXPECT_NE(run.out.find("finding: safety\nreproduce: locklab run"), std::string::npos) << run.out;
 
   const Result check = locklab("check '" + out.string() + "'", dir);
   EXPECT_EQ(check.code, 0) << check.out;
@@ -364,6 +367,165 @@ TEST(Cli, MergedShardSummariesEqualTheUnshardedSummary) {
   }
   EXPECT_EQ(merged, whole);
   EXPECT_EQ(whole["worlds"], 9);
+}
+
+// run: 0 on a clean world, 1 on a safety finding, 3 on a liveness finding
+// alone, 4 on a world that ran out of its event budget (whatever else).
+TEST(Cli, RunExitCodeNamesTheMostSeriousFinding) {
+  const fs::path dir = scratch("run-codes");
+  const fs::path lib = kSource / "scenarios";
+  const Result clean = locklab("run '" + (lib / "client-crash-while-holding.toml").string() + "'", dir);
+  EXPECT_EQ(clean.code, 0) << clean.out;
+  EXPECT_EQ(clean.out.find("finding:"), std::string::npos) << clean.out;
+
+  const Result safety = locklab("run '" + (lib / "naive-blind-del.toml").string() + "'", dir);
+  EXPECT_EQ(safety.code, 1) << safety.out;
+
+  const Result liveness =
+      locklab("run '" + (lib / "single-node-clock-step-back-keeps-crashed-key.toml").string() + "'", dir);
+  EXPECT_EQ(liveness.code, 3) << liveness.out;
+  EXPECT_NE(liveness.out.find("finding: liveness\n"), std::string::npos) << liveness.out;
+
+  const Result failed = locklab("run '" + (lib / "naive-blind-del.toml").string() + "' --max-events 50", dir);
+  EXPECT_EQ(failed.code, 4) << failed.out;
+  EXPECT_NE(failed.out.find("budget_exhausted"), std::string::npos) << failed.out;
+  EXPECT_NE(failed.out.find("finding: world_failed\nreproduce: locklab run"), std::string::npos) << failed.out;
+  EXPECT_NE(failed.out.find("--max-events 50"), std::string::npos) << failed.out;
+}
+
+// replay: the world's findings as for run (a file that gives the violation
+// it expects still exits by that violation); a mismatch is 1.
+TEST(Cli, ReplayExitCodeIsTheWorldsAndOneOnAMismatch) {
+  const fs::path dir = scratch("replay-codes");
+  const fs::path lib = kSource / "scenarios";
+  EXPECT_EQ(locklab("replay '" + (lib / "client-crash-while-holding.toml").string() + "'", dir).code, 0);
+  EXPECT_EQ(locklab("replay '" + (lib / "naive-blind-del.toml").string() + "'", dir).code, 1);
+  EXPECT_EQ(locklab("replay '" + (lib / "naive-setnx-pexpire.toml").string() + "'", dir).code, 3);
+
+  // The liveness story with a wrong expectation: a mismatch outranks it.
+  std::string text = slurp(lib / "naive-setnx-pexpire.toml");
+  const std::string want = "liveness = \"violation\"";
+  ASSERT_NE(text.find(want), std::string::npos);
+  text.replace(text.find(want), want.size(), "liveness = \"ok\"");
+  std::ofstream(dir / "wrong.toml") << text;
+  const Result wrong = locklab("replay '" + (dir / "wrong.toml").string() + "'", dir);
+  EXPECT_EQ(wrong.code, 1) << wrong.out;
+  EXPECT_NE(wrong.out.find("replay: expectation liveness: expected ok, got violation"), std::string::npos)
+      << wrong.out;
+}
+
+// A scenario whose one client keeps going past the world's time limit (a
+// simulated week): the run is cut short, a failed world.
+constexpr const char* kTooLong = R"(format = 1
+name = "too-long"
+seed = 1
+duration = "200h"
+[cluster]
+masters = 1
+[algorithm]
+kind = "single_node"
+ttl = "1s"
+[[client]]
+name = "a"
+key = "job"
+iterations = 1000
+think = "1h"
+[expect]
+liveness = "ok"
+)";
+
+// check: 4 when a world failed (reported, not compared), even beside a
+// mismatch or a bad file.
+TEST(Cli, CheckExitsFourWhenAWorldFailed) {
+  const fs::path dir = scratch("check-failed");
+  const fs::path scenarios = dir / "scenarios";
+  fs::create_directories(scenarios);
+  std::ofstream(scenarios / "too-long.toml") << kTooLong;
+  const Result r = locklab("check '" + scenarios.string() + "'", dir);
+  EXPECT_EQ(r.code, 4) << r.out;
+  EXPECT_NE(r.out.find("FAILED    " + (scenarios / "too-long.toml").string() + ": the world failed: budget_exhausted"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("1 failed worlds"), std::string::npos) << r.out;
+  std::ofstream(scenarios / "bad.toml") << "format = 1\nname = \n";
+  EXPECT_EQ(locklab("check '" + scenarios.string() + "'", dir).code, 4);
+  fs::remove(scenarios / "too-long.toml");
+  EXPECT_EQ(locklab("check '" + scenarios.string() + "'", dir).code, 2);
+
+  EXPECT_EQ(locklab("replay '" + (dir / "too-long.toml").string() + "'", dir).code, 2);  // no such file
+  std::ofstream(dir / "too-long.toml") << kTooLong;
+  EXPECT_EQ(locklab("replay '" + (dir / "too-long.toml").string() + "'", dir).code, 4);
+}
+
+// explore: each finding's kind on stdout and in the summary; the exit code
+// is the most serious kind's. Worlds out of their event budget are
+// world_failed findings (4); the explorer goes on through every seed.
+TEST(Cli, ExploreNamesEachFindingsKindAndExitsByTheMostSerious) {
+  const fs::path dir = scratch("explore-kinds");
+  const Result failed = locklab("explore --algorithm redlock --mode within --seeds 3 --max-events 300 --quiet "
+                                "--out '" + (dir / "failed").string() + "'",
+                                dir);
+  EXPECT_EQ(failed.code, 4) << failed.out << failed.err;
+  EXPECT_NE(failed.out.find("finding: seed 2: world_failed"), std::string::npos) << failed.out;
+  const std::string file = (dir / "failed/redlock-within-seed-2.toml").string();
+  EXPECT_NE(failed.out.find("reproduce: locklab run " + file + " --max-events 300"), std::string::npos)
+      << failed.out;
+  EXPECT_EQ(locklab("run '" + file + "' --max-events 300", dir).code, 4);
+  EXPECT_NE(failed.out.find("3 findings (3 world_failed)"), std::string::npos) << failed.out;
+  const nlohmann::json summary = nlohmann::json::parse(slurp(dir / "failed/summary-1-of-1.json"));
+  ASSERT_EQ(summary["findings"].size(), 3u);
+  EXPECT_EQ(summary["findings"][2]["seed"], 2);
+  EXPECT_EQ(summary["findings"][2]["kind"], "world_failed");
+  EXPECT_EQ(summary["kinds"]["world_failed"], 3);
+
+  const Result clean = locklab("explore --algorithm redlock --mode within --seeds 2 --quiet --out '" +
+                                   (dir / "clean").string() + "'",
+                               dir);
+  EXPECT_EQ(clean.code, 0) << clean.out;
+  EXPECT_NE(clean.out.find("0 findings;"), std::string::npos) << clean.out;
+
+  // A SETNX + PEXPIRE lock whose node pauses between the two commands may
+  // leave a key that never expires: liveness findings and nothing else (3).
+  const Result liveness = locklab("explore --algorithm naive_setnx --mode beyond --classes server_pause --seeds 20 "
+                                  "--no-shrink --quiet --out '" + (dir / "liveness").string() + "'",
+                                  dir);
+  EXPECT_EQ(liveness.code, 3) << liveness.out;
+  EXPECT_NE(liveness.out.find(": liveness: liveness violated"), std::string::npos) << liveness.out;
+  EXPECT_EQ(liveness.out.find(": safety: "), std::string::npos) << liveness.out;
+}
+
+// merge: the exit code of the most serious kind among the merged findings;
+// a finding without a known kind is bad input.
+TEST(Cli, MergeExitsByTheMostSeriousKind) {
+  const fs::path dir = scratch("merge-kinds");
+  const auto summary = [&](const std::string& name, const std::string& shard, const std::vector<std::string>& kinds) {
+    nlohmann::json findings = nlohmann::json::array();
+    std::uint64_t seed = shard == "1/2" ? 0 : 1;
+    for (const std::string& k : kinds) {
+      findings.push_back({{"seed", seed}, {"kind", k}, {"checker", ""}, {"violated", nlohmann::json::array()},
+                          {"summary", ""}});
+      seed += 2;
+    }
+    const nlohmann::json j{{"format", 1},       {"algorithm", "redlock"}, {"mode", "beyond"},
+                           {"first_seed", 0},   {"seeds", 8},             {"shard", shard},
+                           {"worlds", 4},       {"worlds_run", nlohmann::json::array()},
+                           {"kinds", nlohmann::json::object()}, {"findings", findings}};
+    std::ofstream(dir / name) << j.dump();
+    return "'" + (dir / name).string() + "'";
+  };
+  const auto merge = [&](const std::string& a, const std::string& b) { return locklab("merge " + a + " " + b, dir); };
+  EXPECT_EQ(merge(summary("a", "1/2", {}), summary("b", "2/2", {})).code, 0);
+  EXPECT_EQ(merge(summary("a", "1/2", {"liveness"}), summary("b", "2/2", {})).code, 3);
+  EXPECT_EQ(merge(summary("a", "1/2", {"liveness"}), summary("b", "2/2", {"safety"})).code, 1);
+  const Result worst = merge(summary("a", "1/2", {"liveness", "world_failed"}), summary("b", "2/2", {"safety"}));
+  EXPECT_EQ(worst.code, 4);
+  const nlohmann::json merged = nlohmann::json::parse(worst.out);
+  EXPECT_EQ(merged["kinds"]["world_failed"], 1);
+  EXPECT_EQ(merged["kinds"]["safety"], 1);
+  EXPECT_EQ(merged["kinds"]["liveness"], 1);
+  EXPECT_EQ(merged["kinds"]["internal"], 0);
+  EXPECT_EQ(merge(summary("a", "1/2", {"internal"}), summary("b", "2/2", {})).code, 4);
+  EXPECT_EQ(merge(summary("a", "1/2", {"sideways"}), summary("b", "2/2", {})).code, 2);
 }
 
 }  // namespace

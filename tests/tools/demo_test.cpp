@@ -49,7 +49,10 @@ TEST(Demo, ReportNamesTheSeedTheHashAndHowToReplay) {
   const std::string text = format_demo(r);
   EXPECT_NE(text.find("seed 7"), std::string::npos);
   EXPECT_NE(text.find(fmt::format("{:016x}", r.trace_hash)), std::string::npos);
-  EXPECT_NE(text.find("replay: locklab demo --seed 7"), std::string::npos);
+  EXPECT_NE(text.find("replay: locklab core-demo --seed 7\n"), std::string::npos) << text;
+  const std::string random = format_demo(run_demo({.seed = 7, .order = sim::ReadyOrder::random}));
+  EXPECT_NE(random.find("replay: locklab core-demo --seed 7 --order random\n"), std::string::npos)
+      << random;
 }
 
 }  // namespace

@@ -298,6 +298,12 @@ void Backend::shutdown() {
     const std::uint64_t one = 1;
     [[maybe_unused]] const auto written = ::write(im.shutdown_fd.load(), &one, sizeof one);
   }
+  // A call blocked in recv watches no eventfd: shutting its socket down
+  // wakes it (recv returns 0), and it finds the stop requested above.
+  for (const auto& node : im.nodes) {
+    const std::lock_guard guard(node->mutex);
+    for (const int fd : node->blocked_readers) (void)::shutdown(fd, SHUT_RDWR);
+  }
   for (;;) {
     std::vector<std::thread> batch;
     {

@@ -2,7 +2,8 @@
 // calling thread, no thread per server. Connects start together
 // (non-blocking), each request is written as soon as its connection is ready,
 // then one ppoll waits on every socket, the shutdown eventfd and the caller's
-// stop eventfd at once, until each request has its final reply, the deadline
+// stop eventfd at once (a lone request with no stop token to watch first
+// waits in a blocking recv: blocking_wait.cpp), until each request has its final reply, the deadline
 // passes, the stop token fires, shutdown() begins, or on_reply says stop.
 //
 // The entries' state machines are in fan_out_entry.cpp (see fan_out.hpp).
@@ -92,10 +93,11 @@ Why FanOut::start_all(const std::stop_token& stop) {
 }
 
 // Takes a pooled connection for each of `indices` and checks them all with
-// one zero-timeout ppoll, as take_idle does for one: an idle connection has
-// nothing to say, so readable or hung up (a restarted server, CLIENT KILL)
-// means closed. A system call costs microseconds in a VM; a RedLock
-// fan-out over five nodes makes one here instead of five. An entry whose
+// one zero-timeout ppoll (one alone with a peek, as take_idle does): an idle
+// connection has nothing to say but the replies it owes, so readable or hung
+// up (a restarted server, CLIENT KILL) means closed. A system call costs
+// microseconds in a VM; a RedLock fan-out over five nodes makes one here
+// instead of five. An entry whose
 // connection was stale gets none; start() then tries the pool again.
 void FanOut::take_pooled(std::span<const std::size_t> indices) {
   idle_polls_.clear();
@@ -105,6 +107,13 @@ void FanOut::take_pooled(std::span<const std::size_t> indices) {
     if (e.connection) idle_polls_.push_back({e.connection->fd(), POLLIN | POLLRDHUP, 0});
   }
   if (idle_polls_.empty()) return;
+  if (idle_polls_.size() == 1) {  // one socket: a peek is cheaper than a poll
+    for (std::size_t i : indices) {
+      Entry& e = entries_[i];
+      if (e.connection && !e.connection->usable_when_idle()) im_.drop(std::move(e.connection));
+    }
+    return;
+  }
   const timespec zero{0, 0};
   const int rc = ::ppoll(idle_polls_.data(), idle_polls_.size(), &zero, nullptr);
   if (rc == 0) return;
@@ -232,6 +241,8 @@ std::vector<NodeResult> FanOut::results(Why why) {
 
 std::vector<NodeResult> FanOut::run(const std::stop_token& stop) {
   Why why = start_all(stop);
+  // A stop token that can fire needs its eventfd watched: ppoll.
+  if (why == Why::running && !stop.stop_possible()) why = wait_in_recv();
   const StopFd stop_fd(why == Why::running ? stop : std::stop_token{});
   std::vector<pollfd> polls;
   std::vector<std::size_t> owners;

@@ -8,7 +8,8 @@
 // written on the same connection as soon as the NOSCRIPT reply is parsed.
 // fan_out_entry.cpp drives one entry on its socket's events; fan_out.cpp
 // runs the wait over all of them (ppoll) and decides what the unanswered
-// ones get.
+// ones get; blocking_wait.cpp waits for a lone request's reply in a
+// blocking recv instead, when nothing else needs watching.
 //
 // Threads: a FanOut lives on the calling thread, for one call; it touches
 // the shared state only through Backend::Impl (pools, slots, run_ids).
@@ -79,12 +80,17 @@ class FanOut {
   void take_pooled(std::span<const std::size_t> indices);
   Why poll_once(int stop_fd, std::vector<pollfd>& polls, std::vector<std::size_t>& owners);
   std::vector<NodeResult> results(Why why);
+  // blocking_wait.cpp: one request, written, on one pooled connection.
+  Why wait_in_recv();
   // fan_out_entry.cpp: one entry.
   void start(std::size_t i);
   void on_connected(std::size_t i);
   void begin_request(std::size_t i);
   void write(std::size_t i);
   void read(std::size_t i);
+  // Takes every complete reply the entry's reader holds; then, when the
+  // entry is still waiting, fails it on `eof` or a receive `error`.
+  void take_replies(std::size_t i, bool eof, int error);
   void on_reply(std::size_t i, lock::Reply reply);
   void finish(std::size_t i, NodeResult result, bool reusable);
   void fail(std::size_t i, Stage stage, int errno_value, std::string_view detail = {});

@@ -93,6 +93,7 @@ void FanOut::on_connected(std::size_t i) {
     fail(i, Stage::connect, error);
     return;
   }
+  (void)e.connection->make_blocking();  // if refused, it is only never waited on in recv
   const Node& node = *im_.nodes[e.node];
   e.handshake_bytes = node.handshake;
   if (!node.endpoint.password.empty()) e.steps.push_back(HandshakeStep::auth);
@@ -120,7 +121,8 @@ void FanOut::begin_request(std::size_t i) {
 void FanOut::write(std::size_t i) {
   Entry& e = entries_[i];
   while (!e.out.empty()) {
-    const ssize_t n = ::send(e.connection->fd(), e.out.data(), e.out.size(), MSG_NOSIGNAL);
+    const ssize_t n = ::send(e.connection->fd(), e.out.data(), e.out.size(),
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       if (e.phase == Phase::request) e.sent = true;
       e.out.remove_prefix(static_cast<std::size_t>(n));
@@ -139,7 +141,7 @@ void FanOut::read(std::size_t i) {
   bool eof = false;
   int error = 0;
   for (;;) {
-    const ssize_t n = ::recv(e.connection->fd(), buffer, sizeof buffer, 0);
+    const ssize_t n = ::recv(e.connection->fd(), buffer, sizeof buffer, MSG_DONTWAIT);
     if (n > 0) {
       if (redisReaderFeed(e.connection->reader(), buffer, static_cast<std::size_t>(n)) != REDIS_OK) {
         throw std::bad_alloc();
@@ -155,6 +157,11 @@ void FanOut::read(std::size_t i) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) error = errno;
     break;
   }
+  take_replies(i, eof, error);
+}
+
+void FanOut::take_replies(std::size_t i, bool eof, int error) {
+  Entry& e = entries_[i];
   while (e.phase != Phase::done) {
     void* raw = nullptr;
     if (redisReaderGetReply(e.connection->reader(), &raw) != REDIS_OK) {

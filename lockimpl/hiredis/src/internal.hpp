@@ -66,11 +66,32 @@ class Connection {
   // in it. False when the connection cannot carry a request: closed by the
   // server, a read error, bytes that are not RESP, or a reply nobody owed.
   bool drain_owed();
+  // Whether this idle connection can carry the next request, by one
+  // non-blocking peek (cheaper than a poll of one socket): nothing to read
+  // means alive; the replies it owes are drained; end of stream, an error
+  // or bytes nobody owes mean it must be closed.
+  bool usable_when_idle();
+
+  // Puts the socket in blocking mode (it is created non-blocking, for the
+  // connect): every other read and write passes MSG_DONTWAIT, and only
+  // FanOut::wait_in_recv blocks on it. False when fcntl refuses; the
+  // connection then stays non-blocking and is never waited on that way.
+  bool make_blocking();
+  bool blocking() const { return blocking_; }
+  // Gives the socket a receive timeout (SO_RCVTIMEO) that ends a blocking
+  // recv before `remaining` has passed, changing the one it has only when
+  // that one is too long or much shorter than needed (a system call costs
+  // microseconds; a request waits tens of them). False when the time left
+  // is too short for the kernel's coarse receive timer (it counts in
+  // scheduler ticks): ppoll then waits out the rest exactly.
+  bool bound_receive(std::chrono::nanoseconds remaining);
 
  private:
   int fd_;
   redisReader* reader_;
   int owed_ = 0;
+  bool blocking_ = false;
+  std::chrono::nanoseconds receive_timeout_{0};  // SO_RCVTIMEO; zero: none set
 };
 
 // A pooled connection owes at most this many replies; one that would owe
@@ -103,6 +124,11 @@ struct Node {
   std::vector<ConnectionPtr> idle;
   std::string run_id;                        // "" until learned
   std::optional<std::size_t> same_as;        // the run_id of another node
+  // Sockets a call is blocked reading (FanOut::wait_in_recv): they watch no
+  // eventfd, so shutdown() wakes each with shutdown(2). A socket is listed
+  // only while its owner is between registering and unregistering it, so
+  // it cannot be closed (and its number reused) while listed.
+  std::vector<int> blocked_readers;
 };
 
 // How many times this process's ancestry went through the child side of a
@@ -155,8 +181,8 @@ struct Backend::Impl {
   std::atomic<std::size_t> peak_in_flight{0};
   std::atomic<std::uint64_t> tasks_spawned{0};
 
-  // A pooled connection to `node` that looks alive (zero-timeout poll:
-  // not readable, not hung up), or nullptr; stale ones are closed here.
+  // A pooled connection to `node` that looks alive (usable_when_idle), or
+  // nullptr; stale ones are closed here.
   detail::ConnectionPtr take_idle(std::size_t node);
   // The most recently pooled connection to `node`, or nullptr, without that
   // check: the caller checks several at once (FanOut::take_pooled).

@@ -54,6 +54,17 @@ bool Connection::drain_owed() {
   }
 }
 
+bool Connection::usable_when_idle() {
+  for (;;) {
+    char byte = 0;
+    const ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) return owed_ > 0 && drain_owed();
+    if (n == 0) return false;  // closed by the server
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+  }
+}
+
 bool usable_after_poll(Connection& connection, short revents) {
   if (revents == 0) return true;
   // Hung up or in error: closed whatever it owes. Readable with nothing
@@ -77,10 +88,13 @@ void Backend::Impl::check_fork() {
   if (!pool_pid.compare_exchange_strong(owner, self)) return;
   // A forked child: the pooled sockets are shared with the parent. Closing
   // our copies leaves the parent's connections open and untouched.
+  // The parent's blocked readers are the parent's threads': shutting their
+  // sockets down from here would end the parent's requests.
   for (auto& node : nodes) {
     std::vector<ConnectionPtr> idle;
     const std::lock_guard guard(node->mutex);
     idle.swap(node->idle);
+    node->blocked_readers.clear();
   }
   // The shutdown eventfd is shared too: writing it here would wake (and
   // fail, as killed) every fan_out of the parent.
@@ -122,10 +136,7 @@ ConnectionPtr Backend::Impl::take_idle(std::size_t node) {
     // An idle connection has nothing to say but the replies it owes:
     // anything else readable means EOF (the server closed it: restart,
     // CLIENT KILL, timeout) or stray bytes, and it must not carry a request.
-    pollfd p{c->fd(), POLLIN | POLLRDHUP, 0};
-    const timespec zero{0, 0};
-    const int rc = ::ppoll(&p, 1, &zero, nullptr);
-    if (rc >= 0 && detail::usable_after_poll(*c, rc == 0 ? short{0} : p.revents)) return c;
+    if (c->usable_when_idle()) return c;
     drop(std::move(c));
   }
 }

@@ -11,10 +11,12 @@
 //   progress        after the last heal, a key is "waited for" while some
 //                   client keeps trying to acquire it (acquires in flight,
 //                   gaps between them no longer than think_max) and no grant
-//                   of the key is believed and no operation that may have set
-//                   the key is in its last attempt. A wait longer than
-//                   bound() is a violation. A holder that keeps holding
-//                   legitimately is not: its belief is not waiting time.
+//                   of the key is made or believed and no operation that may
+//                   have set the key is in its last attempt. A wait longer
+//                   than bound() is a violation. A holder that keeps holding
+//                   legitimately is not: its belief is not waiting time. A
+//                   grant whose belief is empty (released the instant it was
+//                   granted) still ends the wait.
 //   fifo            (when fifo_local_waiters) two acquires of one key by one
 //                   process, A invoked before B: B completing ok while A is
 //                   still in flight is a violation (a lock manager's local
@@ -140,7 +142,10 @@ struct LivenessInput {
   LivenessBounds bounds;
   // The true time after which no fault is active except the client crashes
   // below (every partition healed, every paused process resumed, every crashed
-  // master restarted, no more clock jumps or delays). 0 when there were none.
+  // master restarted, no more clock jumps or delays). A clock jump is over the
+  // instant it happens: what it causes afterwards (a key that lives longer on
+  // a server whose clock stepped back) is for the rules to judge, not to
+  // excuse. 0 when there were none.
   sim::TrueTime last_heal{};
   sim::TrueTime run_end{};
   RunEnd ended = RunEnd::deadline;

@@ -15,7 +15,7 @@
 // class, and violations are findings about the algorithm.
 //
 // Deliberately absent: running anything. RapidCheck properties wrap this in
-// a generator over seeds (tests/scenarios/explore_property_test.cpp).
+// a generator over seeds (tests/scenarios/explore_test.cpp).
 //
 //   Scenario s = generate_scenario(17, {.algorithm = Algorithm::redlock, .mode = Mode::within});
 #pragma once

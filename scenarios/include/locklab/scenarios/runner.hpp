@@ -33,11 +33,23 @@
 
 namespace locklab::scenarios {
 
+// What a run found, by kind, for the explorer's findings and the command
+// line's exit codes (docs/cli.md). A world that failed (a fiber threw, a
+// budget ran out) is a kind of its own, whatever its checkers said of the
+// part that ran; internal is the explorer's: a violation in a world that is
+// within the assumptions and has no fault, a bug of ours (or an exception a
+// world threw).
+enum class FindingKind : std::uint8_t { world_failed, internal, safety, liveness };
+std::string_view name_of(FindingKind kind);
+// mutual_exclusion, resource_safety and token_hygiene judge safety; liveness
+// judges progress.
+bool is_safety_checker(std::string_view checker);
+
 struct RunOptions {
   std::optional<std::uint64_t> seed;      // replaces the scenario's seed
   std::ostream* trace_jsonl = nullptr;    // every trace record as JSON Lines
-  // The world's event budget: a run that exceeds it ends budget_exhausted
-  // and its liveness verdict is unknown.
+  // The world's event budget: a run that exceeds it ends budget_exhausted,
+  // a failed world (RunReport::world_failed).
   std::uint64_t max_events = 50'000'000;
 };
 
@@ -54,6 +66,13 @@ struct RunReport {
 
   const properties::Verdict* verdict(std::string_view checker) const;
   bool any_violation() const;
+  // The run did not reach its end as planned: a fiber threw, or the event or
+  // time budget ran out. What the checkers say of it covers only the part
+  // that ran.
+  bool world_failed() const;
+  // The most serious of what the run found: world_failed, else safety (a
+  // safety checker's violation), else liveness; nullopt when clean.
+  std::optional<FindingKind> finding() const;
   int grants() const;  // acquires completed ok
 };
 

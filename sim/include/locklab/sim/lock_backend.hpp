@@ -37,6 +37,9 @@
 //
 // Deliberately absent: reading true time. Nodes are addressed by process id
 // or by a resolver (a Deployment's logical name, looked up at each connect).
+// Connections are pooled after a reply, except one that answered READONLY
+// (a replica: after a failover, the demoted master), which is closed so the
+// next request connects, and resolves the name, again.
 //
 //   sim::LockBackend backend(self, {node_a, node_b, node_c});
 //   lock::RedLock<sim::LockBackend> lock(backend, {.ttl = 10s});

@@ -21,6 +21,12 @@
 //     non-blocking connects started together, every request written, then
 //     all waited on together with ppoll (nanosecond timeouts); the caller's
 //     stop token and shutdown() wake it at once (an eventfd in the poll set).
+//     A lone request on a pooled connection with a stop token that cannot
+//     fire waits in a blocking recv instead, as a plain blocking client
+//     does (one system call, no poll set): its receive timeout (SO_RCVTIMEO,
+//     counted in scheduler ticks) stays a tick short of the deadline and
+//     ppoll waits out the last ticks, so the deadline is as exact; shutdown()
+//     wakes it by shutting its socket down (shutdown(2)).
 //     The command is formatted once per fan_out (the bytes hiredis's
 //     redisFormatCommandArgv writes, without its sprintf per argument);
 //     replies are parsed by hiredis's redisReader and converted to
@@ -36,7 +42,8 @@
 //     sent afterwards to that node (a release undoing the acquire) cannot
 //     overtake the abandoned one. If the owed reply does not come, the next
 //     request times out and the connection is closed. Before reuse, an idle
-//     connection is polled with a zero timeout (POLLIN|POLLRDHUP): hung up
+//     connection is checked without waiting (one non-blocking MSG_PEEK, or
+//     one zero-timeout ppoll over the sockets of a fan-out): hung up
 //     (a restarted server, CLIENT KILL), or readable with nothing owed, or
 //     with bytes that are not the owed replies → closed, and a fresh one is
 //     opened, so the request is not a maybe-applied failure.

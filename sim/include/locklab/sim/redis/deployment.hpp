@@ -17,7 +17,9 @@
 // answers with the latest promotion at least `discovery_delay` old, and a
 // redis::Client built on a resolver asks again only when it reconnects — a
 // client still connected to the old master keeps talking to it until its
-// connection breaks (or it is refused with READONLY once demoted).
+// connection breaks; once the old master is demoted it refuses the client's
+// writes with READONLY, and only a client that then reconnects (as
+// sim::LockBackend does) learns the new master.
 //
 // Deliberately simple: the logical-name table is shared knowledge of the
 // world (as Sentinel's is, without its own consensus protocol); a restarted
