@@ -312,6 +312,8 @@ TEST(Explore, EachFindingNamesItsCauseClasses) {
     EXPECT_EQ(json["findings"][i]["causes"], nlohmann::json(f.causes)) << f.seed;
     EXPECT_NE(counterexample_of(f, "beyond").description.find("Cause: "), std::string::npos);
   }
+}
+
 // Seed 68 of this exploration draws a world whose single client is granted
 // the key and releases it in the same instant (an empty belief): that grant
 // is progress, and no fault is needed for the world to be fine.
