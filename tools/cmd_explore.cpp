@@ -143,6 +143,7 @@ int explore_command(const ExploreArgs& a) {
                                                     f.shrunk->scenario.clients.size())
                                       : "",
                              f.summary.substr(0, f.summary.find("; ")));
+    if (!f.causes.empty()) std::cout << fmt::format("  cause: {}\n", fmt::join(f.causes, ", "));
     if (f.replayable) {
       const fs::path file = fs::path(a.out) / file_name(f, a.mode);
       if (!write_text(file, scenarios::to_toml(scenarios::counterexample_of(f, a.mode)))) return kExitBadInput;

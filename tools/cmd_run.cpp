@@ -21,17 +21,25 @@ struct RunArgs {
 };
 
 // The file's scenario, or nullopt once the loader's error is on stderr.
-std::optional<scenarios::Scenario> load(const std::string& file) {
+std::optional<scenarios::Scenario> load(const std::string& file, std::vector<scenarios::FaultPlace>& places) {
   try {
-    return scenarios::load_scenario(file);
+    return scenarios::load_scenario(file, &places);
   } catch (const scenarios::ScenarioError& e) {
     std::cerr << e.what() << "\n";
     return std::nullopt;
   }
 }
 
+// A fault that could not apply is worth a warning: the file says something
+// the world did not do.
+void warn_inapplicable(const scenarios::RunReport& r, const std::string& file,
+                       const std::vector<scenarios::FaultPlace>& places) {
+  for (const std::string& line : scenarios::inapplicable_warnings(r, file, places)) std::cerr << line << "\n";
+}
+
 int run_file(const RunArgs& a) {
-  const std::optional<scenarios::Scenario> loaded = load(a.file);
+  std::vector<scenarios::FaultPlace> places;
+  const std::optional<scenarios::Scenario> loaded = load(a.file, places);
   if (!loaded) return kExitBadInput;
   const scenarios::Scenario& s = *loaded;
   const std::uint64_t seed = a.seed.value_or(s.seed);
@@ -43,6 +51,7 @@ int run_file(const RunArgs& a) {
   if (a.max_events) options.max_events = *a.max_events;
   const scenarios::RunReport r = scenarios::run_scenario(s, options);
   if (!a.history_path.empty() && !write_text(a.history_path, r.history.to_jsonl())) return kExitBadInput;
+  warn_inapplicable(r, a.file, places);
 
   std::cout << scenarios::format_report(s, r);
   const std::optional<scenarios::FindingKind> found = r.finding();
@@ -54,11 +63,13 @@ int run_file(const RunArgs& a) {
 }
 
 int replay_file(const std::string& file) {
-  const std::optional<scenarios::Scenario> loaded = load(file);
+  std::vector<scenarios::FaultPlace> places;
+  const std::optional<scenarios::Scenario> loaded = load(file, places);
   if (!loaded) return kExitBadInput;
   const scenarios::Scenario& s = *loaded;
   std::cout << "seed " << s.seed << "\n" << std::flush;
   const scenarios::RunReport r = scenarios::run_scenario(s);
+  warn_inapplicable(r, file, places);
   std::cout << scenarios::format_report(s, r);
   // The world's own findings first; a mismatch is 1 unless the world failed.
   int code = exit_code_of(r.finding());

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "locklab/scenarios/cause.hpp"
 #include "locklab/scenarios/report.hpp"
 #include "locklab/scenarios/scenario_file.hpp"
 
@@ -50,6 +51,7 @@ HeadlineResult run_headline(const HeadlineOptions& o, std::ostream& out) {
   // 2. Shrink.
   f.shrunk = scenarios::shrink(f.original, f.checker);
   const scenarios::ShrinkResult& shrunk = *f.shrunk;
+  f.causes = scenarios::cause_classes(shrunk.scenario);
   const std::size_t faults = shrunk.scenario.faults.size(), clients = shrunk.scenario.clients.size();
   out << fmt::format("2. shrink: {} worlds run; {} fault{} and {} client{} left{}\n", shrunk.runs, faults,
                      faults == 1 ? "" : "s", clients, clients == 1 ? "" : "s",

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "locklab/assert.hpp"
+#include "locklab/scenarios/cause.hpp"
 #include "locklab/scenarios/runner.hpp"
 
 namespace locklab::scenarios {
@@ -50,6 +51,7 @@ std::optional<Finding> judge_seed(std::uint64_t seed, const ExploreOptions& o) {
       f.summary = fmt::format("the world failed: {} at {} after {} events ({})", sim::name_of(report.run.status),
                               sim::format_duration(report.run.now.time_since_epoch()), report.run.events,
                               report.run.detail);
+      f.causes = cause_classes(f.original);
       return f;
     }
     if (o.shrink) f.shrunk = shrink(f.original, f.checker, o.shrinking);
@@ -60,6 +62,7 @@ std::optional<Finding> judge_seed(std::uint64_t seed, const ExploreOptions& o) {
     f.threw = true;
     f.shrunk.reset();
   }
+  f.causes = cause_classes(f.shrunk ? f.shrunk->scenario : f.original);
   return f;
 }
 
@@ -114,12 +117,12 @@ Scenario counterexample_of(const Finding& f, std::string_view mode) {
   const properties::Verdict* v =
       f.checker.empty() || f.kind == FindingKind::world_failed ? nullptr : r.verdict(f.checker);
   s.description = fmt::format(
-      "Found by locklab explore ({} assumptions) at seed {}{}.\n{}", mode, f.seed,
+      "Found by locklab explore ({} assumptions) at seed {}{}.\nCause: {}.\n{}", mode, f.seed,
       shrunk ? fmt::format(", shrunk from {} faults and {} clients to {} and {}{}", f.original.faults.size(),
                            f.original.clients.size(), s.faults.size(), s.clients.size(),
                            f.shrunk->minimal ? " (locally minimal)" : " (shrink budget ran out)")
              : "",
-      v != nullptr ? v->summary : f.summary);
+      fmt::join(cause_classes(s), ", "), v != nullptr ? v->summary : f.summary);
   s.expect.clear();
   s.trace_hash.reset();
   if (f.kind == FindingKind::world_failed && f.max_events != RunOptions{}.max_events) {
@@ -199,7 +202,8 @@ nlohmann::json to_json(const ExploreSummary& s, const std::function<std::string(
                      {"checker", f.checker},
                      {"violated", f.violated},
                      {"summary", f.summary},
-                     {"within_assumptions", f.within_assumptions}};
+                     {"within_assumptions", f.within_assumptions},
+                     {"causes", f.causes}};
     if (f.shrunk) {
       j["shrunk"] = {{"faults", f.shrunk->scenario.faults.size() + f.shrunk->scenario.failovers.size()},
                      {"clients", f.shrunk->scenario.clients.size()},

@@ -100,4 +100,21 @@ std::string format_report(const Scenario& s, const RunReport& r) {
   return out;
 }
 
+std::vector<std::string> inapplicable_warnings(const RunReport& r, std::string_view file,
+                                               const std::vector<FaultPlace>& places) {
+  std::vector<std::string> lines;
+  for (const sim::InapplicableFault& f : r.inapplicable) {
+    std::string where = fmt::format("{}: warning: fault", file);
+    if (f.index && *f.index < places.size() && places[*f.index].line > 0) {
+      const FaultPlace& p = places[*f.index];
+      where = fmt::format("{}:{}: warning: {}", file, p.line, p.field);
+    } else if (f.index) {
+      where += fmt::format(" #{}", *f.index);
+    }
+    lines.push_back(fmt::format("{} ({} at {}) cannot apply: {}; it changes nothing and can be removed", where,
+                                f.what, at(f.at), f.why));
+  }
+  return lines;
+}
+
 }  // namespace locklab::scenarios

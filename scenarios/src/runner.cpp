@@ -170,6 +170,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& options) {
   parts->history.refresh_validity(parts->world);
   report.trace_hash = parts->world.trace().hash();
   report.faults = notes_of(s, parts->world);
+  report.inapplicable = parts->world.inapplicable_faults();
   report.storage = *parts->log;
   report.history = std::move(parts->history);
   report.verdicts = judge(s, report);

@@ -268,7 +268,7 @@ int read_format(const TableReader& top) {
 
 }  // namespace
 
-Scenario parse_scenario(std::string_view text, std::string_view file) {
+Scenario parse_scenario(std::string_view text, std::string_view file, std::vector<FaultPlace>* places) {
   if (text.size() > kMaxScenarioBytes) {
     throw ScenarioError(std::string(file), 0, 0, "",
                         fmt::format("{} bytes is over the {} byte limit for a scenario file", text.size(),
@@ -304,10 +304,16 @@ Scenario parse_scenario(std::string_view text, std::string_view file) {
   detail::read_faults(top, s, origins);
   detail::read_expect(top, s);
   detail::check_validate(s, origins, file);
+  if (places != nullptr) {
+    places->clear();
+    for (const detail::Origin& o : origins.faults) {
+      places->push_back({o.path, o.table != nullptr ? o.table->source().begin.line : 0});
+    }
+  }
   return s;
 }
 
-Scenario load_scenario(const std::filesystem::path& path) {
+Scenario load_scenario(const std::filesystem::path& path, std::vector<FaultPlace>* places) {
   const std::string file = path.string();
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
@@ -322,7 +328,7 @@ Scenario load_scenario(const std::filesystem::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ScenarioError(file, 0, 0, "", "cannot read: I/O error");
-  return parse_scenario(text.str(), file);
+  return parse_scenario(text.str(), file, places);
 }
 
 }  // namespace locklab::scenarios

@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "locklab/assert.hpp"
-#include "locklab/sim/detail/overloaded.hpp"
+#include "shrink_config.hpp"
 
 namespace locklab::scenarios {
 namespace {
@@ -20,8 +20,8 @@ class Shrinker {
   Shrinker(std::string_view checker, const ShrinkOptions& options) : checker_(checker), options_(options) {}
 
   // Runs `candidate`; keeps it as the best when it still fails.
-  bool try_candidate(const Scenario& candidate) {
-    if (runs_ >= options_.max_runs || candidate == best_) return false;
+  bool try_candidate(const Scenario& candidate, bool past_budget = false) {
+    if ((runs_ >= options_.max_runs && !past_budget) || candidate == best_) return false;
     ++runs_;
     try {
       RunReport report = run_scenario(candidate);
@@ -45,6 +45,7 @@ class Shrinker {
 
   bool out_of_budget() const { return runs_ >= options_.max_runs; }
   const Scenario& best() const { return best_; }
+  const RunReport& report() const { return report_; }
   ShrinkResult result(bool minimal) { return {best_, std::move(report_), runs_, minimal}; }
 
  private:
@@ -101,6 +102,8 @@ bool shorten_clients(Shrinker& sh) {
       Scenario c = sh.best();
       if (edit(c.clients[i].workload)) changed |= sh.try_candidate(c);
     };
+    attempt([](sim::ClientWorkload& w) { return w.iterations > 1 && (w.iterations = 1, true); });
+    attempt([](sim::ClientWorkload& w) { return w.iterations > 2 && (w.iterations /= 2, true); });
     attempt([](sim::ClientWorkload& w) { return w.iterations > 1 && (--w.iterations, true); });
     attempt([](sim::ClientWorkload& w) { return w.writes > 1 && (--w.writes, true); });
     attempt([](sim::ClientWorkload& w) { return w.writes > 0 && (w.writes = 0, true); });
@@ -166,59 +169,101 @@ bool shorten_duration(Shrinker& sh) {
   return changed;
 }
 
-// The id `p` has once process `gone` is removed (ids above it move down).
-sim::ProcessId renumbered(sim::ProcessId p, sim::ProcessId gone) {
-  return sim::index_of(p) > sim::index_of(gone) ? sim::ProcessId{sim::index_of(p) - 1} : p;
+// Fewer masters, keeping the quorum a majority of those left (a finding
+// that needs a quorum of a minority says nothing about faults).
+bool remove_masters(Shrinker& sh) {
+  bool changed = false;
+  for (std::size_t i = sh.best().cluster.masters.size(); i-- > 0;) {
+    if (sh.best().cluster.masters.size() <= 1) break;
+    const Scenario c = without_master(sh.best(), i);
+    if (detail::quorum_is_majority(c)) changed |= sh.try_candidate(c);
+  }
+  return changed;
 }
 
-// Drops `gone` from a side; renumbers ids above it.
-std::vector<sim::ProcessId> without(const std::vector<sim::ProcessId>& side, sim::ProcessId gone) {
-  std::vector<sim::ProcessId> out;
-  for (const sim::ProcessId p : side) {
-    if (p != gone) out.push_back(renumbered(p, gone));
+bool remove_replicas(Shrinker& sh) {
+  bool changed = false;
+  for (std::size_t i = 0; i < sh.best().cluster.masters.size(); ++i) {
+    while (!sh.out_of_budget() && sh.best().cluster.masters[i].replicas > 0) {
+      if (!sh.try_candidate(without_replica(sh.best(), i))) break;
+      changed = true;
+    }
   }
+  return changed;
+}
+
+// Every configured clock (masters, whose replicas share it, and clients).
+std::vector<sim::ClockSpec*> clocks_of(Scenario& s) {
+  std::vector<sim::ClockSpec*> out;
+  for (MasterSpec& m : s.cluster.masters) out.push_back(&m.clock);
+  for (ClientSpec& c : s.clients) out.push_back(&c.clock);
   return out;
+}
+
+// Drifts and offsets toward zero: straight to zero first, then in halves
+// while it still fails. A drift that stays is one the finding needs.
+bool calm_clocks(Shrinker& sh) {
+  bool changed = false;
+  const auto toward_zero = [&](std::size_t clock, const std::function<bool(sim::ClockSpec&, bool)>& edit) {
+    for (bool to_zero : {true, false}) {
+      while (!sh.out_of_budget()) {
+        Scenario c = sh.best();
+        if (!edit(*clocks_of(c)[clock], to_zero) || !sh.try_candidate(c)) break;
+        changed = true;
+        if (to_zero) return;
+      }
+    }
+  };
+  Scenario probe = sh.best();
+  const std::size_t count = clocks_of(probe).size();
+  for (std::size_t i = 0; i < count; ++i) {
+    toward_zero(i, [](sim::ClockSpec& k, bool to_zero) {
+      if (k.drift_ppm == 0) return false;
+      k.drift_ppm = to_zero ? 0 : k.drift_ppm / 2;
+      return true;
+    });
+    toward_zero(i, [](sim::ClockSpec& k, bool to_zero) {
+      if (k.offset == sim::Duration(0)) return false;
+      if (to_zero || (k.offset <= kResolution && k.offset >= -kResolution)) {
+        k.offset = sim::Duration(0);
+      } else {
+        k.offset /= 2;
+      }
+      return true;
+    });
+  }
+  return changed;
+}
+
+// A fault that could not apply changes nothing but the trace (fault.hpp):
+// the run without the ones the best run reported still fails the same way.
+// Always tried, even past the run budget, so no result carries one.
+void drop_inapplicable(Shrinker& sh) {
+  const std::vector<sim::InapplicableFault>& gone = sh.report().inapplicable;
+  if (gone.empty()) return;
+  Scenario c = sh.best();
+  std::vector<bool> drop(c.faults.size(), false);
+  for (const sim::InapplicableFault& f : gone) {
+    LOCKLAB_ASSERT(f.index.has_value() && *f.index < drop.size());
+    drop[*f.index] = true;
+  }
+  sim::FaultSchedule kept;
+  for (std::size_t i = 0; i < c.faults.size(); ++i) {
+    if (!drop[i]) kept.push_back(c.faults[i]);
+  }
+  c.faults = std::move(kept);
+  const bool still_fails = sh.try_candidate(c, /*past_budget=*/true);
+  LOCKLAB_ASSERT(still_fails, "removing faults that could not apply changed the verdict");
+  LOCKLAB_ASSERT(sh.report().inapplicable.empty());
 }
 
 }  // namespace
 
 Scenario without_client(const Scenario& s, std::size_t index) {
   LOCKLAB_ASSERT_LT(index, s.clients.size());
-  const sim::ProcessId gone = client_id(s, index);
-  const auto renumber = [gone](sim::ProcessId p) { return renumbered(p, gone); };
   Scenario c = s;
+  c.faults = detail::faults_without(s.faults, client_id(s, index));
   c.clients.erase(c.clients.begin() + static_cast<std::ptrdiff_t>(index));
-  c.faults.clear();
-  for (const sim::Fault& f : s.faults) {
-    std::optional<sim::FaultAction> kept = std::visit(
-        sim::detail::Overloaded{
-            [&](const sim::LinkPartition& p) -> std::optional<sim::FaultAction> {
-              sim::LinkPartition q{without(p.from, gone), without(p.to, gone), p.one_way, p.mode};
-              if (q.from.empty() || q.to.empty()) return std::nullopt;
-              return q;
-            },
-            [&](const sim::LinkHeal& h) -> std::optional<sim::FaultAction> {
-              sim::LinkHeal q{without(h.from, gone), without(h.to, gone), h.one_way};
-              if (q.from.empty() || q.to.empty()) return std::nullopt;
-              return q;
-            },
-            [&](const sim::MessageDelay& d) -> std::optional<sim::FaultAction> {
-              if (d.from == gone || d.to == gone) return std::nullopt;
-              return sim::MessageDelay{renumber(d.from), renumber(d.to), d.extra, d.count};
-            },
-            [&](const sim::ConnectionReset& r) -> std::optional<sim::FaultAction> {
-              if (r.a == gone || r.b == gone) return std::nullopt;
-              return sim::ConnectionReset{renumber(r.a), renumber(r.b)};
-            },
-            [&](auto single) -> std::optional<sim::FaultAction> {
-              if (single.process == gone) return std::nullopt;
-              single.process = renumber(single.process);
-              return single;
-            },
-        },
-        f.action);
-    if (kept) c.faults.push_back({f.at, std::move(*kept)});
-  }
   return c;
 }
 
@@ -230,11 +275,17 @@ ShrinkResult shrink(const Scenario& failing, std::string_view checker, const Shr
     changed |= remove_failovers(sh);
     changed |= remove_faults(sh);
     changed |= remove_clients(sh);
+    changed |= remove_masters(sh);
+    changed |= remove_replicas(sh);
     changed |= shorten_clients(sh);
     changed |= shorten_faults(sh);
+    changed |= calm_clocks(sh);
     changed |= shorten_duration(sh);
-    if (sh.out_of_budget()) return sh.result(false);
-    if (!changed) return sh.result(true);
+    if (sh.out_of_budget() || !changed) {
+      const bool minimal = !sh.out_of_budget();
+      drop_inapplicable(sh);
+      return sh.result(minimal);
+    }
   }
 }
 

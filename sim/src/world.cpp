@@ -232,7 +232,11 @@ void World::dispatch(const Event& e) {
   switch (e.kind) {
     case EventKind::fiber_timer: fire_timer(FiberHandle::unpack(e.a), e.b); break;
     case EventKind::pipe_deliver: network_->deliver_due(e.a, e.b); break;
-    case EventKind::fault: apply(faults_[e.a]); break;
+    case EventKind::fault:
+      applying_ = e.a;
+      apply(faults_[e.a]);
+      applying_.reset();
+      break;
     case EventKind::callback: {
       auto callback = std::move(callbacks_[e.a]);
       callbacks_[e.a] = nullptr;

@@ -48,8 +48,21 @@ std::string World::describe(const FaultAction& action) const {
   });
 }
 
-void World::skip_fault(std::string_view why) {
-  record(kNoProcess, TraceKind::note, 0, 0, fmt::format("fault skipped: {}", why));
+void World::skip_fault(const FaultAction& action, std::string_view why, bool traced) {
+  inapplicable_.push_back({.index = applying_, .at = now_, .what = describe(action), .why = std::string(why)});
+  if (traced) {
+    record(kNoProcess, TraceKind::note, 0, 0, fmt::format("fault skipped: {}: {}", inapplicable_.back().what, why));
+  }
+}
+
+bool World::heals_a_cut(const LinkHeal& heal) const {
+  for (ProcessId from : heal.from) {
+    for (ProcessId to : heal.to) {
+      if (from == to) continue;
+      if (network_->blocked(from, to) || (!heal.one_way && network_->blocked(to, from))) return true;
+    }
+  }
+  return false;
 }
 
 void World::schedule(Fault fault) {
@@ -100,13 +113,13 @@ void World::apply(const FaultAction& action) {
           [&](const ProcessResume& f) { apply_resume(f.process); },
           [&](const ProcessKill& f) {
             Process& p = process(f.process);
-            if (!p.up()) return skip_fault(describe(action) + ": process is not up");
+            if (!p.up()) return skip_fault(action, "process is not up");
             process_down(p, ProcessState::killed);
           },
           [&](const MachineCrash& f) {
             Process& p = process(f.process);
             if (p.state() == ProcessState::crashed) {
-              return skip_fault(describe(action) + ": machine is already down");
+              return skip_fault(action, "machine is already down");
             }
             process_down(p, ProcessState::crashed);
           },
@@ -123,6 +136,9 @@ void World::apply(const FaultAction& action) {
             }
           },
           [&](const LinkHeal& f) {
+            // Healing links that are not cut changes nothing; it is still
+            // traced as a heal, so that recording it leaves trace hashes be.
+            if (!heals_a_cut(f)) skip_fault(action, "no link it names is cut", false);
             for (ProcessId from : f.from) {
               for (ProcessId to : f.to) {
                 if (from == to) continue;
@@ -150,7 +166,7 @@ void World::apply(const FaultAction& action) {
 void World::apply_pause(ProcessId id) {
   Process& p = process(id);
   if (p.state() != ProcessState::running) {
-    return skip_fault(fmt::format("pause {}: process is {}", p.name(), name_of(p.state())));
+    return skip_fault(ProcessPause{id}, fmt::format("process is {}", name_of(p.state())));
   }
   p.state_ = ProcessState::paused;
   record(id, TraceKind::process_pause);
@@ -159,7 +175,7 @@ void World::apply_pause(ProcessId id) {
 void World::apply_resume(ProcessId id) {
   Process& p = process(id);
   if (p.state() != ProcessState::paused) {
-    return skip_fault(fmt::format("resume {}: process is {}", p.name(), name_of(p.state())));
+    return skip_fault(ProcessResume{id}, fmt::format("process is {}", name_of(p.state())));
   }
   p.state_ = ProcessState::running;
   record(id, TraceKind::process_resume);
@@ -174,7 +190,7 @@ void World::apply_resume(ProcessId id) {
 
 void World::apply_restart(ProcessId id) {
   Process& p = process(id);
-  if (p.up()) return skip_fault(fmt::format("restart {}: process is up", p.name()));
+  if (p.up()) return skip_fault(ProcessRestart{id}, "process is up");
   start_process(p);
 }
 

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "locklab/scenarios/envelope.hpp"
+#include "locklab/scenarios/cause.hpp"
 #include "locklab/scenarios/explore.hpp"
 #include "locklab/scenarios/runner.hpp"
 #include "locklab/scenarios/scenario_file.hpp"
@@ -102,6 +103,9 @@ TEST(Counterexample, WrittenAndLoadedAgainFailsTheSameWayWithTheSameTraceHash) {
     EXPECT_EQ(loaded, written) << file;
     const RunReport replay = run_scenario(loaded);
     EXPECT_EQ(replay.trace_hash, *written.trace_hash) << file;
+    // Every fault of a written counterexample applies when it comes due.
+    EXPECT_TRUE(replay.inapplicable.empty()) << file << ": " << replay.inapplicable.front().what;
+    EXPECT_EQ(f.causes, cause_classes(loaded)) << file;
     EXPECT_EQ(replay.verdict(f.checker)->kind, properties::Verdict::Kind::violation);
     EXPECT_TRUE(expectation_mismatches(loaded, replay).empty());
   }
@@ -123,6 +127,192 @@ TEST(Shrink, WithoutClientRenumbersLaterProcessesAndDropsItsFaults) {
   EXPECT_EQ(t.faults[0].action, sim::FaultAction{sim::ProcessPause{b}});  // c took b's number
   EXPECT_EQ(t.faults[1].action, (sim::FaultAction{sim::LinkPartition{{a}, {master_id(s, 0)}}}));
   EXPECT_TRUE(validate(t).empty());
+}
+
+// A fault-only finding (an unfenced single-node lock whose holder is paused
+// past its TTL), dressed as the explorer used to leave one: drifts of 2–4 %
+// and clock offsets on every process, masters and replicas it does not need,
+// more iterations than it takes, and faults that cannot apply (a restart of
+// a running master, a resume of a client never paused, a heal of nothing).
+Scenario paused_holder_with_noise() {
+  Scenario s = load_scenario(std::filesystem::path(LOCKLAB_SOURCE_DIR) / "scenarios/single-node-gc-pause-unfenced.toml");
+  s.trace_hash.reset();
+  s.cluster.masters.push_back({.name = "redis-1", .replicas = 1});
+  s.cluster.masters.push_back({.name = "redis-2", .replicas = 2});
+  s.cluster.masters[0].replicas = 1;
+  std::int64_t drift = 20'000;
+  for (MasterSpec& m : s.cluster.masters) m.clock = {.offset = 3ms, .drift_ppm = drift += 5'000};
+  for (ClientSpec& c : s.clients) {
+    c.clock = {.offset = -7ms, .drift_ppm = -(drift += 5'000)};
+    c.workload.iterations = 6;
+  }
+  // The file's pause of a and its resume, renumbered for the larger cluster,
+  // and the noise.
+  const sim::ProcessId master = master_id(s, 0), a = client_id(s, 0), b = client_id(s, 1);
+  s.faults = {{sim::true_time(10ms), sim::ProcessRestart{master}},
+              {sim::true_time(20ms), sim::ProcessResume{b}},
+              {sim::true_time(30ms), sim::LinkHeal{{b}, {master}}},
+              {sim::true_time(50ms), sim::ProcessPause{a}},
+              {sim::true_time(1050ms), sim::ProcessResume{a}}};
+  return s;
+}
+
+TEST(Shrink, AFaultOnlyFindingKeepsNoDriftNoNeedlessProcessesAndNoInapplicableFault) {
+  const Scenario noisy = paused_holder_with_noise();
+  ASSERT_EQ(run_scenario(noisy).inapplicable.size(), 3u);
+  ASSERT_TRUE(configured_drift_exceeds_allowance(noisy));
+  const ShrinkResult r = shrink(noisy, "resource_safety");
+  EXPECT_TRUE(r.minimal);
+  ASSERT_TRUE(violates(r.scenario, "resource_safety"));
+  EXPECT_TRUE(r.report.inapplicable.empty());
+  ASSERT_EQ(r.scenario.cluster.masters.size(), 1u);
+  EXPECT_EQ(r.scenario.cluster.masters[0].replicas, 0);
+  EXPECT_EQ(r.scenario.cluster.masters[0].clock, sim::ClockSpec{});
+  for (const ClientSpec& c : r.scenario.clients) {
+    EXPECT_EQ(c.clock, sim::ClockSpec{}) << c.name;
+    EXPECT_EQ(c.workload.iterations, 1) << c.name;
+  }
+  ASSERT_EQ(r.scenario.faults.size(), 2u);  // the pause and its resume
+  EXPECT_TRUE(std::holds_alternative<sim::ProcessPause>(r.scenario.faults[0].action));
+  EXPECT_TRUE(std::holds_alternative<sim::ProcessResume>(r.scenario.faults[1].action));
+  EXPECT_EQ(cause_classes(r.scenario), std::vector<std::string>{"client_pause"});
+  // A restart, a resume or a heal alone is no class; the noisy drifts
+  // exceed the 1 % allowance.
+  EXPECT_EQ(cause_classes(noisy), (std::vector<std::string>{"client_pause", "drift-config"}));
+}
+
+// Faults that cannot apply go even when the run budget allows nothing else:
+// they change nothing, so a written counterexample never carries one.
+TEST(Shrink, FaultsThatCannotApplyGoEvenWithNoRunsLeft) {
+  const Scenario noisy = paused_holder_with_noise();
+  const ShrinkResult r = shrink(noisy, "resource_safety", {.max_runs = 1});
+  EXPECT_FALSE(r.minimal);
+  EXPECT_TRUE(r.report.inapplicable.empty());
+  EXPECT_EQ(r.scenario.faults.size(), noisy.faults.size() - 3);
+  EXPECT_EQ(r.scenario.clients, noisy.clients);  // nothing else was tried
+  EXPECT_EQ(r.scenario.cluster, noisy.cluster);
+}
+
+// A finding caused by drift: client a's clock runs 30 % slow, so it holds
+// the lease well past the key's expiry on the master and b is granted
+// meanwhile. Nothing else is wrong (a client crash after the fact is the
+// only fault). The shrinker keeps a drift beyond the allowance and names it.
+TEST(Shrink, ADriftFindingKeepsItsDriftAndIsNamedDriftConfig) {
+  const Scenario s = parse_scenario(R"(format = 1
+name = "slow-clock-holder"
+seed = 1
+duration = "4s"
+[[cluster.master]]
+name = "redis-0"
+drift_ppm = 20000
+[algorithm]
+kind = "single_node"
+ttl = "1s"
+[[client]]
+name = "a"
+key = "job"
+hold = "900ms"
+drift_ppm = -300000
+[[client]]
+name = "b"
+key = "job"
+start_after = "1050ms"
+drift_ppm = 15000
+[[client]]
+name = "c"
+key = "other"
+[[fault]]
+at = "3s"
+kind = "kill"
+process = "c"
+)", "slow-clock-holder.toml");
+  ASSERT_TRUE(violates(s, "mutual_exclusion"));
+  const ShrinkResult r = shrink(s, "mutual_exclusion");
+  ASSERT_TRUE(violates(r.scenario, "mutual_exclusion"));
+  EXPECT_TRUE(r.scenario.faults.empty());
+  ASSERT_FALSE(r.scenario.clients.empty());
+  EXPECT_EQ(r.scenario.clients[0].name, "a");
+  EXPECT_LT(r.scenario.clients[0].clock.drift_ppm, -drift_allowance_ppm(r.scenario.algorithm));
+  EXPECT_TRUE(configured_drift_exceeds_allowance(r.scenario));
+  EXPECT_EQ(cause_classes(r.scenario), std::vector<std::string>{"drift-config"});
+}
+
+TEST(Shrink, WithoutMasterDropsItsReplicasFaultsAndFailoversAndRenumbers) {
+  Scenario s;
+  s.algorithm.kind = Algorithm::redlock;
+  s.cluster.masters = {{.name = "redis-0"}, {.name = "redis-1", .replicas = 1}, {.name = "redis-2"}};
+  s.clients.push_back({.name = "a"});
+  const sim::ProcessId m1 = master_id(s, 1), replica = sim::ProcessId{2}, m2 = master_id(s, 2), a = client_id(s, 0);
+  s.faults = {{sim::true_time(1ms), sim::ProcessPause{replica}},
+              {sim::true_time(2ms), sim::ProcessPause{m2}},
+              {sim::true_time(3ms), sim::LinkPartition{{a}, {m1, m2}}}};
+  s.failovers = {{sim::true_time(4ms), "redis-1"}};
+  const Scenario t = without_master(s, 1);
+  ASSERT_EQ(t.cluster.masters.size(), 2u);
+  EXPECT_EQ(t.cluster.masters[1].name, "redis-2");
+  EXPECT_TRUE(t.failovers.empty());
+  ASSERT_EQ(t.faults.size(), 2u);
+  EXPECT_EQ(t.faults[0].action, sim::FaultAction{sim::ProcessPause{master_id(t, 1)}});
+  EXPECT_EQ(t.faults[1].action, (sim::FaultAction{sim::LinkPartition{{client_id(t, 0)}, {master_id(t, 1)}}}));
+  EXPECT_TRUE(validate(t).empty());
+}
+
+// Cause classes: one per class of fault left, then drift-config, and
+// `algorithm` only when neither is left.
+TEST(Cause, ClassesOfWhatIsLeft) {
+  Scenario s;
+  s.algorithm.kind = Algorithm::redlock;
+  s.cluster.masters = {{.name = "redis-0", .replicas = 1}};
+  s.clients = {{.name = "a"}, {.name = "b"}};
+  EXPECT_EQ(cause_classes(s), std::vector<std::string>{"algorithm"});
+  s.clients[0].clock.drift_ppm = s.algorithm.drift_ppm;  // exactly the allowance
+  EXPECT_EQ(cause_classes(s), std::vector<std::string>{"algorithm"});
+  s.cluster.masters[0].clock.drift_ppm = -1;  // one ppm past it
+  EXPECT_EQ(cause_classes(s), std::vector<std::string>{"drift-config"});
+  s.faults = {{sim::true_time(1ms), sim::ClockJump{client_id(s, 1), 5ms}},
+              {sim::true_time(2ms), sim::MachineCrash{client_id(s, 0)}},
+              {sim::true_time(3ms), sim::ProcessPause{master_id(s, 0)}},
+              {sim::true_time(4ms), sim::ProcessResume{master_id(s, 0)}},
+              {sim::true_time(5ms), sim::ConnectionReset{client_id(s, 0), master_id(s, 0)}}};
+  s.failovers = {{sim::true_time(6ms), "redis-0"}};
+  EXPECT_EQ(cause_classes(s), (std::vector<std::string>{"server_pause", "client_crash", "partition", "clock_jump",
+                                                        "failover", "drift-config"}));
+  // A drift set at true time zero is configuration: here it brings the
+  // master back within the allowance; a later one is a drift change.
+  s.faults.push_back({sim::TrueTime{}, sim::ClockDriftSet{master_id(s, 0), 0}});
+  EXPECT_EQ(cause_classes(s), (std::vector<std::string>{"server_pause", "client_crash", "partition", "clock_jump",
+                                                        "failover"}));
+  s.faults.push_back({sim::true_time(7ms), sim::ClockDriftSet{master_id(s, 0), 0}});
+  EXPECT_EQ(cause_classes(s).back(), "failover");
+  EXPECT_EQ(cause_classes(s)[3], "clock_jump");
+  EXPECT_EQ(cause_classes(s)[4], "drift");
+  s.algorithm.kind = Algorithm::naive;  // no allowance at all
+  s.cluster.masters[0].clock.drift_ppm = 0;
+  s.clients[0].clock.drift_ppm = 1;
+  EXPECT_TRUE(configured_drift_exceeds_allowance(s));
+}
+
+// The summary names each finding's causes, in the JSON too. Only pauses
+// and delays are drawn; the starting drifts the generator gives every
+// process are configuration (drift-config when they matter), never `drift`.
+TEST(Explore, EachFindingNamesItsCauseClasses) {
+  const ExploreSummary s = explore(
+      {.generator = {.algorithm = Algorithm::single_node, .mode = Mode::beyond,
+                     .classes = {FaultClass::client_pause, FaultClass::delay}, .fencing = false},
+       .seeds = 10, .shrink = true});
+  ASSERT_FALSE(s.findings.empty());
+  const nlohmann::json json = to_json(s);
+  for (std::size_t i = 0; i < s.findings.size(); ++i) {
+    const Finding& f = s.findings[i];
+    ASSERT_TRUE(f.shrunk.has_value()) << f.seed;
+    EXPECT_EQ(f.causes, cause_classes(f.shrunk->scenario)) << f.seed;
+    EXPECT_FALSE(f.causes.empty());
+    for (const std::string& c : f.causes) {
+      EXPECT_TRUE(c == "client_pause" || c == "delay" || c == "drift-config" || c == "algorithm") << c;
+    }
+    EXPECT_EQ(json["findings"][i]["causes"], nlohmann::json(f.causes)) << f.seed;
+    EXPECT_NE(counterexample_of(f, "beyond").description.find("Cause: "), std::string::npos);
+  }
 }
 
 // Seed 68 of this exploration draws a world whose single client is granted

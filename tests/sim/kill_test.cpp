@@ -308,6 +308,61 @@ TEST(Kill, ResumeOfARunningProcessIsSkipped) {
               ElementsAre("10ms fault skipped: resume worker: process is running"));
 }
 
+// Every fault that cannot apply when it comes due is listed by the world,
+// with its index in the schedule, its time, the fault in words and why —
+// a restart of a running process, a resume of one not paused, a pause and a
+// kill of one already killed, a crash of a machine already down, and a heal
+// of links that are not cut. Faults that do apply (the first kill, the
+// crash of a killed process's machine, a heal of a real cut) are not
+// listed. A heal of nothing is traced as every heal is, not as a note, so
+// recording it changes no trace hash.
+TEST(Kill, FaultsThatCannotApplyAreListedWithTheirIndexAndWhy) {
+  World world({.seed = 1, .trace = {.keep_records = true}});
+  auto idle = [](Process& p) { (void)p.sleep_for(1h); };
+  const ProcessId a = world.add_process({.name = "a", .main = idle});
+  const ProcessId b = world.add_process({.name = "b", .main = idle});
+  const ProcessId c = world.add_process({.name = "c", .main = idle});
+  world.schedule(FaultSchedule{{true_time(1ms), ProcessRestart{a}},                // 0: a is running
+                  {true_time(2ms), ProcessResume{a}},                 // 1: a is not paused
+                  {true_time(3ms), ProcessKill{b}},                   // 2: applies
+                  {true_time(4ms), ProcessPause{b}},                  // 3: b is killed
+                  {true_time(5ms), ProcessKill{b}},                   // 4: b is not up
+                  {true_time(6ms), MachineCrash{b}},                  // 5: applies (the machine was up)
+                  {true_time(7ms), MachineCrash{b}},                  // 6: already down
+                  {true_time(8ms), LinkHeal{{a}, {c}}},               // 7: nothing is cut
+                  {true_time(9ms), LinkPartition{{a}, {c}}},          // 8: applies
+                  {true_time(10ms), LinkHeal{{c}, {a}, true}},        // 9: heals the c -> a half
+                  {true_time(11ms), LinkHeal{{a}, {c}, true}},        // 10: heals a -> c
+                  {true_time(12ms), LinkHeal{{a}, {c}}}});            // 11: nothing is cut now
+  EXPECT_EQ(world.run_until(true_time(20ms)).status, RunStatus::reached_time);
+
+  std::vector<std::string> listed;
+  for (const InapplicableFault& f : world.inapplicable_faults()) {
+    ASSERT_TRUE(f.index.has_value());
+    listed.push_back(fmt::format("#{} {} {}: {}", *f.index, format_duration(f.at.time_since_epoch()), f.what, f.why));
+  }
+  EXPECT_THAT(listed, ElementsAre("#0 1ms restart a: process is up", "#1 2ms resume a: process is running",
+                                  "#3 4ms pause b: process is killed", "#4 5ms kill b: process is not up",
+                                  "#6 7ms crash b: machine is already down",
+                                  "#7 8ms heal a <-> c: no link it names is cut",
+                                  "#11 12ms heal a <-> c: no link it names is cut"));
+  EXPECT_THAT(world_notes(world),
+              ElementsAre("1ms fault skipped: restart a: process is up", "2ms fault skipped: resume a: process is running",
+                          "4ms fault skipped: pause b: process is killed", "5ms fault skipped: kill b: process is not up",
+                          "7ms fault skipped: crash b: machine is already down"));
+}
+
+// A fault applied directly (World::apply, not scheduled) has no index.
+TEST(Kill, AFaultAppliedDirectlyThatCannotApplyHasNoIndex) {
+  World world({.seed = 1});
+  const ProcessId a = world.add_process({.name = "a", .main = [](Process& p) { (void)p.sleep_for(1h); }});
+  EXPECT_EQ(world.run_until(true_time(1ms)).status, RunStatus::reached_time);
+  world.apply(ProcessResume{a});
+  ASSERT_EQ(world.inapplicable_faults().size(), 1u);
+  EXPECT_EQ(world.inapplicable_faults()[0].index, std::nullopt);
+  EXPECT_EQ(world.inapplicable_faults()[0].what, "resume a");
+}
+
 // A process whose main function returns has exited, like a real process:
 // the fibers it spawned are unwound wherever they are blocked (RAII runs,
 // nothing after the call does), and its kernel closes its connections

@@ -92,6 +92,13 @@ TEST(Cli, ExploreWritesCounterexamplesThatReplayRunAndCheck) {
   ASSERT_FALSE(summary["findings"].empty());
   const std::string file = summary["findings"][0]["file"];
   EXPECT_NE(e.out.find("reproduce: locklab replay " + file), std::string::npos) << e.out;
+  // Each finding names what it blames: the fault classes left after
+  // shrinking (here only pauses and delays were drawn), or drift-config.
+  ASSERT_TRUE(summary["findings"][0]["causes"].is_array());
+  ASSERT_FALSE(summary["findings"][0]["causes"].empty());
+  std::string causes;
+  for (const auto& c : summary["findings"][0]["causes"]) causes += (causes.empty() ? "" : ", ") + c.get<std::string>();
+  EXPECT_NE(e.out.find("\n  cause: " + causes + "\n"), std::string::npos) << e.out;
 
   // The replayed world gives its safety violation again, as the file expects.
   const Result replay = locklab("replay '" + file + "'", dir);
@@ -108,6 +115,81 @@ TEST(Cli, ExploreWritesCounterexamplesThatReplayRunAndCheck) {
 
   const Result check = locklab("check '" + out.string() + "'", dir);
   EXPECT_EQ(check.code, 0) << check.out;
+}
+
+// Faults that cannot apply when they come due: run, replay and check each
+// warn on stderr, one line per fault naming the file, its line, its
+// [[fault]] index (a failover counts), the fault, its time and why. The
+// verdicts and exit codes are unchanged: such a fault changes nothing.
+TEST(Cli, FaultsThatCannotApplyAreWarnedAboutByRunReplayAndCheck) {
+  const fs::path dir = scratch("inapplicable");
+  const fs::path scenarios = dir / "scenarios";
+  fs::create_directories(scenarios);
+  const fs::path file = scenarios / "noop-faults.toml";
+  std::ofstream(file) << R"(format = 1
+name = "noop-faults"
+seed = 1
+duration = "1s"
+[[cluster.master]]
+name = "redis-0"
+replicas = 1
+[[cluster.master]]
+name = "redis-1"
+[algorithm]
+kind = "redlock"
+[[client]]
+name = "a"
+key = "k"
+start_after = "500ms"
+[[fault]]
+at = "10ms"
+kind = "restart"
+process = "redis-0"
+[[fault]]
+at = "20ms"
+kind = "failover"
+master = "redis-0"
+[[fault]]
+at = "30ms"
+kind = "resume"
+process = "a"
+[[fault]]
+at = "40ms"
+kind = "heal"
+from = ["a"]
+to = ["redis-1"]
+[[fault]]
+at = "50ms"
+kind = "crash"
+process = "redis-1"
+[[fault]]
+at = "60ms"
+kind = "crash"
+process = "redis-1"
+[[fault]]
+at = "70ms"
+kind = "pause"
+process = "redis-1"
+[expect]
+mutual_exclusion = "ok"
+)";
+  const std::string f = file.string();
+  const std::vector<std::string> warnings = {
+      f + ":16: warning: fault[0] (restart redis-0 at 10ms) cannot apply: process is up; it changes nothing and can be removed",
+      f + ":24: warning: fault[2] (resume a at 30ms) cannot apply: process is running;",
+      f + ":28: warning: fault[3] (heal a <-> redis-1 at 40ms) cannot apply: no link it names is cut;",
+      f + ":37: warning: fault[5] (crash redis-1 at 60ms) cannot apply: machine is already down;",
+      f + ":41: warning: fault[6] (pause redis-1 at 70ms) cannot apply: process is crashed;",
+  };
+  for (const std::string command : {"run", "replay", "check"}) {
+    const Result r = locklab(command + (" '" + (command == std::string("check") ? scenarios.string() : f) + "'"), dir);
+    EXPECT_EQ(r.code, 0) << command << "\n" << r.out << r.err;
+    for (const std::string& w : warnings) EXPECT_NE(r.err.find(w), std::string::npos) << command << ": " << w << "\n" << r.err;
+    EXPECT_EQ(r.err.find("crash redis-1 at 50ms"), std::string::npos) << command << ": that crash applies\n" << r.err;
+    std::size_t count = 0;
+    for (std::size_t at = r.err.find("warning:"); at != std::string::npos; at = r.err.find("warning:", at + 1)) ++count;
+    EXPECT_EQ(count, warnings.size()) << command << ": one warning per fault that cannot apply\n" << r.err;
+  }
 }
 
 // A scenario whose [expect] is wrong: check exits 1 with a one-line diff.

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "headline.hpp"
+#include "locklab/scenarios/cause.hpp"
 #include "locklab/scenarios/scenario_file.hpp"
 
 namespace locklab::tools {
@@ -21,6 +22,8 @@ TEST(Headline, FindsShrinksSavesReplaysAndFencesACounterexample) {
   EXPECT_EQ(r.finding->violated, std::vector<std::string>{"resource_safety"});
   ASSERT_TRUE(r.finding->shrunk.has_value());
   EXPECT_TRUE(r.finding->shrunk->minimal);
+  // What it blames is read off the shrunk scenario, as explore does.
+  EXPECT_EQ(r.finding->causes, scenarios::cause_classes(r.finding->shrunk->scenario));
   EXPECT_LE(r.counterexample.faults.size(), r.finding->original.faults.size());
   EXPECT_TRUE(std::filesystem::exists(r.file));
   EXPECT_TRUE(r.replay_matches) << narration.str();

@@ -106,6 +106,9 @@ struct Finding {
   // The event budget the world ran with (ExploreOptions::max_events).
   std::uint64_t max_events = RunOptions{}.max_events;
   std::optional<ShrinkResult> shrunk;  // when shrinking was on, for safety, liveness and internal
+  // cause_classes() of the shrunk scenario (of the original when not shrunk);
+  // empty when there is no scenario (the generator threw).
+  std::vector<std::string> causes;
 };
 
 struct ExploreSummary {
@@ -145,9 +148,9 @@ Scenario counterexample_of(const Finding& finding, std::string_view mode);
 
 // The summary as JSON (no wall-clock figures, so two runs of the same
 // seeds give equal JSON): options, worlds run, and per finding its seed,
-// kind, checkers, summary, whether its world was within the assumptions
-// and, when shrunk, the shrunk scenario's size, trace hash and the file name
-// the caller gives it (file_of(finding)).
+// kind, checkers, summary, cause classes, whether its world was within the
+// assumptions and, when shrunk, the shrunk scenario's size, trace hash and
+// the file name the caller gives it (file_of(finding)).
 nlohmann::json to_json(const ExploreSummary& summary,
                        const std::function<std::string(const Finding&)>& file_of = {});
 

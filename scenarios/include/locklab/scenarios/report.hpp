@@ -15,9 +15,12 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "locklab/scenarios/runner.hpp"
 #include "locklab/scenarios/scenario.hpp"
+#include "locklab/scenarios/scenario_file.hpp"
 
 namespace locklab::scenarios {
 
@@ -25,6 +28,14 @@ std::string format_report(const Scenario& scenario, const RunReport& report);
 
 // The story of one violation (empty for a verdict without one).
 std::string format_story(const properties::Verdict& verdict);
+
+// One warning per fault of the run that could not apply, naming it by its
+// place in `file` (`places` from load_scenario(); an entry it lacks is named
+// by its index in Scenario::faults):
+// "f.toml:64: warning: fault[4] (restart redis-0 at 150ms) cannot apply:
+// process is up; it changes nothing and can be removed".
+std::vector<std::string> inapplicable_warnings(const RunReport& report, std::string_view file,
+                                               const std::vector<FaultPlace>& places);
 
 // "redlock over 5 masters, 3 clients, 4 faults, 1 failover, 10s".
 std::string describe_scenario(const Scenario& scenario);

@@ -8,7 +8,7 @@
 // every checker in kCheckers. The RunReport keeps everything a report, the
 // explorer or the shrinker needs once the world is gone: the seed, how the
 // run ended, the trace hash, the history, the storage log, the faults in
-// words and the verdicts.
+// words, the faults that could not apply, and the verdicts.
 //
 // Deliberately absent: printing (report.hpp formats a RunReport), files
 // (scenario_file.hpp), and any state between runs: two calls with the same
@@ -60,6 +60,8 @@ struct RunReport {
   sim::History history;
   sim::StorageLog storage;                // every write the storage received, in order
   std::vector<sim::FaultNote> faults;     // the schedule in words (with failovers)
+  // The faults that could not apply when due; each index is into Scenario::faults.
+  std::vector<sim::InapplicableFault> inapplicable;
   std::vector<properties::Verdict> verdicts;  // one per kCheckers entry, in that order
 
   const properties::Verdict* verdict(std::string_view checker) const;

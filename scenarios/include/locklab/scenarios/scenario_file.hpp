@@ -40,6 +40,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "locklab/scenarios/scenario.hpp"
 #include "locklab/sim/time.hpp"
@@ -64,12 +65,24 @@ class ScenarioError : public std::runtime_error {
   std::string problem;  // what was wrong, without the location
 };
 
+// Where one of Scenario::faults stands in its file: the field path of its
+// [[fault]] table ("fault[4]": failovers are [[fault]] tables too, so it may
+// differ from the index in Scenario::faults) and the table's line.
+struct FaultPlace {
+  std::string field;
+  std::uint32_t line = 0;
+
+  bool operator==(const FaultPlace&) const = default;
+};
+
 // Reads a scenario from TOML text; file_name is only used in errors.
-// Throws ScenarioError, and nothing else, for any input.
-Scenario parse_scenario(std::string_view text, std::string_view file_name);
+// Throws ScenarioError, and nothing else, for any input. With `places`, it
+// also receives one FaultPlace per Scenario::faults entry, in that order.
+Scenario parse_scenario(std::string_view text, std::string_view file_name,
+                        std::vector<FaultPlace>* places = nullptr);
 
 // Reads the file; an unreadable file is a ScenarioError too.
-Scenario load_scenario(const std::filesystem::path& path);
+Scenario load_scenario(const std::filesystem::path& path, std::vector<FaultPlace>* places = nullptr);
 
 // The scenario as a file that parse_scenario() reads back equal.
 std::string to_toml(const Scenario& scenario);

@@ -3,12 +3,17 @@
 // Provides shrink(): given a scenario whose run violates `checker`, removes
 // and shortens what it can while the violation stays — failovers, faults
 // (in halves first, then one by one), clients (renumbering the faults that
-// name later ones), iterations and writes of a client, the length of a
-// pause, partition, downtime, delay or clock jump, and the run's duration —
+// name later ones), masters (keeping an explicit quorum a majority of those
+// left) and replicas, iterations and writes of a client, the length of a
+// pause, partition, downtime, delay or clock jump, every configured clock's
+// drift and offset (to zero, else in halves), and the run's duration —
 // repeating until a whole pass changes nothing. The result is locally
-// minimal: no single fault, failover or client can be removed, and none of
-// those shortenings applied, and still violate `checker`. The seed never
-// changes, so the shrunk scenario replays exactly.
+// minimal: no single fault, failover, client, master or replica can be
+// removed, and none of those shortenings applied, and still violate
+// `checker`. It never holds a fault that could not apply (a restart of a
+// process that is up, a heal of nothing: World::inapplicable_faults()):
+// those change nothing, and go last, even past the run budget. The seed
+// never changes, so the shrunk scenario replays exactly.
 //
 // Deliberately absent: RapidCheck. Shrinking is plain re-running of worlds
 // with the project's runner, so it runs on any thread.
@@ -42,5 +47,14 @@ ShrinkResult shrink(const Scenario& failing, std::string_view checker, const Shr
 // The scenario without client `index`: faults naming only it are dropped,
 // it leaves partitions' sides, and later processes are renumbered.
 Scenario without_client(const Scenario& scenario, std::size_t index);
+
+// The scenario without master `index`: its replicas go with it, faults
+// naming only them are dropped, they leave partitions' sides, its shard's
+// failovers are dropped, and later processes are renumbered.
+Scenario without_master(const Scenario& scenario, std::size_t index);
+
+// The scenario with one replica fewer on master `index` (which has one),
+// renumbered alike; the shard's failovers go with its last replica.
+Scenario without_replica(const Scenario& scenario, std::size_t index);
 
 }  // namespace locklab::scenarios

@@ -27,8 +27,12 @@
 //   ClockDriftSet    the process's clock runs at the new drift rate from now.
 //   ConnectionReset  resets every connection between the two processes.
 // A fault that does not apply (resume of a process not paused, restart of one
-// that is up) is skipped and traced as a note, never an error: shrinking
-// removes faults freely and every subset must still run.
+// that is up, pause of one not running, kill of one not up, crash of a
+// machine already down, heal of links none of which is cut) changes nothing
+// and is never an error: shrinking removes faults freely and every subset
+// must still run. The world lists each (World::inapplicable_faults()) so a
+// runner can warn and a shrinker drop it; the skipped ones are also trace
+// notes.
 #pragma once
 
 #include <cstdint>

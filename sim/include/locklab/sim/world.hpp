@@ -91,6 +91,20 @@ enum class RunStatus : std::uint8_t {
 };
 std::string_view name_of(RunStatus status);
 
+// A fault that could not apply when its time came: a restart of a process
+// that is up, a resume of one not paused, a pause of one not running, a kill
+// of one not up, a crash of a machine already down, a heal of links none of
+// which is cut. The world runs on as if it were absent (fault.hpp says why);
+// the record lets a runner warn about it and a shrinker drop it.
+struct InapplicableFault {
+  std::optional<std::size_t> index;  // in the order schedule() took the faults; none for apply()
+  TrueTime at;
+  std::string what;  // describe(action), with process names: "restart redis-0"
+  std::string why;   // "process is up"
+
+  bool operator==(const InapplicableFault&) const = default;
+};
+
 struct RunResult {
   RunStatus status = RunStatus::idle;
   TrueTime now;
@@ -119,6 +133,10 @@ class World {
   void apply(const FaultAction& action);  // now
   // The fault in words, with process names ("pause server").
   std::string describe(const FaultAction& action) const;
+  // Every fault so far that could not apply, in the order they came due.
+  // Skipped pauses, resumes, kills, crashes and restarts are also trace
+  // notes (in the trace hash); a heal of nothing is traced as any heal is.
+  const std::vector<InapplicableFault>& inapplicable_faults() const { return inapplicable_; }
 
   // --- running (from outside the world's fibers) ---
   RunResult run();                     // until idle or a limit
@@ -215,7 +233,9 @@ class World {
   void apply_resume(ProcessId id);
   void apply_restart(ProcessId id);
   void apply_clock(ProcessId id, const FaultAction& action);
-  void skip_fault(std::string_view why);
+  // Records `action` as inapplicable; `traced`: also as a trace note.
+  void skip_fault(const FaultAction& action, std::string_view why, bool traced = true);
+  bool heals_a_cut(const LinkHeal& heal) const;
   bool valid(ProcessId id) const { return index_of(id) < processes_.size(); }
 
   WorldConfig config_;
@@ -240,6 +260,8 @@ class World {
   std::vector<std::unique_ptr<Process>> processes_;
   std::unique_ptr<Network> network_;
   std::vector<FaultAction> faults_;
+  std::optional<std::size_t> applying_;  // the index in faults_ of the fault being applied
+  std::vector<InapplicableFault> inapplicable_;
   std::vector<std::function<void()>> callbacks_;
   std::uint64_t next_fiber_id_ = 1;
   std::thread::id owner_thread_;
