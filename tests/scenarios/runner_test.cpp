@@ -64,14 +64,14 @@ TEST(ScenarioRunner, SmallClockStepBackOnTheNodeOfACrashedHolderIsOk) {
 // A run cut short by its event budget is a failed world, a finding of its
 // own kind above every checker's (whose verdicts cover only what ran).
 TEST(ScenarioRunner, ARunOutOfEventBudgetIsAFailedWorld) {
-  const RunReport r = run_scenario(gc_pause(Algorithm::single_node, 1, false), {.max_events = 20});
+  const RunReport r = run_scenario(story("single-node-gc-pause-unfenced"), {.max_events = 20});
   EXPECT_EQ(r.run.status, sim::RunStatus::budget_exhausted);
   EXPECT_TRUE(r.world_failed());
   EXPECT_EQ(r.finding(), FindingKind::world_failed);
   EXPECT_EQ(r.verdict("liveness")->summary.rfind("liveness not judged: the world failed (budget_exhausted at ", 0), 0u)
       << r.verdict("liveness")->summary;
 
-  const RunReport full = run_scenario(gc_pause(Algorithm::single_node, 1, false));
+  const RunReport full = run_scenario(story("single-node-gc-pause-unfenced"));
   EXPECT_FALSE(full.world_failed());
   EXPECT_EQ(full.finding(), FindingKind::safety);  // resource safety
 }
