@@ -193,6 +193,30 @@ TEST(Shrink, FaultsThatCannotApplyGoEvenWithNoRunsLeft) {
   EXPECT_EQ(r.scenario.cluster, noisy.cluster);
 }
 
+// A failover to an async replica that never got a's SET lets b in. Two
+// more failovers of the same shard end it on that replica again: removing
+// any one of the three ends it on the master that has the key (no
+// violation), so only removing a pair shrinks it back to the one that
+// matters.
+TEST(Shrink, FailoversOfOneShardGoInPairs) {
+  Scenario s = load_scenario(std::filesystem::path(LOCKLAB_SOURCE_DIR) / "scenarios" /
+                             "single-node-failover-async-replica.toml");
+  s.trace_hash.reset();
+  ASSERT_EQ(s.failovers.size(), 1u);
+  s.failovers.push_back({.at = sim::true_time(250ms), .master = "cache"});
+  s.failovers.push_back({.at = sim::true_time(300ms), .master = "cache"});
+  ASSERT_TRUE(violates(s, "mutual_exclusion"));
+  for (std::size_t i = 0; i < s.failovers.size(); ++i) {
+    Scenario c = s;
+    c.failovers.erase(c.failovers.begin() + static_cast<std::ptrdiff_t>(i));
+    ASSERT_FALSE(violates(c, "mutual_exclusion")) << "without failover " << i;
+  }
+  const ShrinkResult r = shrink(s, "mutual_exclusion");
+  EXPECT_TRUE(r.minimal);
+  ASSERT_EQ(r.scenario.failovers.size(), 1u);
+  EXPECT_EQ(r.scenario.failovers[0].at, sim::true_time(200ms));
+}
+
 // A finding caused by drift: client a's clock runs 30 % slow, so it holds
 // the lease well past the key's expiry on the master and b is granted
 // meanwhile. Nothing else is wrong (a client crash after the fact is the
