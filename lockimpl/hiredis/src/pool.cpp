@@ -33,11 +33,14 @@ void count_fork_in_child() { forks_in_ancestry.fetch_add(1, std::memory_order_re
 std::uint64_t forks() { return forks_in_ancestry.load(std::memory_order_acquire); }
 
 bool Connection::drain_owed() {
-  char buffer[4096];
+  char buffer[16384];
   for (;;) {
     const ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
     if (n > 0) {
       if (redisReaderFeed(reader_, buffer, static_cast<std::size_t>(n)) != REDIS_OK) return false;
+      // A short read took all that had arrived: no second recv just to
+      // hear EAGAIN (a system call costs microseconds here).
+      if (static_cast<std::size_t>(n) < sizeof buffer) break;
       continue;
     }
     if (n == 0) return false;  // closed by the server
