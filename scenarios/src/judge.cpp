@@ -16,15 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-sim::Duration max_latency(const sim::LatencyModel& model) {
-  return std::visit(sim::detail::Overloaded{
-                        [](const sim::FixedLatency& f) { return f.value; },
-                        [](const sim::UniformLatency& u) { return u.max; },
-                        [](const sim::HeavyTailLatency& h) { return h.cap; },
-                    },
-                    model);
-}
-
 // From the lock's options and the workload (docs/properties.md, "Liveness").
 properties::LivenessBounds bounds_of(const Scenario& s) {
   const lock::ValidatedOptions v = lock::validate(
@@ -42,7 +33,7 @@ properties::LivenessBounds bounds_of(const Scenario& s) {
   b.retry_delay_max = B::saturating_sum({s.algorithm.retry_delay, s.algorithm.retry_jitter});
   // An attempt: the SETs (each bounded by the node timeout, in parallel),
   // the fencing round, and the unlock of a failed attempt; a round trip each.
-  const sim::Duration round_trip = B::saturating_times(2, max_latency(s.cluster.latency));
+  const sim::Duration round_trip = B::saturating_times(2, sim::max_latency(s.cluster.latency));
   b.attempt_max = B::saturating_times(
       3, B::saturating_sum({std::chrono::duration_cast<sim::Duration>(v.node_timeout), round_trip}));
   sim::Duration think{0};

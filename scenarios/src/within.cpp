@@ -44,15 +44,6 @@ bool allows(const Envelope& e, FaultClass c) {
   return std::find(e.classes.begin(), e.classes.end(), c) != e.classes.end();
 }
 
-sim::Duration max_latency(const sim::LatencyModel& model) {
-  return std::visit(sim::detail::Overloaded{
-                        [](const sim::FixedLatency& f) { return f.value; },
-                        [](const sim::UniformLatency& u) { return u.max; },
-                        [](const sim::HeavyTailLatency& h) { return h.cap; },
-                    },
-                    model);
-}
-
 // The fixed latency of a world whose network stays far below every timeout.
 constexpr sim::Duration kFastNetwork = 100us;
 
@@ -71,9 +62,9 @@ std::string cluster_problem(const Scenario& s, const Envelope& e) {
   if (!s.failovers.empty() && !allows(e, FaultClass::failover)) {
     return fmt::format("failovers[0]: a failover to '{}' (an async replica may lose the key)", s.failovers[0].master);
   }
-  if (!e.any_latency && max_latency(s.cluster.latency) > kFastNetwork) {
+  if (!e.any_latency && sim::max_latency(s.cluster.latency) > kFastNetwork) {
     return fmt::format("cluster.latency: up to {}, more than the {} this lock needs",
-                       sim::format_duration(max_latency(s.cluster.latency)), sim::format_duration(kFastNetwork));
+                       sim::format_duration(sim::max_latency(s.cluster.latency)), sim::format_duration(kFastNetwork));
   }
   return {};
 }
@@ -87,7 +78,7 @@ sim::Duration all_attempts(const Scenario& s) {
   // waited for at most the node timeout, a round trip each.
   const sim::Duration attempt = Sat::saturating_times(
       3, Sat::saturating_sum({std::chrono::duration_cast<sim::Duration>(v.node_timeout),
-                              Sat::saturating_times(2, max_latency(s.cluster.latency))}));
+                              Sat::saturating_times(2, sim::max_latency(s.cluster.latency))}));
   const sim::Duration sleep = Sat::saturating_sum({s.algorithm.retry_delay, s.algorithm.retry_jitter});
   const auto retries = static_cast<sim::Duration::rep>(std::max(0, s.algorithm.retry_count));
   return Sat::saturating_sum({Sat::saturating_times(retries + 1, attempt), Sat::saturating_times(retries, sleep)});

@@ -36,6 +36,15 @@ std::string validate(const LatencyModel& model) {
       model);
 }
 
+Duration max_latency(const LatencyModel& model) {
+  return std::visit(detail::Overloaded{
+                        [](const FixedLatency& f) { return f.value; },
+                        [](const UniformLatency& u) { return u.max; },
+                        [](const HeavyTailLatency& h) { return h.cap; },
+                    },
+                    model);
+}
+
 Duration draw_latency(const LatencyModel& model, Rng& rng) {
   return std::visit(
       Overloaded{

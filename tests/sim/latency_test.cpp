@@ -37,6 +37,16 @@ TEST(Latency, ValidateAcceptsBoundaryModels) {
 }
 
 // A fixed latency is drawn exactly and consumes no randomness.
+// The longest latency each model can draw: what a round-trip bound uses.
+TEST(Latency, MaxLatencyIsTheLongestAModelCanDraw) {
+  EXPECT_EQ(max_latency(FixedLatency{3ms}), 3ms);
+  EXPECT_EQ(max_latency(UniformLatency{1ms, 7ms}), 7ms);
+  EXPECT_EQ(max_latency(HeavyTailLatency{1ms, 40ms}), 40ms);
+  Rng rng(5);
+  const LatencyModel tail = HeavyTailLatency{100us, 2ms};
+  for (int i = 0; i < 10'000; ++i) EXPECT_LE(draw_latency(tail, rng), max_latency(tail));
+}
+
 TEST(Latency, FixedIsExactAndDrawsNothing) {
   Rng rng(7);
   Rng untouched(7);

@@ -43,6 +43,9 @@ std::string validate(const LatencyModel& model);
 
 Duration draw_latency(const LatencyModel& model, Rng& rng);
 
+// The longest latency the model can draw (a heavy tail's cap).
+Duration max_latency(const LatencyModel& model);
+
 std::string describe(const LatencyModel& model);
 
 }  // namespace locklab::sim
