@@ -14,6 +14,15 @@
 // (world_fibers.cpp); this covers exceptions that process code throws and
 // catches itself (a NamedMutex's system_error, a ConfigError).
 //
+// The same stale poison meets ASan's own __asan_handle_no_return, which the
+// compiler calls at the end of every cleanup (a destructor run while an
+// exception passes through a frame) before the unwinding resumes: on a fiber
+// it still calls sigaltstack, whose interceptor checks the stack_t it writes
+// just below the cleanup's frame, where the frames already unwound left
+// their poison (a deployment's agent fiber unwound at a world's teardown
+// was reported so). So __asan_handle_no_return is interposed too, and
+// clears the fiber's unused stack below the calling frame first.
+//
 // How: this definition interposes __cxa_throw for the program (it is linked
 // into every executable that links locklab::sim and throws), clears the
 // running fiber's stack from the throwing frame up, as ASan would on a
@@ -50,7 +59,27 @@ __attribute__((noinline, no_sanitize_address)) void clear_fiber_stack_above_here
   __asan_unpoison_memory_region(low, static_cast<std::size_t>(s.top - low));
 }
 
+// Clears the unused part of the running fiber's stack just below this frame
+// (nothing lives there: only stale poison of frames gone).
+__attribute__((noinline, no_sanitize_address)) void clear_fiber_stack_below_here() {
+  const locklab::sim::detail::RunningStack s = locklab::sim::detail::running_stack;
+  const char* here = static_cast<const char*>(__builtin_frame_address(0));
+  const char* bottom = s.top - s.size;
+  if (s.top == nullptr || here >= s.top || here < bottom) return;  // not on that fiber
+  const char* low = here - 16384 > bottom ? here - 16384 : bottom;
+  __asan_unpoison_memory_region(low, static_cast<std::size_t>(here - low));
+}
+
+using HandleNoReturn = void (*)();
+
 }  // namespace
+
+extern "C" __attribute__((visibility("default"), no_sanitize_address)) void __asan_handle_no_return() {
+  static const HandleNoReturn next =
+      reinterpret_cast<HandleNoReturn>(dlsym(RTLD_NEXT, "__asan_handle_no_return"));
+  clear_fiber_stack_below_here();
+  next();
+}
 
 extern "C" [[noreturn]] __attribute__((visibility("default"))) void __cxa_throw(
     void* object, std::type_info* type, void (*destructor)(void*)) {

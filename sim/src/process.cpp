@@ -3,6 +3,7 @@
 #include <boost/fiber/operations.hpp>
 
 #include "locklab/assert.hpp"
+#include "locklab/lock/detail/saturate.hpp"
 #include "locklab/sim/world.hpp"
 
 namespace locklab::sim {
@@ -29,12 +30,15 @@ LocalTime Process::now() const { return clock_.local_at(world_.true_now()); }
 
 SimResult<void> Process::sleep_for(Duration d) {
   LOCKLAB_ASSERT(d.count() >= 0, "sleep_for a negative duration");
-  return sleep_until(now() + d);
+  // A scenario may state a hold of centuries on a clock centuries ahead:
+  // past the end of time the sleep simply never ends.
+  return sleep_until(lock::detail::add_saturating(now(), d));
 }
 
 SimResult<void> Process::sleep_for_monotonic(Duration d) {
   LOCKLAB_ASSERT(d.count() >= 0, "sleep_for_monotonic a negative duration");
-  SimResult<void> r = world_.wait(*this, nullptr, now() + d, TimerClock::monotonic);
+  SimResult<void> r =
+      world_.wait(*this, nullptr, lock::detail::add_saturating(now(), d), TimerClock::monotonic);
   if (!r && r.error() == SimError::timed_out) return {};
   return r;
 }

@@ -73,6 +73,28 @@ TEST(World, SleepIsMeasuredOnTheProcessClock) {
   EXPECT_LT(local_woke, LocalTime{5ms + 1s + 2ns});
 }
 
+// A clock centuries ahead and a sleep of centuries (a scenario may state
+// both): the wake-up time saturates instead of overflowing, and the sleep
+// outlasts the run.
+TEST(World, ASleepPastTheEndOfTimeNeverEnds) {
+  World world;
+  bool woke = false;
+  bool woke_monotonic = false;
+  const Duration centuries = std::chrono::duration_cast<Duration>(std::chrono::years{200});
+  const ClockSpec far_ahead{.offset = centuries};
+  world.add_process({.name = "a", .clock = far_ahead, .main = [&](Process& p) {
+                       (void)p.sleep_for(centuries);
+                       woke = true;
+                     }});
+  world.add_process({.name = "b", .clock = far_ahead, .main = [&](Process& p) {
+                       (void)p.sleep_for_monotonic(centuries);
+                       woke_monotonic = true;
+                     }});
+  EXPECT_EQ(world.run_until(true_time(10s)).status, RunStatus::reached_time);
+  EXPECT_FALSE(woke);
+  EXPECT_FALSE(woke_monotonic);
+}
+
 // Time moves only when no fiber is ready: two fibers yielding to each other
 // a thousand times take no virtual time at all.
 TEST(World, ReadyFibersRunBeforeTimeAdvances) {

@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 
+#include "locklab/lock/detail/saturate.hpp"
 #include "locklab/lock/outcome.hpp"
 #include "locklab/sim/history.hpp"
 #include "locklab/sim/process.hpp"
@@ -69,7 +70,7 @@ void run_lock_client(Process& p, Lock& lock, History& history, StorageClient* st
   (void)p.sleep_for(w.start_after);
   for (int i = 0; i < w.iterations; ++i) {
     const std::uint64_t id = history.invoke(p, OpKind::acquire, w.key);
-    auto got = lock.acquire(w.key, p.now() + w.acquire_timeout);
+    auto got = lock.acquire(w.key, lock::detail::add_saturating(p.now(), w.acquire_timeout));
     std::optional<LocalTime> end;
     std::optional<std::uint64_t> fence;
     std::optional<std::string> token;
@@ -85,12 +86,15 @@ void run_lock_client(Process& p, Lock& lock, History& history, StorageClient* st
         // Checked before the work, so a pause during it makes the classic
         // stale write. A careful holder also wants the work and the write to
         // fit in what is left of the lease by its own clock.
-        const Duration needed = w.careful ? w.hold + w.write_timeout : Duration(0);
-        if (!got.lease->valid_at(p.now() + needed)) break;
+        // Durations from a scenario file may be centuries: sums saturate.
+        const Duration needed = !w.careful                                ? Duration(0)
+                                : w.hold > Duration::max() - w.write_timeout ? Duration::max()
+                                                                           : w.hold + w.write_timeout;
+        if (!got.lease->valid_at(lock::detail::add_saturating(p.now(), needed))) break;
         (void)p.sleep_for(w.hold);
         const std::uint64_t wid = history.invoke(p, OpKind::write, w.key, id);
         SimResult<WriteResult> r = storage->write(
-            id, fence, p.name() + "#" + std::to_string(k), p.now() + w.write_timeout);
+            id, fence, p.name() + "#" + std::to_string(k), lock::detail::add_saturating(p.now(), w.write_timeout));
         history.complete(wid, p,
                          !r ? OpStatus::info
                             : (*r == WriteResult::accepted ? OpStatus::ok : OpStatus::fail),
