@@ -136,28 +136,9 @@ void FanOut::write(std::size_t i) {
 }
 
 void FanOut::read(std::size_t i) {
-  Entry& e = entries_[i];
-  char buffer[16384];
-  bool eof = false;
-  int error = 0;
-  for (;;) {
-    const ssize_t n = ::recv(e.connection->fd(), buffer, sizeof buffer, MSG_DONTWAIT);
-    if (n > 0) {
-      if (redisReaderFeed(e.connection->reader(), buffer, static_cast<std::size_t>(n)) != REDIS_OK) {
-        throw std::bad_alloc();
-      }
-      if (static_cast<std::size_t>(n) < sizeof buffer) break;
-      continue;
-    }
-    if (n == 0) {
-      eof = true;
-      break;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) error = errno;
-    break;
-  }
-  take_replies(i, eof, error);
+  const Connection::Arrived arrived = entries_[i].connection->read_available();
+  if (arrived.feed_failed) throw std::bad_alloc();
+  take_replies(i, arrived.eof, arrived.error);
 }
 
 void FanOut::take_replies(std::size_t i, bool eof, int error) {

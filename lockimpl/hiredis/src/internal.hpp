@@ -66,6 +66,15 @@ class Connection {
   // in it. False when the connection cannot carry a request: closed by the
   // server, a read error, bytes that are not RESP, or a reply nobody owed.
   bool drain_owed();
+  // What read_available() saw besides the bytes it fed to the reader.
+  struct Arrived {
+    bool eof = false;          // the server closed its end
+    int error = 0;             // a receive error (errno), or 0
+    bool feed_failed = false;  // the reader refused the bytes (out of memory)
+  };
+  // Feeds the reader everything that has arrived, without blocking: recv
+  // until a short read (all there was), end of stream, EAGAIN or an error.
+  Arrived read_available();
   // Whether this idle connection can carry the next request, by one
   // non-blocking peek (cheaper than a poll of one socket): nothing to read
   // means alive; the replies it owes are drained; end of stream, an error

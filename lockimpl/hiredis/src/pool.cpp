@@ -32,22 +32,29 @@ void count_fork_in_child() { forks_in_ancestry.fetch_add(1, std::memory_order_re
 
 std::uint64_t forks() { return forks_in_ancestry.load(std::memory_order_acquire); }
 
-bool Connection::drain_owed() {
+Connection::Arrived Connection::read_available() {
   char buffer[16384];
   for (;;) {
     const ssize_t n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
     if (n > 0) {
-      if (redisReaderFeed(reader_, buffer, static_cast<std::size_t>(n)) != REDIS_OK) return false;
+      if (redisReaderFeed(reader_, buffer, static_cast<std::size_t>(n)) != REDIS_OK) {
+        return {.feed_failed = true};
+      }
       // A short read took all that had arrived: no second recv just to
       // hear EAGAIN (a system call costs microseconds here).
-      if (static_cast<std::size_t>(n) < sizeof buffer) break;
+      if (static_cast<std::size_t>(n) < sizeof buffer) return {};
       continue;
     }
-    if (n == 0) return false;  // closed by the server
+    if (n == 0) return {.eof = true};
     if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-    return false;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return {};
+    return {.error = errno};
   }
+}
+
+bool Connection::drain_owed() {
+  const Arrived arrived = read_available();
+  if (arrived.eof || arrived.error != 0 || arrived.feed_failed) return false;
   for (;;) {
     void* reply = nullptr;
     if (redisReaderGetReply(reader_, &reply) != REDIS_OK) return false;
