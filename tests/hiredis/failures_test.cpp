@@ -200,6 +200,63 @@ TEST(HiredisFailures, ShutdownWakesEveryThreadWaiting) {
   }
 }
 
+// A caller the scheduler keeps off its core past a deadline (here: on_reply
+// sleeping on the first node's reply) still takes what arrived meanwhile:
+// the events of a round come before its timeouts. The slow node resumes
+// while the caller sleeps; its reply, already in the socket when the caller
+// looks again after the deadline, is a reply, not a timeout.
+TEST(HiredisFailures, AReplyInBeforeALateCallerLooksIsTakenPastTheDeadline) {
+  realserver::Server fast, slow;
+  Backend backend({tcp(fast), tcp(slow)});
+  const std::size_t nodes[] = {0, 1};
+  for (auto& r : backend.fan_out(nodes, {"PING"}, in(2s))) ASSERT_TRUE(r) << show(r);
+  slow.freeze();
+  auto results = backend.fan_out(nodes, {"SET", "k", "v"}, in(300ms), {},
+                                 [&](std::size_t i, const lock::NodeResult&) {
+                                   if (i == 0) {
+                                     slow.resume();
+                                     std::this_thread::sleep_for(600ms);
+                                   }
+                                   return true;
+                                 });
+  slow.resume();
+  ASSERT_TRUE(results[0]) << show(results[0]);
+  ASSERT_TRUE(results[1]) << show(results[1]);
+  EXPECT_EQ(*results[1], Reply::ok());
+}
+
+// The same for a handshake. Both nodes start frozen; the fast one resumes
+// after 300 ms, by when the slow one's kernel has completed the connect and
+// its INFO is written. On the fast node's reply the caller resumes the slow
+// one and sleeps past the connect timeout; the INFO reply that arrived
+// meanwhile completes the handshake, and the request then goes out and is
+// answered within the call's deadline.
+TEST(HiredisFailures, AHandshakeDoneBeforeALateCallerLooksIsNotAConnectTimeout) {
+  realserver::Server fast, slow;
+  Backend backend({tcp(fast), tcp(slow)}, {.connect_timeout = 1s});
+  const std::size_t nodes[] = {0, 1};
+  ASSERT_TRUE(backend.call(0, {"PING"}, in(2s)));
+  fast.freeze();
+  slow.freeze();
+  std::thread resumer([&] {
+    std::this_thread::sleep_for(300ms);
+    fast.resume();
+  });
+  auto results = backend.fan_out(nodes, {"SET", "k", "v"}, in(10s), {},
+                                 [&](std::size_t i, const lock::NodeResult&) {
+                                   if (i == 0) {
+                                     slow.resume();
+                                     std::this_thread::sleep_for(1200ms);
+                                   }
+                                   return true;
+                                 });
+  resumer.join();
+  slow.resume();
+  ASSERT_TRUE(results[0]) << show(results[0]);
+  ASSERT_TRUE(results[1]) << show(results[1]);
+  EXPECT_EQ(*results[1], Reply::ok());
+}
+
 TEST(HiredisFailures, ClosedPortIsRefusedNotApplied) {
   Backend backend({{.host = "127.0.0.1", .port = realserver::free_port()}});
   auto r = backend.call(0, {"SET", "k", "v"}, in(2s));

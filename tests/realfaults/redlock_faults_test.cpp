@@ -25,11 +25,13 @@ using lock::Outcome;
 using realserver::Deployment;
 using Lock = lock::RedLock<Backend>;
 
-// node_timeout 200 ms, not the default ttl/100 (20 ms): on a loaded machine
-// a live node's reply can take longer than 20 ms, and that attempt — and
-// with it the whole call — is then rightly indeterminate.
+// node_timeout 500 ms, not the default ttl/100 (20 ms): on a loaded CI
+// machine a live server can be off its core for a few hundred ms, its reply
+// then comes after the node timeout, and that attempt — and with it the
+// whole call — is rightly indeterminate, which is not what these tests are
+// about.
 lock::LockOptions options() {
-  return {.ttl = 2s, .node_timeout = 200ms, .retry = {.count = 1000, .delay = 50ms, .jitter = 20ms}};
+  return {.ttl = 4s, .node_timeout = 500ms, .retry = {.count = 1000, .delay = 50ms, .jitter = 20ms}};
 }
 
 std::int64_t exists(realserver::Server& server, const std::string& key) {
@@ -56,7 +58,7 @@ TEST(RealFaultsRedLock, MajorityOfFiveKilledFailsByTheDeadline) {
   Backend backend(endpoints(five));
   Lock lock(backend, options());
   for (std::size_t n : {0, 2, 4}) five.master(n).kill();
-  const auto deadline = in(1s);
+  const auto deadline = in(2s);
   auto got = lock.acquire("job", deadline);
   const auto returned = Backend::clock::now();
   EXPECT_EQ(got.outcome, Outcome::timed_out) << show(got);

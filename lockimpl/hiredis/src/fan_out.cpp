@@ -129,8 +129,13 @@ void FanOut::take_pooled(std::span<const std::size_t> indices) {
   }
 }
 
-// One round: late slots, connect timeouts, then one ppoll over every socket,
-// the shutdown eventfd and the stop eventfd, and each ready socket's events.
+// One round: late slots, one ppoll over every socket, the shutdown eventfd
+// and the stop eventfd, each ready socket's events, and only then the
+// timeouts, judged on the clock as it read before the ppoll. So a deadline
+// is called only after a look at the sockets that began past it: a thread
+// the scheduler kept off its core past a deadline (or that a slow on_reply
+// held) first takes the replies and refusals that arrived meanwhile — its
+// ppoll then waits for nothing — instead of calling them timeouts.
 Why FanOut::poll_once(int stop_fd, std::vector<pollfd>& polls, std::vector<std::size_t>& owners) {
   const time_point now = Backend::clock::now();
   bool waiting_for_slot = false;
@@ -146,15 +151,10 @@ Why FanOut::poll_once(int stop_fd, std::vector<pollfd>& polls, std::vector<std::
       }
     }
     if (e.phase == Phase::connecting || e.phase == Phase::handshake) {
-      if (now >= e.connect_deadline) {
-        fail(i, stage_of(e), ETIMEDOUT, "connect timeout");
-      } else {
-        wake = std::min(wake, e.connect_deadline);
-      }
+      wake = std::min(wake, e.connect_deadline);
     }
   }
   if (observer_stopped_ || all_done()) return Why::running;
-  if (now >= deadline_) return Why::deadline;
   polls.clear();
   owners.clear();
   polls.push_back({im_.shutdown_fd.load(), POLLIN, 0});
@@ -174,7 +174,7 @@ Why FanOut::poll_once(int stop_fd, std::vector<pollfd>& polls, std::vector<std::
   timespec timeout{};
   const timespec* timeout_ptr = nullptr;
   if (wake != time_point::max()) {
-    timeout = to_timespec(wake - now);
+    timeout = to_timespec(wake - now);  // zero once a deadline has passed
     timeout_ptr = &timeout;
   }
   if (::ppoll(polls.data(), polls.size(), timeout_ptr, nullptr) < 0) {
@@ -197,6 +197,22 @@ Why FanOut::poll_once(int stop_fd, std::vector<pollfd>& polls, std::vector<std::
       read(i);
     }
   }
+  return timeouts_after_events(now);
+}
+
+// The timeouts of a round whose look began at `looked`: a connect or
+// handshake still unfinished fails if its own deadline had passed by then;
+// the whole wait ends if the fan-out's had.
+Why FanOut::timeouts_after_events(time_point looked) {
+  if (observer_stopped_) return Why::running;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const Entry& e = entries_[i];
+    if ((e.phase == Phase::connecting || e.phase == Phase::handshake) &&
+        looked >= e.connect_deadline) {
+      fail(i, stage_of(e), ETIMEDOUT, "connect timeout");
+    }
+  }
+  if (!all_done() && looked >= deadline_) return Why::deadline;
   return Why::running;
 }
 

@@ -79,6 +79,7 @@ class FanOut {
   Why start_all(const std::stop_token& stop);
   void take_pooled(std::span<const std::size_t> indices);
   Why poll_once(int stop_fd, std::vector<pollfd>& polls, std::vector<std::size_t>& owners);
+  Why timeouts_after_events(time_point looked);
   std::vector<NodeResult> results(Why why);
   // blocking_wait.cpp: one request, written, on one pooled connection.
   Why wait_in_recv();
