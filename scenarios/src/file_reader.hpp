@@ -4,8 +4,8 @@
 // ("client[1]"), which refuses keys it does not know and reads each value as
 // the type and range a Scenario field needs, throwing ScenarioError at the
 // value's line and column otherwise. Absent keys give nullopt, so a caller
-// keeps the Scenario's default. Also check_nesting(), the pre-parse guard
-// that keeps toml++'s recursion bounded.
+// keeps the Scenario's default. Also check_before_parse(), the pre-parse
+// guard against input toml++ cannot take safely.
 //
 // Deliberately absent: anything about which keys a scenario has; the readers
 // in scenario_file_read.cpp and scenario_file_faults.cpp say that.
@@ -100,9 +100,13 @@ class TableReader {
 // Duration text checked for a sign rule; the problem in words otherwise.
 std::expected<sim::Duration, std::string> checked_duration(std::string_view text, Sign sign);
 
-// Refuses input nested deeper than a scenario ever is before toml++ parses
-// it: toml++ builds and destroys nested tables recursively, so half a
-// megabyte of "a.a.a..." overflows the stack. Throws a ScenarioError.
-void check_nesting(std::string_view text, std::string_view file);
+// Refuses, before toml++ parses it, input that toml++ 3.3 cannot take
+// safely: nesting deeper than a scenario ever is (toml++ builds and destroys
+// nested tables recursively, so half a megabyte of "a.a.a..." overflows the
+// stack), and a non-ASCII character where toml++ asks whether it is
+// whitespace (outside strings and comments, or first after a line-ending
+// backslash), which reaches __builtin_unreachable in its generated Unicode
+// tables for most code points. Throws a ScenarioError at the line and column.
+void check_before_parse(std::string_view text, std::string_view file);
 
 }  // namespace locklab::scenarios::detail

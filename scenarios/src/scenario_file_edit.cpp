@@ -18,7 +18,7 @@ bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
 std::expected<std::size_t, std::string> trace_hash_line(std::string_view text) {
   if (text.size() > kMaxScenarioBytes) return std::unexpected("the text is over the scenario file size limit");
   try {
-    detail::check_nesting(text, "");  // toml++ must not recurse without bound
+    detail::check_before_parse(text, "");  // what toml++ cannot take safely
     const toml::table root = toml::parse(text);
     const toml::node* value = root.get("trace_hash");
     if (value == nullptr) return std::unexpected("there is no trace_hash at the top level");

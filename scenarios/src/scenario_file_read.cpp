@@ -274,7 +274,7 @@ Scenario parse_scenario(std::string_view text, std::string_view file, std::vecto
                         fmt::format("{} bytes is over the {} byte limit for a scenario file", text.size(),
                                     kMaxScenarioBytes));
   }
-  detail::check_nesting(text, file);
+  detail::check_before_parse(text, file);
   toml::table root;
   try {
     root = toml::parse(text, file);
