@@ -158,5 +158,29 @@ TEST(Replication, ReplicaResyncsAfterTheMasterRestarts) {
   EXPECT_THAT(ops.replies, ElementsAre("OK", "OK", "(nil)", "\"2\""));
 }
 
+// CLIENT KILL of the replication link, from either end, closes it as Redis
+// does; the replica reconnects (after its 100 ms retry pause), takes a full
+// copy and follows the stream again (the GET at 220 ms finds the link still
+// down: without the kill, "b" would be there from 212 ms). TYPE master names the link on the
+// replica, TYPE replica on the master; neither end has the other kind.
+TEST(Replication, ClientKillOfTheLinkFromEitherEndIsFollowedByAResync) {
+  Pair c;
+  Ops ops{{{10ms, c.master, {"SET", "a", "1"}},
+           {100ms, c.master, {"CLIENT", "KILL", "TYPE", "master"}},
+           {110ms, c.replica, {"CLIENT", "KILL", "TYPE", "replica"}},
+           {200ms, c.master, {"CLIENT", "KILL", "TYPE", "replica"}},
+           {210ms, c.master, {"SET", "b", "2"}},
+           {220ms, c.replica, {"GET", "b"}},
+           {500ms, c.replica, {"GET", "b"}},
+           {600ms, c.replica, {"CLIENT", "KILL", "TYPE", "master"}},
+           {610ms, c.master, {"SET", "c", "3"}},
+           {900ms, c.replica, {"GET", "a"}},
+           {900ms, c.replica, {"GET", "c"}}}};
+  add_ops(c.world, ops);
+  c.world.run_until(true_time(2s));
+  EXPECT_THAT(ops.replies, ElementsAre("OK", "(integer) 0", "(integer) 0", "(integer) 1", "OK",
+                                       "(nil)", "\"2\"", "(integer) 1", "OK", "\"1\"", "\"3\""));
+}
+
 }  // namespace
 }  // namespace locklab::sim::redis

@@ -44,6 +44,18 @@ struct Node : std::enable_shared_from_this<Node> {
   Signal acks;  // a replica acknowledged something
   std::shared_ptr<Socket> upstream;  // the link to our master, while a replica
 
+  // The connections the node serves, and its link to its master while a
+  // replica, by the id CLIENT ID reports: what CLIENT KILL chooses from, in
+  // id order (so a kill is deterministic). An entry lives as long as the
+  // fiber that serves the connection (ListedConnection).
+  enum class ConnectionType : std::uint8_t { normal, replica, master };
+  struct Listed {
+    std::weak_ptr<Socket> socket;
+    ConnectionType type = ConnectionType::normal;
+  };
+  std::map<std::uint64_t, Listed> connections;
+  std::uint64_t next_connection_id = 1;
+
   std::int64_t now_ms() const { return node_millis(process); }
 
   // server.cpp
@@ -54,6 +66,11 @@ struct Node : std::enable_shared_from_this<Node> {
   void start_background_work();
   Reply run(const Argv& argv);
   void serve(std::shared_ptr<Socket> socket);
+
+  // client_command.cpp: CLIENT ID and CLIENT KILL from connection `self`;
+  // sets close_self when the caller's own connection is to close after
+  // the reply.
+  Reply client_command(const Argv& argv, std::uint64_t self, bool& close_self);
 
   // replication.cpp
   void become_replica_of(std::string master_name);
@@ -66,6 +83,24 @@ struct Node : std::enable_shared_from_this<Node> {
 
  private:
   void replicate_from(std::string master_name, std::uint64_t generation);
+};
+
+// A connection listed in Node::connections for the life of this object.
+class ListedConnection {
+ public:
+  ListedConnection(Node& node, const std::shared_ptr<Socket>& socket, Node::ConnectionType type)
+      : node_(node), id_(node.next_connection_id++) {
+    node_.connections[id_] = {socket, type};
+  }
+  ~ListedConnection() { node_.connections.erase(id_); }
+  ListedConnection(const ListedConnection&) = delete;
+  ListedConnection& operator=(const ListedConnection&) = delete;
+  std::uint64_t id() const { return id_; }
+  void set_type(Node::ConnectionType type) { node_.connections[id_].type = type; }
+
+ private:
+  Node& node_;
+  std::uint64_t id_;
 };
 
 }  // namespace locklab::sim::redis

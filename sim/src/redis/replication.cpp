@@ -107,6 +107,7 @@ void Node::replicate_from(std::string master_name, std::uint64_t generation) {
     }
     upstream = std::make_shared<Socket>(std::move(*opened));
     std::shared_ptr<Socket> link = upstream;
+    const ListedConnection listed(*this, link, ConnectionType::master);
     if (!link->send(encode_command({"PSYNC", "?", "-1"}))) continue;
     for (bool synced = false;;) {
       SimResult<std::string> message = link->recv(synced ? std::nullopt

@@ -128,6 +128,7 @@ Reply Node::run(const Argv& argv) {
 }
 
 void Node::serve(std::shared_ptr<Socket> socket) {
+  ListedConnection listed(*this, socket, ConnectionType::normal);
   std::uint64_t last_write = 0;  // this client's newest write, for WAIT
   Argv argv;  // reused, command after command (its strings keep their capacity)
   std::string bytes;  // each request's storage, reused for its reply (no allocation)
@@ -141,14 +142,20 @@ void Node::serve(std::shared_ptr<Socket> socket) {
     }
     const std::string& name = argv[0];
     const bool replica_sync = is(name, "psync") || is(name, "sync");
-    if (replica_sync && !engine.loading()) return feed_replica(std::move(socket));
+    if (replica_sync && !engine.loading()) {
+      listed.set_type(ConnectionType::replica);
+      return feed_replica(std::move(socket));
+    }
     Reply reply;
+    bool close_self = false;
     if (replica_sync) {
       reply = Reply::error(std::string(kLoadingError));  // the replica tries again later
     } else if (is(name, "wait")) {
       reply = wait_for_replicas(argv, last_write);
     } else if (is(name, "replicaof") || is(name, "slaveof")) {
       reply = replicaof(argv);
+    } else if (is(name, "client")) {
+      reply = client_command(argv, listed.id(), close_self);
     } else {
       const std::uint64_t before = offset;
       reply = run(argv);
@@ -156,6 +163,10 @@ void Node::serve(std::shared_ptr<Socket> socket) {
     }
     encode(reply, bytes);
     if (!socket->send(std::move(bytes))) return;
+    if (close_self) {  // CLIENT KILL of itself: after the reply, as Redis does
+      socket->close();
+      return;
+    }
   }
 }
 
