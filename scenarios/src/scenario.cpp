@@ -9,6 +9,17 @@
 
 namespace locklab::scenarios {
 
+ClientSpec ClientSpec::normalized() const {
+  ClientSpec c = *this;
+  if (c.steps) {
+    if (std::optional<sim::ClientWorkload> w = shorthand_of(*c.steps)) {
+      c.workload = *w;
+      c.steps.reset();
+    }
+  }
+  return c;
+}
+
 namespace {
 
 constexpr std::pair<Algorithm, std::string_view> kAlgorithmNames[] = {

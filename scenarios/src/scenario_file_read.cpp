@@ -9,6 +9,7 @@
 
 #include "file_names.hpp"
 #include "file_parts.hpp"
+#include "steps_file.hpp"
 
 namespace locklab::scenarios {
 
@@ -206,10 +207,24 @@ void read_storage(const TableReader& top, Scenario& s) {
   if (auto b = t.boolean("fenced")) s.storage.fenced = *b;
 }
 
-ClientSpec read_client(const TableReader& t) {
+// The shorthand workload's keys, which a client with steps states there.
+constexpr std::string_view kShorthandKeys[] = {"key", "iterations", "start_after", "acquire_timeout", "writes",
+                                               "hold", "write_timeout", "think", "release", "careful"};
+
+ClientSpec read_client(const TableReader& t, int format, std::span<const std::string> redis_nodes) {
   ClientSpec c;
   c.name = t.required_string("name");
   c.clock = read_clock(t, c.clock);
+  if (t.has("steps")) {
+    if (format < 2) t.fail("steps", "steps need format = 2 at the top of the file");
+    for (std::string_view key : kShorthandKeys) {
+      if (t.has(key)) {
+        t.fail(key, fmt::format("a client with steps states its workload there, not with {}", key));
+      }
+    }
+    c.steps = detail::read_steps(t, redis_nodes);
+    return c.normalized();
+  }
   sim::ClientWorkload& w = c.workload;
   if (auto key = t.string("key")) w.key = std::move(*key);
   if (auto n = t.small_int("iterations", 0, static_cast<int>(kIntMax))) w.iterations = *n;
@@ -224,16 +239,22 @@ ClientSpec read_client(const TableReader& t) {
   return c;
 }
 
-void read_clients(const TableReader& top, Scenario& s, Origins& origins, std::size_t& processes) {
+void read_clients(const TableReader& top, int format, Scenario& s, Origins& origins, std::size_t& processes) {
   const toml::array* clients = top.array("client");
   if (clients == nullptr) return;
+  // The Redis nodes come first among the processes: masters, each followed
+  // by its replicas.
+  std::vector<std::string> redis_nodes = process_names(s);
+  std::size_t redis_count = 0;
+  for (const MasterSpec& m : s.cluster.masters) redis_count += 1 + static_cast<std::size_t>(std::max(0, m.replicas));
+  redis_nodes.resize(std::min(redis_count, redis_nodes.size()));
   for (std::size_t i = 0; i < clients->size(); ++i) {
     const toml::table& entry = entry_table(top, "client", *clients->get(i), i);
     const TableReader t(top.file(), entry, fmt::format("client[{}]", i));
     t.allow_only({"name", "count", "clock_offset", "drift_ppm", "key", "iterations", "start_after",
-                  "acquire_timeout", "writes", "hold", "write_timeout", "think", "release", "careful"},
+                  "acquire_timeout", "writes", "hold", "write_timeout", "think", "release", "careful", "steps"},
                  "a client");
-    const ClientSpec client = read_client(t);
+    const ClientSpec client = read_client(t, format, redis_nodes);
     const std::optional<int> count = t.small_int("count", 1, detail::kMaxClientCount);
     const auto copies = static_cast<std::size_t>(count.value_or(1));
     if (processes + copies > detail::kMaxProcesses) {
@@ -262,7 +283,7 @@ int read_format(const TableReader& top) {
                                    "use a newer locklab",
                                    i->get(), kFormatVersion));
   }
-  if (i->get() < 1) top.fail("format", fmt::format("must be {} (got {})", kFormatVersion, i->get()));
+  if (i->get() < 1) top.fail("format", fmt::format("must be 1 to {} (got {})", kFormatVersion, i->get()));
   return static_cast<int>(i->get());
 }
 
@@ -283,7 +304,7 @@ Scenario parse_scenario(std::string_view text, std::string_view file, std::vecto
                         "TOML syntax: " + std::string(e.description()));
   }
   const TableReader top(file, root, "");
-  (void)read_format(top);  // before unknown keys: a newer file may have new ones
+  const int format = read_format(top);  // before unknown keys: a newer file may have new ones
   top.allow_only({"format", "name", "description", "seed", "duration", "order", "trace_hash", "cluster",
                   "algorithm", "storage", "client", "fault", "expect"},
                  "the top level");
@@ -299,7 +320,7 @@ Scenario parse_scenario(std::string_view text, std::string_view file, std::vecto
   read_cluster(top, s, origins, processes);
   read_algorithm(top, s);
   read_storage(top, s);
-  read_clients(top, s, origins, processes);
+  read_clients(top, format, s, origins, processes);
   detail::check_process_names(s, origins, file);
   detail::read_faults(top, s, origins);
   detail::read_expect(top, s);

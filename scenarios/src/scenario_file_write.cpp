@@ -3,6 +3,8 @@
 // durations in their largest exact unit, processes by name.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <limits>
 
 #include "file_names.hpp"
@@ -81,8 +83,12 @@ class Writer {
   }
 
   void top() {
+    // Format 1 while it says everything: a file without steps stays
+    // readable by every build since format 1.
+    const bool steps = std::any_of(s_.clients.begin(), s_.clients.end(),
+                                   [](const ClientSpec& c) { return c.normalized().steps.has_value(); });
     out_ += fmt::format("# locklab scenario file; docs/scenarios.md describes every key.\nformat = {}\n",
-                        kFormatVersion);
+                        steps ? kFormatVersion : 1);
     line("name", quote(s_.name));
     if (!s_.description.empty()) {
       line("description", quote(s_.description, s_.description.find('\n') != std::string::npos));
@@ -145,12 +151,17 @@ class Writer {
     line("fenced", flag(s_.storage.fenced));
   }
 
-  void client(const ClientSpec& c) {
+  void client(const ClientSpec& spec) {
+    const ClientSpec c = spec.normalized();
     const sim::ClientWorkload& w = c.workload;
     header("[[client]]");
     line("name", quote(c.name));
     line("clock_offset", dur(c.clock.offset));
     line("drift_ppm", std::to_string(c.clock.drift_ppm));
+    if (c.steps) {
+      out_ += "steps = " + steps_text(*c.steps, "") + "\n";
+      return;
+    }
     line("key", quote(w.key));
     line("iterations", std::to_string(w.iterations));
     line("start_after", dur(w.start_after));
@@ -161,6 +172,50 @@ class Writer {
     line("think", dur(w.think));
     line("release", flag(w.release));
     line("careful", flag(w.careful));
+  }
+
+  // One step per line, a repeat's body indented under it.
+  static std::string steps_text(const std::vector<Step>& steps, const std::string& indent) {
+    std::string out = "[\n";
+    for (const Step& step : steps) out += indent + "  " + step_text(step, indent + "  ") + ",\n";
+    return out + indent + "]";
+  }
+
+  static std::string strings(const std::vector<std::string>& words) {
+    std::string list;
+    for (const std::string& w : words) list += (list.empty() ? "" : ", ") + quote(w);
+    return "[" + list + "]";
+  }
+
+  static std::string step_text(const Step& step, const std::string& indent) {
+    return std::visit(
+        sim::detail::Overloaded{
+            [](const AcquireStep& a) {
+              std::string out = fmt::format("{{ acquire = {}, deadline = {}", quote(a.key), dur(a.deadline));
+              if (a.ttl) out += fmt::format(", ttl = {}", dur(std::chrono::duration_cast<sim::Duration>(*a.ttl)));
+              if (a.single_attempt) out += ", single_attempt = true";
+              return out + " }";
+            },
+            [](const HoldStep& h) {
+              return h.min == h.max ? fmt::format("{{ hold = {} }}", dur(h.min))
+                                    : fmt::format("{{ hold = [{}, {}] }}", dur(h.min), dur(h.max));
+            },
+            [](const WriteStep& w) {
+              return fmt::format("{{ write = {}, work = {}, timeout = {}, careful = {} }}", w.count, dur(w.work),
+                                 dur(w.timeout), flag(w.careful));
+            },
+            [](const ExtendStep& e) { return fmt::format("{{ extend = {} }}", dur(e.deadline)); },
+            [](const ReleaseStep&) { return std::string("{ release = true }"); },
+            [](const SleepStep& s) { return fmt::format("{{ sleep = {} }}", dur(s.duration)); },
+            [](const CommandStep& c) {
+              return fmt::format("{{ command = {}, node = {}, timeout = {} }}", strings(c.argv), quote(c.node),
+                                 dur(c.timeout));
+            },
+            [&indent](const RepeatStep& r) {
+              return fmt::format("{{ repeat = {}, steps = {} }}", r.times, steps_text(r.steps, indent));
+            },
+        },
+        step.kind);
   }
 
   void fault(const sim::Fault& f) {

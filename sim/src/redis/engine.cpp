@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "locklab/sim/redis/commands.hpp"
 #include "locklab/sim/redis/scripting.hpp"
 #include "text.hpp"
 
@@ -38,6 +39,16 @@ constexpr CommandSpec kCommands[] = {
     {"eval", C::eval, -3, false, false},        {"evalsha", C::evalsha, -3, false, false},
     {"script", C::script, -2, false, false},
 };
+
+// The table and the list others read (commands.hpp) name the same commands.
+consteval bool table_matches_the_list() {
+  if (std::size(kCommands) != std::size(kEngineCommands)) return false;
+  for (std::size_t i = 0; i < std::size(kCommands); ++i) {
+    if (kCommands[i].name != kEngineCommands[i]) return false;
+  }
+  return true;
+}
+static_assert(table_matches_the_list(), "engine.cpp's command table and commands.hpp's kEngineCommands differ");
 
 // Compares in place, in any case: no lower-cased copy of the name.
 const CommandSpec* find_command(std::string_view name) {

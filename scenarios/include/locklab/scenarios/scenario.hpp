@@ -34,6 +34,7 @@
 
 #include "locklab/lock/options.hpp"
 #include "locklab/properties/verdict.hpp"
+#include "locklab/scenarios/steps.hpp"
 #include "locklab/sim/clock.hpp"
 #include "locklab/sim/fault.hpp"
 #include "locklab/sim/latency.hpp"
@@ -44,7 +45,9 @@
 namespace locklab::scenarios {
 
 // The scenario file format this build reads and writes.
-inline constexpr int kFormatVersion = 1;
+// Format 2 adds client steps; a file without steps is written as format 1,
+// which every build since format 1 reads.
+inline constexpr int kFormatVersion = 2;
 
 enum class Algorithm : std::uint8_t {
   naive,         // SET NX PX, blind DEL (a negative control)
@@ -99,6 +102,15 @@ struct ClientSpec {
   std::string name;  // unique across every process
   sim::ClockSpec clock{};
   sim::ClientWorkload workload{};
+  // The workload as steps (steps.hpp); unset: the shorthand `workload`
+  // above, which is then what the client runs. Steps that fit the shorthand
+  // are kept as the shorthand (normalized()), so one workload has one value.
+  std::optional<std::vector<Step>> steps;
+
+  // What the client runs: its steps, or the shorthand's.
+  std::vector<Step> effective_steps() const { return steps ? *steps : steps_of(workload); }
+  // This client with steps that fit the shorthand turned into it.
+  ClientSpec normalized() const;
 
   bool operator==(const ClientSpec&) const = default;
 };

@@ -1,0 +1,208 @@
+// Reading a client's `steps` (format 2): an array of inline tables, each
+// naming its kind by the one step key it holds, whose value is the step's
+// main parameter; the other keys are its options.
+//
+//   steps = [
+//     { acquire = "job", deadline = "2s", ttl = "800ms", single_attempt = true },
+//     { hold = "50ms" },  { hold = ["10ms", "90ms"] },
+//     { write = 2, work = "10ms", timeout = "100ms", careful = true },
+//     { extend = "1s" },  { release = true },  { sleep = "100ms" },
+//     { repeat = 3, steps = [ { acquire = "job" }, { release = true } ] },
+//     { command = ["CLIENT", "KILL", "TYPE", "normal"], node = "m1", timeout = "1s" },
+//   ]
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "file_parts.hpp"
+#include "locklab/assert.hpp"
+#include "locklab/sim/redis/commands.hpp"
+#include "steps_file.hpp"
+
+namespace locklab::scenarios::detail {
+
+namespace {
+
+constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
+constexpr int kMaxRepeatDepth = 8;
+constexpr std::size_t kMaxStepsPerList = 1000;
+
+constexpr std::string_view kStepKinds[] = {"acquire", "hold", "write", "extend", "release",
+                                           "sleep", "repeat", "command"};
+
+class StepsReader {
+ public:
+  StepsReader(std::string_view file, std::span<const std::string> nodes) : file_(file), nodes_(nodes) {}
+
+  std::vector<Step> list(const TableReader& owner, std::string_view key, int depth) const {
+    const toml::array* array = owner.array(key);
+    LOCKLAB_ASSERT(array != nullptr, "steps read from a key that is absent");
+    if (array->size() > kMaxStepsPerList) {
+      owner.fail(key, fmt::format("more than {} steps in one list (use repeat)", kMaxStepsPerList));
+    }
+    std::vector<Step> steps;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const toml::node& entry = *array->get(i);
+      const std::string path = fmt::format("{}[{}]", owner.field(key), i);
+      const auto* table = entry.as_table();
+      if (table == nullptr) {
+        fail_at(file_, entry.source(), path,
+                "must be a table naming its step, such as { acquire = \"lock\" } (got " + value_text(entry) + ")");
+      }
+      steps.push_back(one(TableReader(file_, *table, path), depth));
+    }
+    return steps;
+  }
+
+ private:
+  Step one(const TableReader& t, int depth) const {
+    std::string_view kind;
+    for (std::string_view k : kStepKinds) {
+      if (!t.has(k)) continue;
+      if (!kind.empty()) {
+        t.fail(k, fmt::format("a step has one kind: this one says both {} and {}", kind, k));
+      }
+      kind = k;
+    }
+    if (kind.empty()) {
+      fail_at(file_, t.table().source(), t.path(),
+              "names no step kind (one of acquire, hold, write, extend, release, sleep, repeat, command)");
+    }
+    if (kind == "acquire") return acquire(t);
+    if (kind == "hold") return hold(t);
+    if (kind == "write") return write(t);
+    if (kind == "extend") return extend(t);
+    if (kind == "release") return release(t);
+    if (kind == "sleep") return sleep(t);
+    if (kind == "repeat") return repeat(t, depth);
+    return command(t);
+  }
+
+  static Step acquire(const TableReader& t) {
+    t.allow_only({"acquire", "deadline", "ttl", "single_attempt"}, "an acquire step");
+    AcquireStep s;
+    s.key = t.required_string("acquire");
+    if (s.key.empty()) t.fail("acquire", "names the key to lock, which must not be empty");
+    if (auto d = t.duration("deadline", Sign::positive)) s.deadline = *d;
+    if (auto ttl = t.millis("ttl", Sign::positive)) s.ttl = *ttl;
+    if (auto b = t.boolean("single_attempt")) s.single_attempt = *b;
+    return s;
+  }
+
+  Step hold(const TableReader& t) const {
+    t.allow_only({"hold"}, "a hold step");
+    if (const toml::array* range = t.find("hold")->as_array()) {
+      if (range->size() != 2) t.fail("hold", "a random hold is [min, max], two durations");
+      const sim::Duration min = duration_in(t, *range, 0);
+      const sim::Duration max = duration_in(t, *range, 1);
+      if (max < min) t.fail("hold", "a random hold is [min, max], with min no more than max");
+      return HoldStep{.min = min, .max = max};
+    }
+    const sim::Duration d = t.required_duration("hold", Sign::non_negative);
+    return HoldStep{.min = d, .max = d};
+  }
+
+  sim::Duration duration_in(const TableReader& t, const toml::array& range, std::size_t i) const {
+    const toml::node& node = *range.get(i);
+    const std::string field = fmt::format("{}[{}]", t.field("hold"), i);
+    const auto* text = node.as_string();
+    if (text == nullptr) fail_at(file_, node.source(), field, "must be a duration such as \"50ms\" (got " + value_text(node) + ")");
+    auto d = checked_duration(text->get(), Sign::non_negative);
+    if (!d) fail_at(file_, node.source(), field, d.error());
+    return *d;
+  }
+
+  static Step write(const TableReader& t) {
+    t.allow_only({"write", "work", "timeout", "careful"}, "a write step");
+    WriteStep s;
+    if (auto n = t.small_int("write", 0, static_cast<int>(kIntMax))) s.count = *n;
+    if (auto d = t.duration("work", Sign::non_negative)) s.work = *d;
+    if (auto d = t.duration("timeout", Sign::positive)) s.timeout = *d;
+    if (auto b = t.boolean("careful")) s.careful = *b;
+    return s;
+  }
+
+  static Step extend(const TableReader& t) {
+    t.allow_only({"extend"}, "an extend step");
+    return ExtendStep{.deadline = t.required_duration("extend", Sign::positive)};
+  }
+
+  static Step release(const TableReader& t) {
+    t.allow_only({"release"}, "a release step");
+    if (t.boolean("release") != true) t.fail("release", "is written release = true");
+    return ReleaseStep{};
+  }
+
+  static Step sleep(const TableReader& t) {
+    t.allow_only({"sleep"}, "a sleep step");
+    return SleepStep{.duration = t.required_duration("sleep", Sign::non_negative)};
+  }
+
+  Step repeat(const TableReader& t, int depth) const {
+    t.allow_only({"repeat", "steps"}, "a repeat step");
+    if (depth >= kMaxRepeatDepth) t.fail("repeat", fmt::format("repeats nested more than {} deep", kMaxRepeatDepth));
+    RepeatStep s;
+    s.times = *t.small_int("repeat", 0, static_cast<int>(kIntMax));
+    if (!t.has("steps")) t.fail("repeat", "needs the steps to repeat: steps = [ ... ]");
+    s.steps = list(t, "steps", depth + 1);
+    return s;
+  }
+
+  Step command(const TableReader& t) const {
+    t.allow_only({"command", "node", "timeout"}, "a command step");
+    CommandStep s;
+    const toml::array* argv = t.array("command");
+    if (argv->empty()) t.fail("command", "must name a command, such as [\"DEL\", \"lock\"]");
+    for (std::size_t i = 0; i < argv->size(); ++i) {
+      const toml::node& word = *argv->get(i);
+      const auto* text = word.as_string();
+      if (text == nullptr) {
+        fail_at(file_, word.source(), fmt::format("{}[{}]", t.field("command"), i),
+                "must be a string (got " + value_text(word) + ")");
+      }
+      s.argv.push_back(text->get());
+    }
+    if (std::string why = command_problem(s.argv); !why.empty()) t.fail("command", why);
+    s.node = t.required_string("node");
+    if (std::find(nodes_.begin(), nodes_.end(), s.node) == nodes_.end()) {
+      t.fail("node", fmt::format("names no Redis node (got \"{}\"; the nodes are the masters and their replicas)", s.node));
+    }
+    if (auto d = t.duration("timeout", Sign::positive)) s.timeout = *d;
+    return s;
+  }
+
+  std::string_view file_;
+  std::span<const std::string> nodes_;
+};
+
+}  // namespace
+
+std::string command_problem(const std::vector<std::string>& argv) {
+  LOCKLAB_ASSERT(!argv.empty(), "a command without a name");
+  const auto is = [](std::string_view a, std::string_view word) {
+    return a.size() == word.size() && std::equal(a.begin(), a.end(), word.begin(), [](char x, char y) {
+             return (x >= 'A' && x <= 'Z' ? static_cast<char>(x - 'A' + 'a') : x) == y;
+           });
+  };
+  const std::string& name = argv[0];
+  if (!sim::redis::node_serves(name)) {
+    return fmt::format("\"{}\" is not a command the simulated node serves (PING, SET, SETNX, GET, DEL, EXISTS, "
+                       "EXPIRE, PEXPIRE, PEXPIREAT, PTTL, TTL, INCR, EVAL, EVALSHA, SCRIPT, WAIT, REPLICAOF, "
+                       "CLIENT KILL, CLIENT ID)",
+                       name);
+  }
+  if (is(name, "client") && (argv.size() < 2 || (!is(argv[1], "kill") && !is(argv[1], "id")))) {
+    return "of CLIENT, the simulated node serves KILL and ID only";
+  }
+  if (is(name, "wait") && argv.size() == 3 && argv[2] == "0") {
+    return "WAIT with timeout 0 blocks until enough replicas answer, perhaps forever: give a timeout in ms";
+  }
+  return {};
+}
+
+std::vector<Step> read_steps(const TableReader& client, std::span<const std::string> redis_nodes) {
+  return StepsReader(client.file(), redis_nodes).list(client, "steps", 0);
+}
+
+}  // namespace locklab::scenarios::detail
