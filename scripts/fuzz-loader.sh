@@ -64,7 +64,7 @@ cp tests/scenarios/bad/*.toml tests/scenarios/good/*.toml "$seeds"/
 # A container without root tuning: no CPU frequency governor, a core pattern
 # AFL++ cannot change, no screen.
 export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
-export AFL_NO_AFFINITY=1 AFL_SKIP_CRASHES=1 AFL_IGNORE_SEED_PROBLEMS=1
+export AFL_NO_AFFINITY=1
 # The harness reads test cases from shared memory (persistent mode) when
 # AFL++ offers it, else the file @@ names.
 afl-fuzz -V "$seconds" -t 1000 -m none -i "$seeds" -o build/fuzz/out -- build/fuzz/tests/fuzz/scenario_loader_fuzz @@ \
@@ -76,15 +76,26 @@ speed=$(sed -n 's/^execs_per_sec *: *//p' "$stats")
 paths=$(sed -n 's/^corpus_count *: *//p' "$stats")
 # A hang is an input that ran past -t (1 s): a world under a
 # 10,000-event budget that does not end is as much a finding as a crash.
-mapfile -t findings < <(find build/fuzz/out/default/crashes build/fuzz/out/default/hangs \
-  -type f -name 'id:*' 2>/dev/null | sort)
-crashes=$(printf '%s\n' "${findings[@]}" | grep -c /crashes/ || true)
-hangs=$(printf '%s\n' "${findings[@]}" | grep -c /hangs/ || true)
+# afl-fuzz first runs every seed once and skips one that crashes or times
+# out, saving it nowhere but naming it in its log: such seeds count too.
+out=build/fuzz/out/default
+mapfile -t findings < <({
+  find "$out/crashes" -type f -name 'id:*' -printf "crash %p\n" 2>/dev/null
+  find "$out/hangs" -type f -name 'id:*' -printf "hang %p\n" 2>/dev/null
+  sed 's/\x1b\[[0-9;]*m//g' build/fuzz/afl.log | awk -F"'" -v queue="$out/queue/" '
+    /Attempting dry run with/ { seed = $2 }
+    /results in a crash/ { print "crash " queue seed }
+    /results in a timeout/ { print "hang " queue seed }'
+} | sort -u)
+crashes=0 hangs=0
+for f in "${findings[@]}"; do
+  case "$f" in hang\ *) hangs=$((hangs + 1)) ;; *) crashes=$((crashes + 1)) ;; esac
+done
 echo "fuzz-loader: ${seconds}s, $execs executions ($speed/s), $paths inputs in the queue, $crashes crashes, $hangs hangs"
 if [ ${#findings[@]} -gt 0 ]; then
   for f in "${findings[@]}"; do
     echo "--- $f"
-    od -c "$f" | head -20
+    od -c "${f#* }" | head -20
   done
   echo "fuzz-loader: an input crashed or hung the harness; replay with scenario_fuzz_replay --print FILE" >&2
   exit 1
