@@ -38,8 +38,13 @@ void load(std::string_view text, std::string_view name) {
     const locklab::scenarios::Scenario s = locklab::scenarios::parse_scenario(text, name);
     // Whatever loads must also write: the writer is fuzzed through the reader.
     const std::string again = locklab::scenarios::to_toml(s);
-    (void)locklab::scenarios::run_scenario(s, {.max_events = 10'000});
-    if (g_print) std::cout << name << ": ok (" << again.size() << " bytes written back)\n";
+    const locklab::scenarios::RunReport run =
+        locklab::scenarios::run_scenario(s, {.max_events = 10'000});
+    if (g_print) {
+      std::cout << name << ": ok (" << again.size() << " bytes written back; the world "
+                << locklab::sim::name_of(run.run.status) << " after " << run.run.events
+                << " events)\n";
+    }
   } catch (const locklab::scenarios::ScenarioError& e) {
     if (g_print) std::cout << e.what() << "\n";
   }
