@@ -2,9 +2,11 @@
 # The whole test suite, as CI runs it: release build with every test label,
 # the scenario library's verdicts, a soak slice (scripts/soak.sh),
 # a short smoke run of the benchmarks (they must still run; no speed gate),
-# 30 s of AFL++ on the scenario loader, the same suite built with
-# AddressSanitizer + UBSan, then lockimpl's thread tests built with
-# ThreadSanitizer (that preset builds nothing else: see CMakePresets.json).
+# 30 s of AFL++ on scenario files (what loads also runs as a world, with
+# build/release's libraries, so it comes after the release build), the same
+# suite built with AddressSanitizer + UBSan, then lockimpl's thread tests
+# built with ThreadSanitizer (that preset builds nothing else: see
+# CMakePresets.json).
 # Assumes scripts/install-deps.sh has run. LOCKLAB_JOBS overrides -j2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +50,7 @@ step "release: the main job (and the simulation core's own demo)"
 build/release/tools/locklab demo --out build/release/demo >/dev/null
 build/release/tools/locklab core-demo --seed 42 >/dev/null
 
-step "fuzz: the scenario loader under AFL++ (30 s, no crash allowed)"
+step "fuzz: scenario files under AFL++, loaded and run (30 s, no crash or hang allowed)"
 scripts/fuzz-loader.sh 30
 
 step "benchmarks: smoke run (not a timed gate)"

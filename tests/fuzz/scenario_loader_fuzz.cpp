@@ -1,18 +1,22 @@
-// tests/fuzz/scenario_loader_fuzz.cpp — the scenario loader under a fuzzer.
+// tests/fuzz/scenario_loader_fuzz.cpp — scenario files under a fuzzer.
 //
-// Feeds bytes to parse_scenario(). A ScenarioError is the loader doing its
-// job; anything else — another exception (std::terminate aborts), a crash, a
-// sanitizer report, a hang — is a finding. In the replay build a file that
-// loads is also run, under a 10,000-event budget: a file that loads must
-// run. (The AFL++ build has only the loader's sources, not the simulator.)
+// Feeds bytes to parse_scenario(), writes what loads back out with
+// to_toml(), and runs it as a world under a 10,000-event budget: a file that
+// loads must run. A ScenarioError is the loader doing its job, and a world
+// that fails (a fiber threw, the budget ran out) is a result the runner
+// reports; anything else — another exception (std::terminate aborts), a
+// crash, a sanitizer report, a hang — is a finding.
 //
 // Built two ways (tests/fuzz/CMakeLists.txt):
-//   - with afl-g++-fast (scripts/fuzz-loader.sh): AFL++'s persistent mode,
-//     test cases from shared memory, thousands per process; with classic
-//     afl-g++, a fork per test case reading the file AFL++ names;
+//   - for AFL++ (scripts/fuzz-loader.sh), with only the file code
+//     instrumented, so coverage steers the fuzzer towards new file shapes,
+//     and the simulator, checkers and runner linked uninstrumented from the
+//     release build; with afl-g++-fast, AFL++'s persistent mode (test cases
+//     from shared memory, thousands per process); with classic afl-g++, a
+//     fork per test case reading the file AFL++ names;
 //   - with the normal compiler as scenario_fuzz_replay, which reads each file
 //     named on the command line (or stdin) once: ctest runs it over the bad
-//     and good corpora, and it replays a crash file AFL++ found.
+//     and good corpora, and it replays a crash or hang AFL++ found.
 //
 //   scenario_fuzz_replay --print tests/scenarios/bad/*.toml
 #include <cstdio>
@@ -22,10 +26,8 @@
 #include <string>
 #include <string_view>
 
-#include "locklab/scenarios/scenario_file.hpp"
-#if defined(LOCKLAB_FUZZ_RUNS_WORLDS)
 #include "locklab/scenarios/runner.hpp"
-#endif
+#include "locklab/scenarios/scenario_file.hpp"
 
 namespace {
 
@@ -36,10 +38,13 @@ void load(std::string_view text, std::string_view name) {
     const locklab::scenarios::Scenario s = locklab::scenarios::parse_scenario(text, name);
     // Whatever loads must also write: the writer is fuzzed through the reader.
     const std::string again = locklab::scenarios::to_toml(s);
-#if defined(LOCKLAB_FUZZ_RUNS_WORLDS)
-    (void)locklab::scenarios::run_scenario(s, {.max_events = 10'000});
-#endif
-    if (g_print) std::cout << name << ": ok (" << again.size() << " bytes written back)\n";
+    const locklab::scenarios::RunReport run =
+        locklab::scenarios::run_scenario(s, {.max_events = 10'000});
+    if (g_print) {
+      std::cout << name << ": ok (" << again.size() << " bytes written back; the world "
+                << locklab::sim::name_of(run.run.status) << " after " << run.run.events
+                << " events)\n";
+    }
   } catch (const locklab::scenarios::ScenarioError& e) {
     if (g_print) std::cout << e.what() << "\n";
   }
