@@ -57,6 +57,7 @@ ProcessId World::add_process(ProcessSpec spec) {
                                             spec.name, spec.clock.drift_ppm));
   }
   const ProcessId id{static_cast<std::uint32_t>(processes_.size())};
+  process_ids_.emplace(spec.name, id);
   const bool start = spec.start;
   processes_.push_back(std::unique_ptr<Process>(new Process(*this, id, std::move(spec), now_)));
   Process& p = *processes_.back();
@@ -71,10 +72,9 @@ Process& World::process(ProcessId id) {
 }
 
 std::optional<ProcessId> World::find_process(std::string_view name) const {
-  for (const auto& p : processes_) {
-    if (p->name() == name) return p->id();
-  }
-  return std::nullopt;
+  const auto found = process_ids_.find(name);
+  if (found == process_ids_.end()) return std::nullopt;
+  return found->second;
 }
 
 TrueTime World::true_time_reaching(ProcessId id, LocalTime target, TrueTime from) const {
