@@ -5,10 +5,10 @@
 
 #include <string>
 
-#include "locklab/sim/history.hpp"
-#include "locklab/sim/history_edn.hpp"
+#include "locklab/history/edn.hpp"
+#include "locklab/history/history.hpp"
 
-namespace locklab::sim {
+namespace locklab::history {
 namespace {
 
 using namespace std::chrono_literals;
@@ -108,4 +108,4 @@ TEST(HistoryFormats, EdnEscapesKeysAndNamesNoProcessNil) {
 }
 
 }  // namespace
-}  // namespace locklab::sim
+}  // namespace locklab::history
