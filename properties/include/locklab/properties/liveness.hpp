@@ -76,8 +76,8 @@
 #include <span>
 #include <vector>
 
-#include "locklab/properties/verdict.hpp"
 #include "locklab/history/history.hpp"
+#include "locklab/properties/verdict.hpp"
 
 namespace locklab::properties {
 

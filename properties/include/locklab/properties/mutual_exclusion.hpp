@@ -25,8 +25,8 @@
 
 #include <span>
 
-#include "locklab/properties/verdict.hpp"
 #include "locklab/history/history.hpp"
+#include "locklab/properties/verdict.hpp"
 
 namespace locklab::properties {
 

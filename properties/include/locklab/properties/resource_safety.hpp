@@ -25,9 +25,9 @@
 
 #include <span>
 
-#include "locklab/properties/verdict.hpp"
 #include "locklab/history/history.hpp"
 #include "locklab/history/storage_log.hpp"
+#include "locklab/properties/verdict.hpp"
 
 namespace locklab::properties {
 
