@@ -93,7 +93,8 @@ history::TrueTime LivenessIndex::end_of(const history::Operation& op) const {
   return crash ? *crash : std::max(op.invoked_true, input_.run_end);
 }
 
-std::optional<history::TrueTime> LivenessIndex::crash_after(history::ProcessId p, history::TrueTime t) const {
+std::optional<history::TrueTime> LivenessIndex::crash_after(history::ProcessId p,
+                                                             history::TrueTime t) const {
   const auto it = crashes_.find(p);
   if (it == crashes_.end()) return std::nullopt;
   const auto c = std::lower_bound(it->second.begin(), it->second.end(), t);

@@ -26,7 +26,8 @@ std::string describe_op(const LivenessIndex& index, const history::Operation& op
   const history::TrueTime end = index.end_of(op);
   std::string how;
   if (op.status != history::OpStatus::pending) {
-    how = fmt::format("{} ({}) at {}", history::name_of(op.status), op.outcome, at(op.completed_true));
+    how = fmt::format("{} ({}) at {}", history::name_of(op.status), op.outcome,
+                      at(op.completed_true));
   } else if (end < index.input().run_end || index.crash_after(op.client, op.invoked_true)) {
     how = fmt::format("pending, its process crashed at {}", at(end));
   } else {
@@ -127,7 +128,9 @@ std::optional<Finding> first_crashed_holder_violation(const LivenessIndex& index
   // Per key, the ok grants by completion: "the next grant after the crash".
   std::map<std::string, std::vector<std::pair<history::TrueTime, std::uint64_t>>> granted;
   for (const auto& [id, g] : index.grants()) {
-    if (g.acquire_status == history::OpStatus::ok) granted[g.key].push_back({g.acquire_completed, id});
+    if (g.acquire_status == history::OpStatus::ok) {
+      granted[g.key].push_back({g.acquire_completed, id});
+    }
   }
   for (auto& [key, list] : granted) std::sort(list.begin(), list.end());
 

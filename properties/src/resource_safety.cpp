@@ -62,7 +62,8 @@ Verdict check_resource_safety(const history::History& history, const history::St
     if (!w.accepted) continue;
     ++accepted;
     const auto it = grants.find(w.grant);
-    if (w.grant == 0 || it == grants.end() || it->second.acquire_status == history::OpStatus::pending) {
+    if (w.grant == 0 || it == grants.end() ||
+        it->second.acquire_status == history::OpStatus::pending) {
       if (unknown.empty()) {
         unknown = w.grant == 0 ? fmt::format("write #{} ({}) names no grant", i, w.writer_name)
                   : it == grants.end()

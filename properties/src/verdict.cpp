@@ -33,7 +33,9 @@ void compute_belief(GrantView& g, const history::Operation& acquire,
   }
   std::vector<const history::Operation*> extends;
   for (const history::Operation* op : ops) {
-    if (op->kind == history::OpKind::extend && op->status == history::OpStatus::ok) extends.push_back(op);
+    if (op->kind == history::OpKind::extend && op->status == history::OpStatus::ok) {
+      extends.push_back(op);
+    }
   }
   std::stable_sort(extends.begin(), extends.end(), [](const auto* a, const auto* b) {
     return a->completed_true != b->completed_true ? a->completed_true < b->completed_true

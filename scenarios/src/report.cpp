@@ -87,7 +87,9 @@ std::string format_report(const Scenario& s, const RunReport& r) {
                      at(r.run.now), r.run.events, r.trace_hash, r.run.detail.empty() ? "" : " (" + r.run.detail + ")");
   out += acquisitions(s, r) + fmt::format("; {} writes to the storage\n", r.storage.writes().size());
   out += fmt::format("faults applied: {}\n", r.faults.size());
-  for (const history::FaultNote& f : r.faults) out += fmt::format("  {:>10}  {}\n", at(f.at), f.what);
+  for (const history::FaultNote& f : r.faults) {
+    out += fmt::format("  {:>10}  {}\n", at(f.at), f.what);
+  }
   out += "verdicts:\n";
   for (const properties::Verdict& v : r.verdicts) {
     // A violation's first clause; its story follows below in full.

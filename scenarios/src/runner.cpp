@@ -96,7 +96,9 @@ std::vector<history::FaultNote> notes_of(const Scenario& s, const sim::World& wo
   std::vector<history::FaultNote> notes = sim::fault_notes(world, s.faults);
   for (const Failover& f : s.failovers) notes.push_back({f.at, "failover " + f.master});
   std::stable_sort(notes.begin(), notes.end(),
-                   [](const history::FaultNote& a, const history::FaultNote& b) { return a.at < b.at; });
+                   [](const history::FaultNote& a, const history::FaultNote& b) {
+                     return a.at < b.at;
+                   });
   return notes;
 }
 

@@ -55,7 +55,9 @@ TEST(LivenessScenario, KilledHoldersKeyIsTakenOneRetryAfterItsTtl) {
   const KilledHolder k;
   std::vector<history::Operation> grants;
   for (const history::Operation& op : k.r.history.operations()) {
-    if (op.kind == history::OpKind::acquire && op.status == history::OpStatus::ok) grants.push_back(op);
+    if (op.kind == history::OpKind::acquire && op.status == history::OpStatus::ok) {
+      grants.push_back(op);
+    }
   }
   ASSERT_EQ(grants.size(), 2u);
   ASSERT_TRUE(grants[0].validity_end_true.has_value());

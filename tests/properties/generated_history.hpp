@@ -70,7 +70,8 @@ inline GeneratedRun generated_run(std::size_t operations, std::uint32_t keys = 1
     run.history.append(op(waiter, key, history::OpKind::acquire, 0, t + 1ms + 500us, t + 2ms,
                           history::OpStatus::fail, "busy"));
     history::Operation write =
-        op(holder, key, history::OpKind::write, grant, t + 1ms, t + 2ms, history::OpStatus::ok, "accepted");
+        op(holder, key, history::OpKind::write, grant, t + 1ms, t + 2ms, history::OpStatus::ok,
+           "accepted");
     write.fencing_token = token;
     run.history.append(std::move(write));
     run.log.append({.writer = history::ProcessId{holder},

@@ -20,7 +20,9 @@ namespace locklab::properties::testing {
 using history::OpKind;
 using history::OpStatus;
 
-inline history::TrueTime ms(std::int64_t n) { return history::true_time(std::chrono::milliseconds(n)); }
+inline history::TrueTime ms(std::int64_t n) {
+  return history::true_time(std::chrono::milliseconds(n));
+}
 
 class HandHistory {
  public:
@@ -82,8 +84,8 @@ class HandHistory {
                     OpStatus status, std::optional<std::int64_t> valid_until,
                     std::optional<std::uint64_t> token) {
     const history::Operation& acquire = history.at(grant);
-    history::Operation op = base(history::index_of(acquire.client), acquire.key, kind, grant, invoked,
-                             completed, status);
+    history::Operation op = base(history::index_of(acquire.client), acquire.key, kind, grant,
+                                 invoked, completed, status);
     op.id = next_++;
     op.outcome = status == OpStatus::ok ? "ok" : std::string(history::name_of(status));
     op.fencing_token = token;

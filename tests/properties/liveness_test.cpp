@@ -168,8 +168,12 @@ TEST(Liveness, PendingWithinTheBoundAtTheDeadlineIsOkAndListed) {
   const Verdict v = check_liveness(h.history, input(0, 3000));
   EXPECT_EQ(v.kind, Kind::ok) << v.summary;
   ASSERT_EQ(v.blocked.size(), 1u);
-  EXPECT_EQ(v.blocked[0], (BlockedOp{.client = history::ProcessId{2}, .client_name = "c2", .op = a,
-                                     .kind = history::OpKind::acquire, .key = "k", .since = ms(2500)}));
+  EXPECT_EQ(v.blocked[0], (BlockedOp{.client = history::ProcessId{2},
+                                     .client_name = "c2",
+                                     .op = a,
+                                     .kind = history::OpKind::acquire,
+                                     .key = "k",
+                                     .since = ms(2500)}));
   EXPECT_THAT(v.summary, HasSubstr("c2 on acquire " + std::to_string(a) + " of \"k\" since 2.5s"));
 }
 
