@@ -90,7 +90,7 @@ HeadlineResult run_headline(const HeadlineOptions& o, std::ostream& out) {
   out << fmt::format("5. the same schedule with fencing tokens: {} ({} of {} writes rejected as stale)\n",
                      result.fenced_safe ? "safe" : "STILL UNSAFE", [&] {
                        int n = 0;
-                       for (const sim::StorageWrite& w : result.fenced_report.storage.writes()) n += !w.accepted;
+                       for (const history::StorageWrite& w : result.fenced_report.storage.writes()) n += !w.accepted;
                        return n;
                      }(), result.fenced_report.storage.writes().size());
   out << "   resource_safety: " << (rs != nullptr ? rs->summary : "?") << "\n";

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <tuple>
-#include <variant>
 
 #include "liveness_parts.hpp"
 
@@ -18,8 +17,8 @@ using liveness::at;
 
 std::vector<BlockedOp> blocked_ops(const liveness::LivenessIndex& index) {
   std::vector<BlockedOp> out;
-  for (const sim::Operation& op : index.history().operations()) {
-    if (op.status != sim::OpStatus::pending) continue;
+  for (const history::Operation& op : index.history().operations()) {
+    if (op.status != history::OpStatus::pending) continue;
     if (index.crash_after(op.client, op.invoked_true)) continue;  // died with its process
     out.push_back({.client = op.client,
                    .client_name = op.client_name,
@@ -34,13 +33,13 @@ std::vector<BlockedOp> blocked_ops(const liveness::LivenessIndex& index) {
   return out;
 }
 
-std::string blocked_text(const std::vector<BlockedOp>& blocked, sim::TrueTime end) {
+std::string blocked_text(const std::vector<BlockedOp>& blocked, history::TrueTime end) {
   if (blocked.empty()) return fmt::format("nothing blocked at the end ({})", at(end));
   std::string out = fmt::format("blocked at the end ({}):", at(end));
   for (std::size_t i = 0; i < blocked.size(); ++i) {
     const BlockedOp& b = blocked[i];
     out += fmt::format("{} {} on {} {} of \"{}\" since {}", i == 0 ? "" : ";", b.client_name,
-                       sim::name_of(b.kind), b.op, b.key, at(b.since));
+                       history::name_of(b.kind), b.op, b.key, at(b.since));
   }
   return out;
 }
@@ -51,10 +50,10 @@ liveness::Finding stuck(const liveness::LivenessIndex& index, const std::vector<
       blocked.begin(), blocked.end(), [](const BlockedOp& a, const BlockedOp& b) {
         return std::tie(a.since, a.op) < std::tie(b.since, b.op);
       });
-  const sim::Operation& op = index.op(earliest.op);
+  const history::Operation& op = index.op(earliest.op);
   liveness::Finding f;
   f.violation.rule = "stuck";
-  const std::uint64_t grant = op.kind == sim::OpKind::acquire ? op.id : op.grant;
+  const std::uint64_t grant = op.kind == history::OpKind::acquire ? op.id : op.grant;
   if (const auto it = index.grants().find(grant); it != index.grants().end()) {
     f.violation.first = it->second;
   }
@@ -70,24 +69,7 @@ liveness::Finding stuck(const liveness::LivenessIndex& index, const std::vector<
 
 }  // namespace
 
-std::vector<ClientCrash> client_crashes(const sim::FaultSchedule& schedule,
-                                        std::span<const sim::ProcessId> clients) {
-  std::vector<ClientCrash> out;
-  const auto is_client = [&](sim::ProcessId p) {
-    return std::find(clients.begin(), clients.end(), p) != clients.end();
-  };
-  for (const sim::Fault& f : schedule) {
-    if (const auto* k = std::get_if<sim::ProcessKill>(&f.action); k && is_client(k->process)) {
-      out.push_back({k->process, f.at});
-    } else if (const auto* c = std::get_if<sim::MachineCrash>(&f.action);
-               c && is_client(c->process)) {
-      out.push_back({c->process, f.at});
-    }
-  }
-  return out;
-}
-
-Verdict check_liveness(const sim::History& history, const LivenessInput& input,
+Verdict check_liveness(const history::History& history, const LivenessInput& input,
                        std::span<const FaultNote> faults) {
   const liveness::LivenessIndex index(history, input);
   Verdict verdict;

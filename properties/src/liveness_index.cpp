@@ -7,43 +7,43 @@
 
 namespace locklab::properties::liveness {
 
-std::string at(sim::TrueTime t) { return sim::format_duration(t.time_since_epoch()); }
-std::string span_text(sim::Duration d) { return sim::format_duration(d); }
+std::string at(history::TrueTime t) { return history::format_duration(t.time_since_epoch()); }
+std::string span_text(history::Duration d) { return history::format_duration(d); }
 
 namespace {
 
-bool may_set_key(const sim::Operation& op) {
-  return op.kind == sim::OpKind::acquire || op.kind == sim::OpKind::extend;
+bool may_set_key(const history::Operation& op) {
+  return op.kind == history::OpKind::acquire || op.kind == history::OpKind::extend;
 }
 
 }  // namespace
 
-LivenessIndex::LivenessIndex(const sim::History& history, const LivenessInput& input)
+LivenessIndex::LivenessIndex(const history::History& history, const LivenessInput& input)
     : history_(history), input_(input), grants_(grants_of(history)) {
   for (const ClientCrash& c : input.crashes) crashes_[c.process].push_back(c.at);
   for (auto& [p, times] : crashes_) std::sort(times.begin(), times.end());
 
-  const sim::Duration attempt = input.bounds.attempt_max;
-  for (const sim::Operation& op : history.operations()) {
-    if (op.kind == sim::OpKind::acquire) acquires_[op.key].push_back(&op);
+  const history::Duration attempt = input.bounds.attempt_max;
+  for (const history::Operation& op : history.operations()) {
+    if (op.kind == history::OpKind::acquire) acquires_[op.key].push_back(&op);
     if (!may_set_key(op)) continue;
     // Only the last attempt of an indeterminate op can have left the key set:
     // earlier attempts failed definitely and were unlocked.
-    std::optional<sim::TrueTime> ended;
-    if (op.status == sim::OpStatus::info) {
+    std::optional<history::TrueTime> ended;
+    if (op.status == history::OpStatus::info) {
       ended = op.completed_true;
-    } else if (op.status == sim::OpStatus::pending) {
+    } else if (op.status == history::OpStatus::pending) {
       ended = crash_after(op.client, op.invoked_true);
     }
     if (ended) excuses_[op.key].push_back({std::max(op.invoked_true, *ended - attempt), *ended});
   }
   for (auto& [key, list] : acquires_) {
-    std::stable_sort(list.begin(), list.end(), [](const sim::Operation* a, const sim::Operation* b) {
+    std::stable_sort(list.begin(), list.end(), [](const history::Operation* a, const history::Operation* b) {
       return std::tie(a->invoked_true, a->id) < std::tie(b->invoked_true, b->id);
     });
     std::vector<Chain>& out = chains_[key];
     for (std::size_t i = 0; i < list.size(); ++i) {
-      const sim::TrueTime end = end_of(*list[i]);
+      const history::TrueTime end = end_of(*list[i]);
       if (!out.empty() && list[i]->invoked_true - out.back().to <= input.bounds.think_max) {
         out.back().to = std::max(out.back().to, end);
         out.back().last = i;
@@ -87,13 +87,14 @@ std::vector<Interval> LivenessIndex::served(const std::string& key, bool excuses
   return out;
 }
 
-sim::TrueTime LivenessIndex::end_of(const sim::Operation& op) const {
-  if (op.status != sim::OpStatus::pending) return op.completed_true;
-  const std::optional<sim::TrueTime> crash = crash_after(op.client, op.invoked_true);
+history::TrueTime LivenessIndex::end_of(const history::Operation& op) const {
+  if (op.status != history::OpStatus::pending) return op.completed_true;
+  const std::optional<history::TrueTime> crash = crash_after(op.client, op.invoked_true);
   return crash ? *crash : std::max(op.invoked_true, input_.run_end);
 }
 
-std::optional<sim::TrueTime> LivenessIndex::crash_after(sim::ProcessId p, sim::TrueTime t) const {
+std::optional<history::TrueTime> LivenessIndex::crash_after(history::ProcessId p,
+                                                             history::TrueTime t) const {
   const auto it = crashes_.find(p);
   if (it == crashes_.end()) return std::nullopt;
   const auto c = std::lower_bound(it->second.begin(), it->second.end(), t);
@@ -105,7 +106,7 @@ std::vector<Interval> gaps(Interval window, std::vector<Interval> served) {
   std::sort(served.begin(), served.end(),
             [](const Interval& a, const Interval& b) { return a.from < b.from; });
   std::vector<Interval> out;
-  sim::TrueTime cursor = window.from;
+  history::TrueTime cursor = window.from;
   for (const Interval& s : served) {
     if (cursor >= window.to) break;
     if (s.to <= cursor) continue;
@@ -117,12 +118,12 @@ std::vector<Interval> gaps(Interval window, std::vector<Interval> served) {
 }
 
 std::optional<Overdue> first_overdue(std::span<const Chain> chains, std::span<const Interval> gaps,
-                                     sim::Duration bound) {
+                                     history::Duration bound) {
   std::size_t c = 0;
   std::size_t g = 0;
   while (c < chains.size() && g < gaps.size()) {
-    const sim::TrueTime from = std::max(chains[c].from, gaps[g].from);
-    const sim::TrueTime to = std::min(chains[c].to, gaps[g].to);
+    const history::TrueTime from = std::max(chains[c].from, gaps[g].from);
+    const history::TrueTime to = std::min(chains[c].to, gaps[g].to);
     if (to > from && to - from > bound) return Overdue{from, from + bound, c};
     if (chains[c].to <= gaps[g].to) {
       ++c;
@@ -133,8 +134,8 @@ std::optional<Overdue> first_overdue(std::span<const Chain> chains, std::span<co
   return std::nullopt;
 }
 
-const sim::Operation& blocked_at(const LivenessIndex& index, const std::string& key,
-                                 const Chain& c, sim::TrueTime due) {
+const history::Operation& blocked_at(const LivenessIndex& index, const std::string& key,
+                                 const Chain& c, history::TrueTime due) {
   const auto& list = index.acquires().at(key);
   for (std::size_t i = c.first; i <= c.last; ++i) {
     if (index.end_of(*list[i]) > due) return *list[i];

@@ -22,17 +22,18 @@ std::string bound_text(const LivenessBounds& b) {
 }  // namespace
 
 // "acquire 9 (c2, invoked 8s, fail at 10s)", "... still pending at the end".
-std::string describe_op(const LivenessIndex& index, const sim::Operation& op) {
-  const sim::TrueTime end = index.end_of(op);
+std::string describe_op(const LivenessIndex& index, const history::Operation& op) {
+  const history::TrueTime end = index.end_of(op);
   std::string how;
-  if (op.status != sim::OpStatus::pending) {
-    how = fmt::format("{} ({}) at {}", sim::name_of(op.status), op.outcome, at(op.completed_true));
+  if (op.status != history::OpStatus::pending) {
+    how = fmt::format("{} ({}) at {}", history::name_of(op.status), op.outcome,
+                      at(op.completed_true));
   } else if (end < index.input().run_end || index.crash_after(op.client, op.invoked_true)) {
     how = fmt::format("pending, its process crashed at {}", at(end));
   } else {
     how = "still pending at the end";
   }
-  return fmt::format("{} {} ({}, invoked {}, {})", sim::name_of(op.kind), op.id, op.client_name,
+  return fmt::format("{} {} ({}, invoked {}, {})", history::name_of(op.kind), op.id, op.client_name,
                      at(op.invoked_true), how);
 }
 
@@ -51,7 +52,7 @@ std::optional<Finding> first_progress_violation(const LivenessIndex& index) {
   }
   if (!best) return std::nullopt;
 
-  const sim::Operation& blocked =
+  const history::Operation& blocked =
       blocked_at(index, best_key, index.chains(best_key)[best->chain], best->due);
   const GrantView* previous = nullptr;  // the last belief that ended by the wait's start
   for (const GrantView* g : index.grants_of_key(best_key)) {
@@ -78,19 +79,19 @@ std::optional<Finding> first_progress_violation(const LivenessIndex& index) {
 
 std::optional<Finding> first_fifo_violation(const LivenessIndex& index) {
   if (!index.input().fifo_local_waiters) return std::nullopt;
-  const sim::Operation* first_b = nullptr;  // the overtaking grant that completed first
+  const history::Operation* first_b = nullptr;  // the overtaking grant that completed first
   for (const auto& [key, list] : index.acquires()) {
     // Per process, the latest in-flight end among acquires invoked so far.
-    std::map<sim::ProcessId, sim::TrueTime> latest_end;
-    for (const sim::Operation* b : list) {
+    std::map<history::ProcessId, history::TrueTime> latest_end;
+    for (const history::Operation* b : list) {
       const auto it = latest_end.find(b->client);
-      if (b->status == sim::OpStatus::ok && it != latest_end.end() &&
+      if (b->status == history::OpStatus::ok && it != latest_end.end() &&
           it->second > b->completed_true &&
           (first_b == nullptr ||
            std::tie(b->completed_true, b->id) < std::tie(first_b->completed_true, first_b->id))) {
         first_b = b;
       }
-      const sim::TrueTime end = index.end_of(*b);
+      const history::TrueTime end = index.end_of(*b);
       if (it == latest_end.end()) {
         latest_end.emplace(b->client, end);
       } else {
@@ -99,8 +100,8 @@ std::optional<Finding> first_fifo_violation(const LivenessIndex& index) {
     }
   }
   if (first_b == nullptr) return std::nullopt;
-  const sim::Operation* a = nullptr;  // the earliest-invoked waiter it overtook
-  for (const sim::Operation* op : index.acquires().at(first_b->key)) {
+  const history::Operation* a = nullptr;  // the earliest-invoked waiter it overtook
+  for (const history::Operation* op : index.acquires().at(first_b->key)) {
     if (op == first_b) break;
     if (op->client == first_b->client && index.end_of(*op) > first_b->completed_true) {
       a = op;
@@ -125,21 +126,23 @@ std::optional<Finding> first_fifo_violation(const LivenessIndex& index) {
 std::optional<Finding> first_crashed_holder_violation(const LivenessIndex& index) {
   const LivenessInput& in = index.input();
   // Per key, the ok grants by completion: "the next grant after the crash".
-  std::map<std::string, std::vector<std::pair<sim::TrueTime, std::uint64_t>>> granted;
+  std::map<std::string, std::vector<std::pair<history::TrueTime, std::uint64_t>>> granted;
   for (const auto& [id, g] : index.grants()) {
-    if (g.acquire_status == sim::OpStatus::ok) granted[g.key].push_back({g.acquire_completed, id});
+    if (g.acquire_status == history::OpStatus::ok) {
+      granted[g.key].push_back({g.acquire_completed, id});
+    }
   }
   for (auto& [key, list] : granted) std::sort(list.begin(), list.end());
 
   std::optional<Finding> best;
   for (const auto& [id, g] : index.grants()) {
     if (!g.believed()) continue;
-    const std::optional<sim::TrueTime> crash = index.crash_after(g.client, *g.belief_start);
+    const std::optional<history::TrueTime> crash = index.crash_after(g.client, *g.belief_start);
     if (!crash || *crash >= *g.belief_end || *crash < in.last_heal) continue;
     const auto& next = granted.at(g.key);
     auto it = std::lower_bound(next.begin(), next.end(), std::make_pair(*crash, std::uint64_t{0}));
     while (it != next.end() && it->second == g.grant) ++it;
-    const sim::TrueTime until = it == next.end() ? in.run_end : it->first;
+    const history::TrueTime until = it == next.end() ? in.run_end : it->first;
     if (until <= *crash) continue;
     // Only possible sets excuse waiting here: the holder's own belief is moot
     // once it is dead, and no other grant completes before `until`.
@@ -152,7 +155,7 @@ std::optional<Finding> first_crashed_holder_violation(const LivenessIndex& index
                                              in.bounds.bound());
     if (!o || (best && o->due >= best->violation.until)) continue;
     o->chain += offset;
-    const sim::Operation& blocked = blocked_at(index, g.key, chains[o->chain], o->due);
+    const history::Operation& blocked = blocked_at(index, g.key, chains[o->chain], o->due);
     Finding f;
     f.violation.rule = "crashed_holder";
     f.violation.first = g;

@@ -12,13 +12,13 @@ namespace locklab::properties {
 
 namespace {
 
-std::string at(sim::TrueTime t) { return sim::format_duration(t.time_since_epoch()); }
+std::string at(history::TrueTime t) { return history::format_duration(t.time_since_epoch()); }
 
 struct Overlap {
   const GrantView* first;
   const GrantView* second;
-  sim::TrueTime from;
-  sim::TrueTime until;
+  history::TrueTime from;
+  history::TrueTime until;
 };
 
 // The overlap on one key that starts first, if any. `grants` are believed
@@ -75,7 +75,7 @@ Verdict violation(const Overlap& o, std::span<const FaultNote> faults) {
 
 }  // namespace
 
-Verdict check_mutual_exclusion(const sim::History& history, std::span<const FaultNote> faults) {
+Verdict check_mutual_exclusion(const history::History& history, std::span<const FaultNote> faults) {
   const std::map<std::uint64_t, GrantView> grants = grants_of(history);
   std::map<std::string, std::vector<const GrantView*>> by_key;
   const GrantView* unknown = nullptr;

@@ -11,9 +11,9 @@ namespace locklab::properties {
 
 namespace {
 
-std::string at(sim::TrueTime t) { return sim::format_duration(t.time_since_epoch()); }
+std::string at(history::TrueTime t) { return history::format_duration(t.time_since_epoch()); }
 
-std::string token(const sim::StorageWrite& w) {
+std::string token(const history::StorageWrite& w) {
   return w.fencing_token ? fmt::format("token {}", *w.fencing_token) : "no token";
 }
 
@@ -50,7 +50,7 @@ Verdict violation(const GrantView& stale, const GrantView& later, const LoggedWr
 
 }  // namespace
 
-Verdict check_resource_safety(const sim::History& history, const sim::StorageLog& log,
+Verdict check_resource_safety(const history::History& history, const history::StorageLog& log,
                               std::span<const FaultNote> faults) {
   const std::map<std::uint64_t, GrantView> grants = grants_of(history);
   std::map<std::string, LoggedWrite> latest;  // per key: a write of the latest-ordered grant
@@ -58,11 +58,12 @@ Verdict check_resource_safety(const sim::History& history, const sim::StorageLog
   std::size_t accepted = 0;
   const auto& writes = log.writes();
   for (std::size_t i = 0; i < writes.size(); ++i) {
-    const sim::StorageWrite& w = writes[i];
+    const history::StorageWrite& w = writes[i];
     if (!w.accepted) continue;
     ++accepted;
     const auto it = grants.find(w.grant);
-    if (w.grant == 0 || it == grants.end() || it->second.acquire_status == sim::OpStatus::pending) {
+    if (w.grant == 0 || it == grants.end() ||
+        it->second.acquire_status == history::OpStatus::pending) {
       if (unknown.empty()) {
         unknown = w.grant == 0 ? fmt::format("write #{} ({}) names no grant", i, w.writer_name)
                   : it == grants.end()

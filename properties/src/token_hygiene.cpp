@@ -11,11 +11,11 @@ namespace locklab::properties {
 
 namespace {
 
-std::string at(sim::TrueTime t) { return sim::format_duration(t.time_since_epoch()); }
+std::string at(history::TrueTime t) { return history::format_duration(t.time_since_epoch()); }
 
 struct Grant {
   const GrantView* view;
-  const sim::Operation* acquire;
+  const history::Operation* acquire;
 };
 
 bool completed_before(const Grant& a, const Grant& b) {
@@ -76,12 +76,12 @@ void check_fencing(const std::vector<Grant>& grants, std::optional<Finding>& ord
 
 }  // namespace
 
-Verdict check_token_hygiene(const sim::History& history, std::span<const FaultNote> faults) {
+Verdict check_token_hygiene(const history::History& history, std::span<const FaultNote> faults) {
   const std::map<std::uint64_t, GrantView> views = grants_of(history);
   std::vector<Grant> all;       // every ok grant, for lock tokens
   std::map<std::string, std::vector<Grant>> by_key;  // judged grants, for fencing
   for (const auto& [id, g] : views) {
-    if (g.acquire_status != sim::OpStatus::ok) continue;
+    if (g.acquire_status != history::OpStatus::ok) continue;
     const Grant grant{&g, &history.at(id)};
     all.push_back(grant);
     if (g.believed() || !g.unknown_why.empty()) by_key[g.key].push_back(grant);

@@ -9,14 +9,14 @@ namespace locklab::properties {
 
 namespace {
 
-std::string at(sim::TrueTime t) { return sim::format_duration(t.time_since_epoch()); }
+std::string at(history::TrueTime t) { return history::format_duration(t.time_since_epoch()); }
 
 // The ops of each grant other than its acquire, in history order.
-std::map<std::uint64_t, std::vector<const sim::Operation*>> ops_by_grant(
-    const sim::History& history) {
-  std::map<std::uint64_t, std::vector<const sim::Operation*>> by_grant;
-  for (const sim::Operation& op : history.operations()) {
-    if (op.kind != sim::OpKind::acquire && op.grant != 0) by_grant[op.grant].push_back(&op);
+std::map<std::uint64_t, std::vector<const history::Operation*>> ops_by_grant(
+    const history::History& history) {
+  std::map<std::uint64_t, std::vector<const history::Operation*>> by_grant;
+  for (const history::Operation& op : history.operations()) {
+    if (op.kind != history::OpKind::acquire && op.grant != 0) by_grant[op.grant].push_back(&op);
   }
   return by_grant;
 }
@@ -24,24 +24,26 @@ std::map<std::uint64_t, std::vector<const sim::Operation*>> ops_by_grant(
 // The end of belief of an acquire that completed ok: the earliest of the
 // first release's invocation, the validity end as last moved by an ok extend,
 // and a failed extend's completion.
-void compute_belief(GrantView& g, const sim::Operation& acquire,
-                    const std::vector<const sim::Operation*>& ops) {
+void compute_belief(GrantView& g, const history::Operation& acquire,
+                    const std::vector<const history::Operation*>& ops) {
   g.belief_start = acquire.completed_true;
   if (!acquire.validity_end_true) {
     g.unknown_why = fmt::format("acquire {} completed ok without a validity end", acquire.id);
     return;
   }
-  std::vector<const sim::Operation*> extends;
-  for (const sim::Operation* op : ops) {
-    if (op->kind == sim::OpKind::extend && op->status == sim::OpStatus::ok) extends.push_back(op);
+  std::vector<const history::Operation*> extends;
+  for (const history::Operation* op : ops) {
+    if (op->kind == history::OpKind::extend && op->status == history::OpStatus::ok) {
+      extends.push_back(op);
+    }
   }
   std::stable_sort(extends.begin(), extends.end(), [](const auto* a, const auto* b) {
     return a->completed_true != b->completed_true ? a->completed_true < b->completed_true
                                                   : a->id < b->id;
   });
-  sim::TrueTime end = *acquire.validity_end_true;
+  history::TrueTime end = *acquire.validity_end_true;
   std::string ended_by = "validity end";
-  for (const sim::Operation* e : extends) {
+  for (const history::Operation* e : extends) {
     if (!e->validity_end_true) {
       g.unknown_why = fmt::format("extend {} completed ok without a validity end", e->id);
       return;
@@ -49,11 +51,11 @@ void compute_belief(GrantView& g, const sim::Operation& acquire,
     end = *e->validity_end_true;
     ended_by = fmt::format("validity end (moved by extend {})", e->id);
   }
-  for (const sim::Operation* op : ops) {
-    if (op->kind == sim::OpKind::release && op->invoked_true < end) {
+  for (const history::Operation* op : ops) {
+    if (op->kind == history::OpKind::release && op->invoked_true < end) {
       end = op->invoked_true;
       ended_by = fmt::format("release {}", op->id);
-    } else if (op->kind == sim::OpKind::extend && op->status == sim::OpStatus::fail &&
+    } else if (op->kind == history::OpKind::extend && op->status == history::OpStatus::fail &&
                op->completed_true < end) {
       end = op->completed_true;
       ended_by = fmt::format("extend {} failed", op->id);
@@ -74,12 +76,12 @@ std::string_view name_of(Verdict::Kind kind) {
   return "unknown";
 }
 
-std::map<std::uint64_t, GrantView> grants_of(const sim::History& history) {
+std::map<std::uint64_t, GrantView> grants_of(const history::History& history) {
   const auto by_grant = ops_by_grant(history);
-  static const std::vector<const sim::Operation*> kNone;
+  static const std::vector<const history::Operation*> kNone;
   std::map<std::uint64_t, GrantView> grants;
-  for (const sim::Operation& op : history.operations()) {
-    if (op.kind != sim::OpKind::acquire) continue;
+  for (const history::Operation& op : history.operations()) {
+    if (op.kind != history::OpKind::acquire) continue;
     GrantView g{.grant = op.id,
                 .client = op.client,
                 .client_name = op.client_name,
@@ -90,8 +92,8 @@ std::map<std::uint64_t, GrantView> grants_of(const sim::History& history) {
                 .ops = {op.id}};
     const auto it = by_grant.find(op.id);
     const auto& ops = it == by_grant.end() ? kNone : it->second;
-    for (const sim::Operation* other : ops) g.ops.push_back(other->id);
-    if (op.status == sim::OpStatus::ok) compute_belief(g, op, ops);
+    for (const history::Operation* other : ops) g.ops.push_back(other->id);
+    if (op.status == history::OpStatus::ok) compute_belief(g, op, ops);
     grants.emplace(op.id, std::move(g));
   }
   return grants;
@@ -100,8 +102,8 @@ std::map<std::uint64_t, GrantView> grants_of(const sim::History& history) {
 std::string describe_belief(const GrantView& g) {
   if (!g.unknown_why.empty()) return "belief unknown (" + g.unknown_why + ")";
   if (!g.believed()) {
-    if (g.acquire_status != sim::OpStatus::ok) {
-      return fmt::format("no belief (acquire {})", sim::name_of(g.acquire_status));
+    if (g.acquire_status != history::OpStatus::ok) {
+      return fmt::format("no belief (acquire {})", history::name_of(g.acquire_status));
     }
     return "no belief (empty interval)";
   }
@@ -114,9 +116,9 @@ std::string describe_grant(const GrantView& g) {
                      at(g.acquire_invoked), describe_belief(g));
 }
 
-void attach_faults(Violation& v, sim::TrueTime window_start, sim::TrueTime window_end,
+void attach_faults(Violation& v, history::TrueTime window_start, history::TrueTime window_end,
                    std::span<const FaultNote> faults) {
-  v.window_start = std::max(window_start, sim::TrueTime{});
+  v.window_start = std::max(window_start, history::TrueTime{});
   v.window_end = window_end;
   v.faults.clear();
   for (const FaultNote& f : faults) {

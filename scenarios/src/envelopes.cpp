@@ -24,7 +24,7 @@ constexpr std::array<std::pair<FaultClass, std::string_view>, 9> kClassNames{{
 
 Envelope within(Algorithm algorithm, std::chrono::milliseconds ttl, std::int64_t drift_ppm) {
   Envelope e;
-  properties::FaultMix& b = e.bounds;
+  FaultMix& b = e.bounds;
   b.drift_ppm = drift_ppm / 2;
   b.max_drift_change_ppm = drift_ppm / 2;
   b.max_pause = 2 * ttl;
@@ -65,7 +65,7 @@ Envelope within(Algorithm algorithm, std::chrono::milliseconds ttl, std::int64_t
 Envelope beyond(std::chrono::milliseconds ttl, std::int64_t drift_ppm) {
   Envelope e;
   for (const auto& [c, name] : kClassNames) e.classes.push_back(c);
-  properties::FaultMix& b = e.bounds;
+  FaultMix& b = e.bounds;
   b.drift_ppm = 5 * std::max<std::int64_t>(drift_ppm, 1'000);
   b.max_drift_change_ppm = b.drift_ppm;
   b.max_pause = 3 * ttl;

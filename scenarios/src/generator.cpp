@@ -103,9 +103,9 @@ void draw_clients(sim::Rng& rng, const GeneratorOptions& o, const Envelope& enve
   }
 }
 
-properties::FaultMix draw_fault_counts(sim::Rng& rng, const GeneratorOptions& o, const Envelope& envelope,
+FaultMix draw_fault_counts(sim::Rng& rng, const GeneratorOptions& o, const Envelope& envelope,
                                        std::vector<FaultClass>& classes, int& failovers) {
-  properties::FaultMix mix = envelope.bounds;
+  FaultMix mix = envelope.bounds;
   mix.horizon = o.duration * 8 / 10;
   for (int i = 0; i < o.faults && !classes.empty(); ++i) {
     switch (classes[rng.below(classes.size())]) {
@@ -161,7 +161,7 @@ Scenario generate_scenario(std::uint64_t seed, const GeneratorOptions& o) {
                                        [](const MasterSpec& m) { return m.replicas > 0; });
   if (!has_replica) std::erase(classes, FaultClass::failover);
   int failovers = 0;
-  properties::FaultMix mix = draw_fault_counts(fault_rng, o, envelope, classes, failovers);
+  FaultMix mix = draw_fault_counts(fault_rng, o, envelope, classes, failovers);
   if (envelope.majority_up) {
     // A minority down at once, a restarting master counted until it serves.
     mix.max_masters_down = (s.cluster.masters.size() - 1) / 2;
@@ -170,11 +170,11 @@ Scenario generate_scenario(std::uint64_t seed, const GeneratorOptions& o) {
     }
   }
 
-  properties::WorldShape shape;
+  WorldShape shape;
   for (std::size_t i = 0; i < s.cluster.masters.size(); ++i) shape.masters.push_back(master_id(s, i));
   for (std::size_t i = 0; i < s.clients.size(); ++i) shape.clients.push_back(client_id(s, i));
   shape.storage = storage_id(s);
-  s.faults = properties::random_faults(fault_rng, shape, mix);
+  s.faults = random_faults(fault_rng, shape, mix);
   for (int i = 0; i < failovers; ++i) {
     std::vector<std::string> candidates;
     for (const MasterSpec& m : s.cluster.masters) {

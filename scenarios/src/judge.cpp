@@ -9,6 +9,7 @@
 #include "locklab/properties/mutual_exclusion.hpp"
 #include "locklab/properties/resource_safety.hpp"
 #include "locklab/properties/token_hygiene.hpp"
+#include "locklab/scenarios/client_crashes.hpp"
 #include "locklab/sim/detail/overloaded.hpp"
 
 namespace locklab::scenarios {
@@ -119,7 +120,7 @@ properties::LivenessInput liveness_input(const Scenario& s, const RunReport& r) 
           .last_heal = last_heal(s, r, clients),
           .run_end = r.run.now,
           .ended = run_end(r.run.status),
-          .crashes = properties::client_crashes(s.faults, clients),
+          .crashes = client_crashes(s.faults, clients),
           .fifo_local_waiters = true};
 }
 

@@ -36,10 +36,10 @@ bool dies_after(const Scenario& s, sim::ProcessId client, sim::TrueTime since) {
 std::string acquisitions(const Scenario& s, const RunReport& r) {
   std::map<std::string, int> outcomes;
   int total = 0;
-  for (const sim::Operation& op : r.history.operations()) {
-    if (op.kind != sim::OpKind::acquire) continue;
+  for (const history::Operation& op : r.history.operations()) {
+    if (op.kind != history::OpKind::acquire) continue;
     ++total;
-    if (op.status != sim::OpStatus::pending) {
+    if (op.status != history::OpStatus::pending) {
       ++outcomes[op.outcome];
     } else if (dies_after(s, op.client, op.invoked_true)) {
       ++outcomes["pending (process died)"];
@@ -87,7 +87,9 @@ std::string format_report(const Scenario& s, const RunReport& r) {
                      at(r.run.now), r.run.events, r.trace_hash, r.run.detail.empty() ? "" : " (" + r.run.detail + ")");
   out += acquisitions(s, r) + fmt::format("; {} writes to the storage\n", r.storage.writes().size());
   out += fmt::format("faults applied: {}\n", r.faults.size());
-  for (const sim::FaultNote& f : r.faults) out += fmt::format("  {:>10}  {}\n", at(f.at), f.what);
+  for (const history::FaultNote& f : r.faults) {
+    out += fmt::format("  {:>10}  {}\n", at(f.at), f.what);
+  }
   out += "verdicts:\n";
   for (const properties::Verdict& v : r.verdicts) {
     // A violation's first clause; its story follows below in full.

@@ -10,6 +10,7 @@
 #include "judge.hpp"
 #include "locklab/lock/naive.hpp"
 #include "locklab/lock/redlock.hpp"
+#include "locklab/sim/history_recorder.hpp"
 #include "locklab/sim/lock_backend.hpp"
 #include "locklab/sim/lock_client.hpp"
 #include "locklab/sim/redis/deployment.hpp"
@@ -21,12 +22,12 @@ namespace {
 // Everything the world's processes reach by reference; it outlives the run.
 struct WorldParts {
   explicit WorldParts(sim::WorldConfig config, sim::redis::DeploymentOptions deployment)
-      : world(std::move(config)), redis(world, deployment), log(std::make_shared<sim::StorageLog>()) {}
+      : world(std::move(config)), redis(world, deployment), log(std::make_shared<history::StorageLog>()) {}
 
   sim::World world;
   sim::redis::Deployment redis;
-  std::shared_ptr<sim::StorageLog> log;
-  sim::History history;
+  std::shared_ptr<history::StorageLog> log;
+  history::History history;
   std::vector<sim::LockNode> nodes;  // logical names, in master order
 };
 
@@ -91,11 +92,13 @@ void build(const Scenario& s, WorldParts& parts) {
   for (const Failover& f : s.failovers) parts.redis.schedule_failover(f.at, f.master);
 }
 
-std::vector<sim::FaultNote> notes_of(const Scenario& s, const sim::World& world) {
-  std::vector<sim::FaultNote> notes = sim::fault_notes(world, s.faults);
+std::vector<history::FaultNote> notes_of(const Scenario& s, const sim::World& world) {
+  std::vector<history::FaultNote> notes = sim::fault_notes(world, s.faults);
   for (const Failover& f : s.failovers) notes.push_back({f.at, "failover " + f.master});
   std::stable_sort(notes.begin(), notes.end(),
-                   [](const sim::FaultNote& a, const sim::FaultNote& b) { return a.at < b.at; });
+                   [](const history::FaultNote& a, const history::FaultNote& b) {
+                     return a.at < b.at;
+                   });
   return notes;
 }
 
@@ -145,8 +148,8 @@ bool RunReport::any_violation() const {
 
 int RunReport::grants() const {
   int n = 0;
-  for (const sim::Operation& op : history.operations()) {
-    n += op.kind == sim::OpKind::acquire && op.status == sim::OpStatus::ok;
+  for (const history::Operation& op : history.operations()) {
+    n += op.kind == history::OpKind::acquire && op.status == history::OpStatus::ok;
   }
   return n;
 }
@@ -167,7 +170,7 @@ RunReport run_scenario(const Scenario& s, const RunOptions& options) {
   build(s, *parts);
 
   report.run = parts->world.run_until(sim::true_time(s.duration));
-  parts->history.refresh_validity(parts->world);
+  sim::refresh_validity(parts->history, parts->world);
   report.trace_hash = parts->world.trace().hash();
   report.faults = notes_of(s, parts->world);
   report.inapplicable = parts->world.inapplicable_faults();

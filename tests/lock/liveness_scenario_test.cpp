@@ -9,6 +9,7 @@
 
 #include "locklab/properties/liveness.hpp"
 #include "locklab/properties/token_hygiene.hpp"
+#include "locklab/scenarios/client_crashes.hpp"
 #include "locklab/scenarios/runner.hpp"
 #include "locklab/scenarios/scenario_file.hpp"
 
@@ -32,7 +33,7 @@ struct KilledHolder {
                    .attempt_max = 5ms, .think_max = 10ms},
         .last_heal = sim::true_time(50ms),
         .run_end = r.run.now,
-        .crashes = properties::client_crashes(s.faults, clients)};
+        .crashes = scenarios::client_crashes(s.faults, clients)};
     return properties::check_liveness(r.history, in, r.faults);
   }
 };
@@ -52,9 +53,11 @@ TEST(LivenessScenario, KilledHoldersLockComesFreeWithinTheBound) {
 // plus one retry interval (20 ms) and a round trip of A's acquire.
 TEST(LivenessScenario, KilledHoldersKeyIsTakenOneRetryAfterItsTtl) {
   const KilledHolder k;
-  std::vector<sim::Operation> grants;
-  for (const sim::Operation& op : k.r.history.operations()) {
-    if (op.kind == sim::OpKind::acquire && op.status == sim::OpStatus::ok) grants.push_back(op);
+  std::vector<history::Operation> grants;
+  for (const history::Operation& op : k.r.history.operations()) {
+    if (op.kind == history::OpKind::acquire && op.status == history::OpStatus::ok) {
+      grants.push_back(op);
+    }
   }
   ASSERT_EQ(grants.size(), 2u);
   ASSERT_TRUE(grants[0].validity_end_true.has_value());

@@ -11,7 +11,7 @@
 #include "locklab/lock/redlock.hpp"
 #include "locklab/properties/mutual_exclusion.hpp"
 #include "locklab/properties/resource_safety.hpp"
-#include "locklab/sim/history.hpp"
+#include "locklab/sim/history_recorder.hpp"
 #include "locklab/sim/lock_backend.hpp"
 #include "locklab/sim/lock_client.hpp"
 #include "locklab/sim/redis/server.hpp"
@@ -25,7 +25,7 @@ enum class Algorithm { naive, single_node, redlock };
 struct Scenario {
   Scenario(int masters, bool fenced_storage, sim::redis::ServerOptions server = {},
            sim::WorldConfig config = {})
-      : world(std::move(config)), log(std::make_shared<sim::StorageLog>()) {
+      : world(std::move(config)), log(std::make_shared<history::StorageLog>()) {
     for (int i = 0; i < masters; ++i) {
       redis.push_back(world.add_process(sim::redis::redis_server("redis-" + std::to_string(i), server)));
     }
@@ -61,8 +61,8 @@ struct Scenario {
   // Runs to `until`, then judges the history.
   void run(sim::Duration until) {
     result = world.run_until(sim::true_time(until));
-    history.refresh_validity(world);
-    const std::vector<sim::FaultNote> notes = sim::fault_notes(world, faults);
+    sim::refresh_validity(history, world);
+    const std::vector<history::FaultNote> notes = sim::fault_notes(world, faults);
     mutual_exclusion = properties::check_mutual_exclusion(history, notes);
     resource_safety = properties::check_resource_safety(history, *log, notes);
   }
@@ -70,14 +70,14 @@ struct Scenario {
   // How many grants (acquire ok) the history holds.
   int grants() const {
     int n = 0;
-    for (const sim::Operation& op : history.operations()) {
-      n += op.kind == sim::OpKind::acquire && op.status == sim::OpStatus::ok;
+    for (const history::Operation& op : history.operations()) {
+      n += op.kind == history::OpKind::acquire && op.status == history::OpStatus::ok;
     }
     return n;
   }
   int writes(bool accepted) const {
     int n = 0;
-    for (const sim::StorageWrite& w : log->writes()) n += w.accepted == accepted;
+    for (const history::StorageWrite& w : log->writes()) n += w.accepted == accepted;
     return n;
   }
 
@@ -85,8 +85,8 @@ struct Scenario {
   std::vector<sim::ProcessId> redis;
   std::vector<sim::LockNode> named;  // when set, clients reach these instead (logical names)
   sim::ProcessId storage{};
-  std::shared_ptr<sim::StorageLog> log;
-  sim::History history;
+  std::shared_ptr<history::StorageLog> log;
+  history::History history;
   sim::FaultSchedule faults;
   sim::RunResult result;
   properties::Verdict mutual_exclusion;

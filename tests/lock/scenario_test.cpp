@@ -33,11 +33,11 @@ TEST(RedLockSafety, PausedMastersApplyAQueuedSetAfterResumeWithoutHarm) {
   s.fault(500ms, sim::ProcessResume{s.redis[2]});
   s.run(6s);
 
-  const sim::Operation& a_acquire = s.history.operations().front();
+  const history::Operation& a_acquire = s.history.operations().front();
   EXPECT_EQ(a_acquire.outcome, "indeterminate");  // short of quorum, releases unconfirmed
   std::optional<sim::TrueTime> b_granted;
-  for (const sim::Operation& op : s.history.operations()) {
-    if (op.client_name == "b" && op.kind == sim::OpKind::acquire && op.status == sim::OpStatus::ok) {
+  for (const history::Operation& op : s.history.operations()) {
+    if (op.client_name == "b" && op.kind == history::OpKind::acquire && op.status == history::OpStatus::ok) {
       b_granted = op.completed_true;
     }
   }

@@ -12,15 +12,17 @@
 #include <optional>
 #include <string>
 
-#include "locklab/sim/history.hpp"
-#include "locklab/sim/storage.hpp"
+#include "locklab/history/history.hpp"
+#include "locklab/history/storage_log.hpp"
 
 namespace locklab::properties::testing {
 
-using sim::OpKind;
-using sim::OpStatus;
+using history::OpKind;
+using history::OpStatus;
 
-inline sim::TrueTime ms(std::int64_t n) { return sim::true_time(std::chrono::milliseconds(n)); }
+inline history::TrueTime ms(std::int64_t n) {
+  return history::true_time(std::chrono::milliseconds(n));
+}
 
 class HandHistory {
  public:
@@ -30,7 +32,7 @@ class HandHistory {
                         std::optional<std::int64_t> valid_until = {},
                         std::optional<std::uint64_t> token = {},
                         std::optional<std::string> lock_token = {}) {
-    sim::Operation op = base(c, std::move(key), OpKind::acquire, 0, invoked, completed, status);
+    history::Operation op = base(c, std::move(key), OpKind::acquire, 0, invoked, completed, status);
     op.id = next_++;
     if (status == OpStatus::ok) op.grant = op.id;
     op.outcome = status == OpStatus::ok ? "acquired" : status == OpStatus::info ? "indeterminate" : "busy";
@@ -53,39 +55,39 @@ class HandHistory {
     return add(grant, OpKind::write, invoked, completed, OpStatus::ok, {}, token);
   }
 
-  sim::History history;
+  history::History history;
 
  private:
-  static sim::Operation base(std::uint32_t c, std::string key, OpKind kind, std::uint64_t grant,
+  static history::Operation base(std::uint32_t c, std::string key, OpKind kind, std::uint64_t grant,
                              std::int64_t invoked, std::int64_t completed, OpStatus status) {
-    sim::Operation op;
-    op.client = sim::ProcessId{c};
+    history::Operation op;
+    op.client = history::ProcessId{c};
     op.client_name = fmt::format("c{}", c);
     op.key = std::move(key);
     op.kind = kind;
     op.grant = grant;
     op.invoked_true = ms(invoked);
-    op.invoked_local = sim::local_time(op.invoked_true.time_since_epoch());
+    op.invoked_local = history::local_time(op.invoked_true.time_since_epoch());
     op.status = status;
     if (status != OpStatus::pending) {
       op.completed_true = ms(completed);
-      op.completed_local = sim::local_time(op.completed_true.time_since_epoch());
+      op.completed_local = history::local_time(op.completed_true.time_since_epoch());
     }
     return op;
   }
-  static void set_validity(sim::Operation& op, std::optional<std::int64_t> valid_until) {
+  static void set_validity(history::Operation& op, std::optional<std::int64_t> valid_until) {
     if (!valid_until) return;
     op.validity_end_true = ms(*valid_until);
-    op.validity_end_local = sim::local_time(op.validity_end_true->time_since_epoch());
+    op.validity_end_local = history::local_time(op.validity_end_true->time_since_epoch());
   }
   std::uint64_t add(std::uint64_t grant, OpKind kind, std::int64_t invoked, std::int64_t completed,
                     OpStatus status, std::optional<std::int64_t> valid_until,
                     std::optional<std::uint64_t> token) {
-    const sim::Operation& acquire = history.at(grant);
-    sim::Operation op = base(sim::index_of(acquire.client), acquire.key, kind, grant, invoked,
-                             completed, status);
+    const history::Operation& acquire = history.at(grant);
+    history::Operation op = base(history::index_of(acquire.client), acquire.key, kind, grant,
+                                 invoked, completed, status);
     op.id = next_++;
-    op.outcome = status == OpStatus::ok ? "ok" : std::string(sim::name_of(status));
+    op.outcome = status == OpStatus::ok ? "ok" : std::string(history::name_of(status));
     op.fencing_token = token;
     set_validity(op, valid_until);
     history.append(op);
@@ -96,10 +98,10 @@ class HandHistory {
 };
 
 // A storage-log entry applied at `applied` ms.
-inline sim::StorageWrite logged(std::uint32_t writer, std::uint64_t grant,
+inline history::StorageWrite logged(std::uint32_t writer, std::uint64_t grant,
                                 std::optional<std::uint64_t> token, std::int64_t applied,
                                 bool accepted = true) {
-  return {.writer = sim::ProcessId{writer},
+  return {.writer = history::ProcessId{writer},
           .writer_name = fmt::format("c{}", writer),
           .grant = grant,
           .fencing_token = token,

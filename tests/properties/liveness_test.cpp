@@ -17,7 +17,7 @@ using ::testing::HasSubstr;
 using testing::HandHistory;
 using testing::ms;
 using Kind = Verdict::Kind;
-using sim::OpStatus;
+using history::OpStatus;
 using namespace std::chrono_literals;
 
 LivenessInput input(std::int64_t heal_ms, std::int64_t end_ms, RunEnd ended = RunEnd::deadline) {
@@ -168,8 +168,12 @@ TEST(Liveness, PendingWithinTheBoundAtTheDeadlineIsOkAndListed) {
   const Verdict v = check_liveness(h.history, input(0, 3000));
   EXPECT_EQ(v.kind, Kind::ok) << v.summary;
   ASSERT_EQ(v.blocked.size(), 1u);
-  EXPECT_EQ(v.blocked[0], (BlockedOp{.client = sim::ProcessId{2}, .client_name = "c2", .op = a,
-                                     .kind = sim::OpKind::acquire, .key = "k", .since = ms(2500)}));
+  EXPECT_EQ(v.blocked[0], (BlockedOp{.client = history::ProcessId{2},
+                                     .client_name = "c2",
+                                     .op = a,
+                                     .kind = history::OpKind::acquire,
+                                     .key = "k",
+                                     .since = ms(2500)}));
   EXPECT_THAT(v.summary, HasSubstr("c2 on acquire " + std::to_string(a) + " of \"k\" since 2.5s"));
 }
 
@@ -225,7 +229,7 @@ TEST(Liveness, OpsOfACrashedProcessAreNotBlocked) {
   HandHistory h;
   h.acquire(3, "k", 100, 0, OpStatus::pending);
   LivenessInput in = input(0, 600, RunEnd::idle);
-  in.crashes = {{sim::ProcessId{3}, ms(200)}};
+  in.crashes = {{history::ProcessId{3}, ms(200)}};
   const Verdict v = check_liveness(h.history, in);
   EXPECT_EQ(v.kind, Kind::ok) << v.summary;
   EXPECT_TRUE(v.blocked.empty());
@@ -285,7 +289,7 @@ struct CrashedHolder {
 TEST(Liveness, CrashedHoldersLockFreedLateIsViolation) {
   CrashedHolder s(1400);
   LivenessInput in = input(0, 3000);
-  in.crashes = {{sim::ProcessId{1}, ms(100)}};
+  in.crashes = {{history::ProcessId{1}, ms(100)}};
   const std::vector<FaultNote> faults = {{ms(100), "kill c1"}};
   const Verdict v = check_liveness(s.h.history, in, faults);
   ASSERT_EQ(v.kind, Kind::violation) << v.summary;
@@ -304,7 +308,7 @@ TEST(Liveness, CrashedHoldersLockFreedLateIsViolation) {
 TEST(Liveness, CrashedHoldersLockFreedInTimeIsOk) {
   CrashedHolder s(1250);
   LivenessInput in = input(0, 3000);
-  in.crashes = {{sim::ProcessId{1}, ms(100)}};
+  in.crashes = {{history::ProcessId{1}, ms(100)}};
   const Verdict v = check_liveness(s.h.history, in);
   EXPECT_EQ(v.kind, Kind::ok) << v.summary;
 }
@@ -314,7 +318,7 @@ TEST(Liveness, CrashedHoldersLockFreedInTimeIsOk) {
 TEST(Liveness, CrashBeforeTheLastHealIsNotJudged) {
   CrashedHolder s(1400);
   LivenessInput in = input(500, 3000);
-  in.crashes = {{sim::ProcessId{1}, ms(100)}};
+  in.crashes = {{history::ProcessId{1}, ms(100)}};
   EXPECT_EQ(check_liveness(s.h.history, in).kind, Kind::ok);
 }
 
@@ -326,23 +330,6 @@ TEST(Liveness, GrantWithoutValidityEndIsUnknown) {
   const Verdict v = check_liveness(h.history, input(0, 3000));
   EXPECT_EQ(v.kind, Kind::unknown) << v.summary;
   EXPECT_THAT(v.summary, HasSubstr("without a validity end"));
-}
-
-// Client crashes come from the schedule's kills and machine crashes of
-// clients only, in schedule order.
-TEST(Liveness, ClientCrashesComeFromTheSchedule) {
-  const sim::ProcessId c1{1};
-  const sim::ProcessId c2{2};
-  const sim::ProcessId master{9};
-  const sim::FaultSchedule schedule = {
-      {ms(100), sim::ProcessKill{c1}},
-      {ms(150), sim::ProcessPause{c2}},
-      {ms(200), sim::MachineCrash{master}},
-      {ms(300), sim::MachineCrash{c2}},
-  };
-  const std::vector<sim::ProcessId> clients = {c1, c2};
-  EXPECT_EQ(client_crashes(schedule, clients),
-            (std::vector<ClientCrash>{{c1, ms(100)}, {c2, ms(300)}}));
 }
 
 }  // namespace

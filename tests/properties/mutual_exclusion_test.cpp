@@ -16,7 +16,7 @@ using ::testing::HasSubstr;
 using testing::HandHistory;
 using testing::ms;
 using Kind = Verdict::Kind;
-using sim::OpStatus;
+using history::OpStatus;
 
 // Two clients taking turns, each releasing before the other acquires: the
 // ordinary, correct run. The checker must say ok, or it is useless.
@@ -206,7 +206,7 @@ TEST(MutualExclusion, VerdictSurvivesJsonLinesRoundTrip) {
   HandHistory h;
   h.acquire(1, "k", 0, 10, OpStatus::ok, 1010);
   h.acquire(2, "k", 450, 500, OpStatus::ok, 1500);
-  const sim::History back = sim::History::from_jsonl(h.history.to_jsonl());
+  const history::History back = history::History::from_jsonl(h.history.to_jsonl());
   EXPECT_EQ(back, h.history);
   EXPECT_EQ(check_mutual_exclusion(back), check_mutual_exclusion(h.history));
 }

@@ -19,7 +19,7 @@ using testing::HandHistory;
 using testing::logged;
 using testing::ms;
 using Kind = Verdict::Kind;
-using sim::OpStatus;
+using history::OpStatus;
 
 // Holders taking turns, each writing (several times) while it holds: the
 // writes come in grant order, so the resource is safe.
@@ -28,7 +28,7 @@ TEST(ResourceSafety, WritesInGrantOrderAreSafe) {
   const auto g1 = h.acquire(1, "k", 0, 10, OpStatus::ok, 1000, 1);
   h.release(g1, 400, 410);
   const auto g2 = h.acquire(2, "k", 300, 450, OpStatus::ok, 1450, 2);
-  sim::StorageLog log;
+  history::StorageLog log;
   log.append(logged(1, g1, 1, 100));
   log.append(logged(1, g1, 1, 200));
   log.append(logged(2, g2, 2, 500));
@@ -49,7 +49,7 @@ TEST(ResourceSafety, PausedHoldersStaleWriteIsCaughtWhereMutualExclusionHolds) {
   const auto g2 = h.acquire(2, "k", 1050, 1100, OpStatus::ok, 2100, 2);
   h.write(g2, 1150, 1200, 2);
   h.write(g1, 50, 1400, 1);
-  sim::StorageLog log;
+  history::StorageLog log;
   log.append(logged(1, g1, 1, 40));
   log.append(logged(2, g2, 2, 1200));
   log.append(logged(1, g1, 1, 1300));
@@ -84,7 +84,7 @@ TEST(ResourceSafety, RejectedStaleWriteIsSafe) {
   HandHistory h;
   const auto g1 = h.acquire(1, "k", 0, 10, OpStatus::ok, 1000, 1);
   const auto g2 = h.acquire(2, "k", 1050, 1100, OpStatus::ok, 2100, 2);
-  sim::StorageLog log;
+  history::StorageLog log;
   log.append(logged(2, g2, 2, 1200));
   log.append(logged(1, g1, 1, 1300, /*accepted=*/false));
   EXPECT_EQ(check_resource_safety(h.history, log).kind, Kind::ok);
@@ -97,7 +97,7 @@ TEST(ResourceSafety, InfoAcquiresWritesStillCount) {
   HandHistory h;
   const auto g1 = h.acquire(1, "k", 0, 100, OpStatus::info);
   const auto g2 = h.acquire(2, "k", 150, 200, OpStatus::ok, 1200, 2);
-  sim::StorageLog log;
+  history::StorageLog log;
   log.append(logged(2, g2, 2, 300));
   log.append(logged(1, g1, {}, 400));
   const Verdict v = check_resource_safety(h.history, log);
@@ -112,11 +112,11 @@ TEST(ResourceSafety, GrantsCompletingTogetherAreOrderedById) {
   HandHistory h;
   const auto g1 = h.acquire(1, "k", 0, 100, OpStatus::ok, 1000);
   const auto g2 = h.acquire(2, "k", 0, 100, OpStatus::ok, 1000);
-  sim::StorageLog in_order;
+  history::StorageLog in_order;
   in_order.append(logged(1, g1, {}, 200));
   in_order.append(logged(2, g2, {}, 300));
   EXPECT_EQ(check_resource_safety(h.history, in_order).kind, Kind::ok);
-  sim::StorageLog reversed;
+  history::StorageLog reversed;
   reversed.append(logged(2, g2, {}, 200));
   reversed.append(logged(1, g1, {}, 300));
   EXPECT_EQ(check_resource_safety(h.history, reversed).kind, Kind::violation);
@@ -128,7 +128,7 @@ TEST(ResourceSafety, KeysAreCheckedSeparately) {
   HandHistory h;
   const auto a = h.acquire(1, "a", 0, 10, OpStatus::ok, 1000);
   const auto b = h.acquire(2, "b", 20, 30, OpStatus::ok, 1030);
-  sim::StorageLog log;
+  history::StorageLog log;
   log.append(logged(2, b, {}, 100));
   log.append(logged(1, a, {}, 200));
   EXPECT_EQ(check_resource_safety(h.history, log).kind, Kind::ok);
@@ -146,7 +146,7 @@ TEST(ResourceSafety, WritesOfUnknownGrantsGiveUnknown) {
        std::vector<std::pair<std::uint64_t, std::string>>{{0, "names no grant"},
                                                           {42, "has no acquire for"},
                                                           {dead, "never completed"}}) {
-    sim::StorageLog log;
+    history::StorageLog log;
     log.append(logged(1, g1, {}, 100));
     log.append(logged(3, grant, {}, 150));
     const Verdict v = check_resource_safety(h.history, log);
@@ -162,7 +162,7 @@ TEST(ResourceSafety, WritesOfUnknownGrantsGiveUnknown) {
 TEST(ResourceSafety, EmptyLogIsSafe) {
   HandHistory h;
   h.acquire(1, "k", 0, 10, OpStatus::ok, 1000);
-  EXPECT_EQ(check_resource_safety(h.history, sim::StorageLog{}).kind, Kind::ok);
+  EXPECT_EQ(check_resource_safety(h.history, history::StorageLog{}).kind, Kind::ok);
 }
 
 }  // namespace

@@ -35,15 +35,15 @@ TEST(CheckerScale, HundredThousandOperationValidHistoryIsOkForEveryChecker) {
 // and one belief is caught (the checkers do look at every grant).
 TEST(CheckerScale, OneBrokenGrantInTheLargeHistoryIsFound) {
   testing::GeneratedRun run = testing::generated_run(100'000);
-  sim::History broken;
-  for (sim::Operation op : run.history.operations()) {
-    if (op.id == 40'001 && op.kind == sim::OpKind::acquire) {
+  history::History broken;
+  for (history::Operation op : run.history.operations()) {
+    if (op.id == 40'001 && op.kind == history::OpKind::acquire) {
       op.fencing_token = 1;                          // far below its key's tokens by then
       op.validity_end_true = *op.validity_end_true + 20ms;  // and it ignores its release
     }
     broken.append(std::move(op));
   }
-  ASSERT_EQ(broken.at(40'001).kind, sim::OpKind::acquire);
+  ASSERT_EQ(broken.at(40'001).kind, history::OpKind::acquire);
   EXPECT_EQ(check_token_hygiene(broken).kind, Kind::violation);
   EXPECT_EQ(check_mutual_exclusion(broken).kind, Kind::ok);  // release still ends belief
 }

@@ -16,7 +16,7 @@ using ::testing::HasSubstr;
 using testing::HandHistory;
 using testing::ms;
 using Kind = Verdict::Kind;
-using sim::OpStatus;
+using history::OpStatus;
 
 // Grants of two keys, each key's fencing tokens rising (with a gap: a
 // consumed token is fine), every lock token different.

@@ -1,5 +1,6 @@
-// Determinism rules on the source tree: code under sim/ and lockimpl/ (except
-// the production backend in lockimpl/hiredis/) reads time, randomness and
+// Determinism rules on the source tree: code under sim/, history/ and
+// lockimpl/ (except the production backend in lockimpl/hiredis/) reads time,
+// randomness and
 // sleeps only through the world or the backend. A scanner finds calls to real
 // clocks, OS randomness, real sleeps, threads, unordered containers (whose
 // iteration order is unspecified) and floating point, ignoring comments and
@@ -144,12 +145,28 @@ const std::vector<Rule>& lockimpl_rules() {
   return all;
 }
 
+// What the history and the checkers must never include: they link no
+// simulator (no Boost.Fiber, no Lua), so a history recorded on real servers
+// is judged by the same code. tests/layering.cmake checks their links.
+const std::vector<Rule>& layering_rules() {
+  static const std::vector<Rule> all = {
+      {R"(#\s*include\s*[<"]locklab/(sim|scenarios|reports|realserver)/)",
+       "the history and the checkers must not know the simulator or what sits on it"},
+      {R"(#\s*include\s*[<"](boost/|lua|lauxlib|lualib))", "no Boost, no Lua below the simulator"},
+      {R"(#\s*include\s*[<"]locklab/properties/)", "the history knows no checker",
+       // The checkers themselves include each other's headers.
+       {"properties/"}},
+  };
+  return all;
+}
+
 // "file:line: why: text" for every rule broken in `source`.
 std::vector<std::string> violations(const std::string& name, const std::string& source,
                                     const std::vector<Rule>& which = rules()) {
   std::vector<std::string> found;
   // Includes name their header in a string literal: keep those lines whole.
-  const std::string code = &which == &lockimpl_rules() ? source : code_only(source);
+  const bool includes = &which == &lockimpl_rules() || &which == &layering_rules();
+  const std::string code = includes ? source : code_only(source);
   // Compiled once per file, not once per line: std::regex construction is
   // slow (it made this test the slowest of the suite under ASan).
   std::vector<std::regex> patterns;
@@ -157,7 +174,7 @@ std::vector<std::string> violations(const std::string& name, const std::string& 
   std::istringstream lines(code);
   std::string line;
   for (int number = 1; std::getline(lines, line); ++number) {
-    if (&which == &lockimpl_rules() && line.find("//") != std::string::npos &&
+    if (includes && line.find("//") != std::string::npos &&
         line.find("#include") == std::string::npos) {
       line = code_only(line);  // a comment may mention what the code must not do
     }
@@ -173,7 +190,7 @@ std::vector<std::string> violations(const std::string& name, const std::string& 
 std::vector<fs::path> checked_files() {
   const fs::path root = LOCKLAB_SOURCE_DIR;
   std::vector<fs::path> files;
-  for (const char* dir : {"sim", "lockimpl"}) {
+  for (const char* dir : {"sim", "history", "lockimpl"}) {
     for (const auto& entry : fs::recursive_directory_iterator(root / dir)) {
       const fs::path rel = fs::relative(entry.path(), root);
       if (rel.string().starts_with("lockimpl/hiredis")) continue;  // the production backend
@@ -231,6 +248,49 @@ TEST(SourceRules, LockimplScannerCatchesEachForbiddenConstruct) {
   EXPECT_THAT(violations("x.hpp", "// never catch (...) here", lockimpl_rules()),
               ::testing::IsEmpty());
   EXPECT_THAT(violations("x.hpp", "#include \"locklab/lock/backend.hpp\"", lockimpl_rules()),
+              ::testing::IsEmpty());
+}
+
+TEST(SourceRules, HistoryAndPropertiesIncludeNoSimulatorBoostOrLua) {
+  const fs::path root = LOCKLAB_SOURCE_DIR;
+  std::vector<std::string> all;
+  std::size_t scanned = 0;
+  for (const char* dir : {"history", "properties"}) {
+    for (const auto& entry : fs::recursive_directory_iterator(root / dir)) {
+      const std::string ext = entry.path().extension().string();
+      if (!entry.is_regular_file() || (ext != ".hpp" && ext != ".cpp")) continue;
+      ++scanned;
+      const std::string rel = fs::relative(entry.path(), root).string();
+      std::ifstream in(entry.path());
+      std::stringstream text;
+      text << in.rdbuf();
+      for (std::string& v : violations(rel, text.str(), layering_rules())) all.push_back(std::move(v));
+    }
+  }
+  ASSERT_GT(scanned, 15u) << "the scan found too few files: is LOCKLAB_SOURCE_DIR right?";
+  EXPECT_THAT(all, ::testing::IsEmpty());
+}
+
+TEST(SourceRules, LayeringScannerCatchesEachForbiddenInclude) {
+  const std::vector<std::string> bad = {
+      "#include \"locklab/sim/world.hpp\"",
+      "#include <locklab/sim/time.hpp>",
+      "#include \"locklab/scenarios/runner.hpp\"",
+      "#include <boost/fiber/all.hpp>",
+      "#include <lua.hpp>",
+      "#include \"locklab/properties/verdict.hpp\"",
+  };
+  for (const std::string& line : bad) {
+    EXPECT_EQ(violations("history/src/x.cpp", line, layering_rules()).size(), 1u) << line;
+  }
+  EXPECT_THAT(violations("properties/src/x.cpp", "#include \"locklab/properties/verdict.hpp\"",
+                         layering_rules()),
+              ::testing::IsEmpty());
+  EXPECT_THAT(violations("history/src/x.cpp", "// the history never includes locklab/sim/ headers",
+                         layering_rules()),
+              ::testing::IsEmpty());
+  EXPECT_THAT(violations("history/src/x.cpp", "#include \"locklab/history/time.hpp\"",
+                         layering_rules()),
               ::testing::IsEmpty());
 }
 

@@ -11,7 +11,7 @@
 
 #include "locklab/properties/mutual_exclusion.hpp"
 #include "locklab/properties/resource_safety.hpp"
-#include "locklab/sim/history.hpp"
+#include "locklab/sim/history_recorder.hpp"
 #include "locklab/sim/storage.hpp"
 #include "locklab/sim/world.hpp"
 
@@ -28,8 +28,8 @@ TrueTime at_ms(std::int64_t n) { return true_time(std::chrono::milliseconds(n));
 // Acquires "k" in the history only (as if a lock had granted it), valid for
 // `validity` on this client's clock. Returns the grant.
 std::uint64_t pretend_acquire(History& h, Process& p, Duration validity, std::uint64_t token) {
-  const std::uint64_t id = h.invoke(p, OpKind::acquire, "k");
-  h.complete(id, p, OpStatus::ok, "acquired", token, p.now() + validity);
+  const std::uint64_t id = record_invoke(h, p, OpKind::acquire, "k");
+  record_complete(h, id, p, OpStatus::ok, "acquired", token, p.now() + validity);
   return id;
 }
 
@@ -37,13 +37,13 @@ std::uint64_t pretend_acquire(History& h, Process& p, Duration validity, std::ui
 // would: accepted ok, rejected fail, a network error info (it may be applied).
 std::string recorded_write(History& h, Process& p, StorageClient& storage, std::uint64_t grant,
                            std::optional<std::uint64_t> token, std::string payload) {
-  const std::uint64_t id = h.invoke(p, OpKind::write, "k", grant);
+  const std::uint64_t id = record_invoke(h, p, OpKind::write, "k", grant);
   const SimResult<WriteResult> r = storage.write(grant, token, std::move(payload), p.now() + 50ms);
   const std::string words = r ? std::string(name_of(*r)) : std::string(name_of(r.error()));
   const OpStatus status = !r ? OpStatus::info
                           : *r == WriteResult::accepted ? OpStatus::ok
                                                         : OpStatus::fail;
-  h.complete(id, p, status, words, token);
+  record_complete(h, id, p, status, words, token);
   return words;
 }
 
@@ -141,7 +141,7 @@ void run_paused_story(bool fenced, PausedStory& story) {
   const FaultSchedule schedule = {{at_ms(5), ProcessPause{c1}}, {at_ms(2000), ProcessResume{c1}}};
   world.schedule(schedule);
   EXPECT_EQ(world.run().status, RunStatus::idle);  // the storage waits for clients forever
-  h.refresh_validity(world);
+  refresh_validity(h, world);
   story.faults = fault_notes(world, schedule);
 }
 
@@ -221,7 +221,7 @@ TEST(Storage, RefreshValidityFollowsALaterClockJump) {
   ASSERT_EQ(world.run_until(at_ms(100)).status, RunStatus::reached_time);
   EXPECT_EQ(h.at(1).validity_end_true, at_ms(1000));
   ASSERT_EQ(world.run().status, RunStatus::idle);
-  h.refresh_validity(world);
+  refresh_validity(h, world);
   EXPECT_EQ(h.at(1).validity_end_true, at_ms(700));
 }
 

@@ -63,8 +63,11 @@
 //                                           .retry_delay_max = 200ms, .attempt_max = 50ms,
 //                                           .think_max = 10ms},
 //                                .last_heal = heal, .run_end = world.true_now(),
-//                                .crashes = properties::client_crashes(schedule, clients)};
+//                                .crashes = crashes};  // scenarios::client_crashes(schedule, clients)
 //   Verdict v = properties::check_liveness(history, in, notes);
+//
+// Thread-safety: the checkers are pure functions of their arguments and the
+// types plain values; many checks may run at once on different threads.
 #pragma once
 
 #include <initializer_list>
@@ -73,9 +76,8 @@
 #include <span>
 #include <vector>
 
+#include "locklab/history/history.hpp"
 #include "locklab/properties/verdict.hpp"
-#include "locklab/sim/fault.hpp"
-#include "locklab/sim/history.hpp"
 
 namespace locklab::properties {
 
@@ -83,20 +85,20 @@ namespace locklab::properties {
 // them from the lock's options and the workload; the checker only adds them.
 struct LivenessBounds {
   // The lock's TTL: how long a key set on a server can stay there.
-  sim::Duration ttl{};
+  history::Duration ttl{};
   // How much longer than ttl a key can live, measured in true time: the lock's
   // drift term (drift_factor × ttl + its constant) plus the largest rate
   // difference between the servers' clocks and true time over a ttl.
-  sim::Duration drift_allowance{};
+  history::Duration drift_allowance{};
   // The longest sleep between two attempts within one acquire call.
-  sim::Duration retry_delay_max{};
+  history::Duration retry_delay_max{};
   // The longest one attempt takes: sending to every node and waiting for the
   // replies or their timeouts, plus the unlock of a failed attempt.
-  sim::Duration attempt_max{};
+  history::Duration attempt_max{};
   // The longest gap between an acquire that returned without the lock and the
   // same workload's next acquire of the key (its think time): acquires of a
   // key separated by no more than this count as one client "keeping trying".
-  sim::Duration think_max{};
+  history::Duration think_max{};
 
   // The longest a client that keeps trying may wait for a key once faults are
   // over: a key set just before the wait lives ttl + drift_allowance; the
@@ -104,30 +106,30 @@ struct LivenessBounds {
   // retry_delay_max, and the next attempt succeeds within attempt_max.
   // Saturates at Duration::max(): a scenario may state durations up to
   // centuries, and their sum must not wrap into the past.
-  sim::Duration bound() const {
+  history::Duration bound() const {
     return saturating_sum({ttl, drift_allowance, retry_delay_max, attempt_max, attempt_max});
   }
 
   // a + b + ..., or Duration::max() when the sum would pass it (terms >= 0).
-  static sim::Duration saturating_sum(std::initializer_list<sim::Duration> terms) {
-    sim::Duration::rep total = 0;
-    for (const sim::Duration d : terms) {
-      if (__builtin_add_overflow(total, d.count(), &total)) return sim::Duration::max();
+  static history::Duration saturating_sum(std::initializer_list<history::Duration> terms) {
+    history::Duration::rep total = 0;
+    for (const history::Duration d : terms) {
+      if (__builtin_add_overflow(total, d.count(), &total)) return history::Duration::max();
     }
-    return sim::Duration(total);
+    return history::Duration(total);
   }
   // k × d, or Duration::max() when it would pass it (k, d >= 0).
-  static sim::Duration saturating_times(sim::Duration::rep k, sim::Duration d) {
-    sim::Duration::rep product = 0;
-    if (__builtin_mul_overflow(k, d.count(), &product)) return sim::Duration::max();
-    return sim::Duration(product);
+  static history::Duration saturating_times(history::Duration::rep k, history::Duration d) {
+    history::Duration::rep product = 0;
+    if (__builtin_mul_overflow(k, d.count(), &product)) return history::Duration::max();
+    return history::Duration(product);
   }
 };
 
 // A client process that crashed or was killed (its fibers died) at `at`.
 struct ClientCrash {
-  sim::ProcessId process = sim::kNoProcess;
-  sim::TrueTime at{};
+  history::ProcessId process = history::kNoProcess;
+  history::TrueTime at{};
 
   bool operator==(const ClientCrash&) const = default;
 };
@@ -146,8 +148,8 @@ struct LivenessInput {
   // instant it happens: what it causes afterwards (a key that lives longer on
   // a server whose clock stepped back) is for the rules to judge, not to
   // excuse. 0 when there were none.
-  sim::TrueTime last_heal{};
-  sim::TrueTime run_end{};
+  history::TrueTime last_heal{};
+  history::TrueTime run_end{};
   RunEnd ended = RunEnd::deadline;
   // Crashes and kills of client processes, any order.
   std::vector<ClientCrash> crashes;
@@ -157,12 +159,7 @@ struct LivenessInput {
   bool fifo_local_waiters = true;
 };
 
-// The kills and crashes (ProcessKill, MachineCrash) of `clients` in a fault
-// schedule, in schedule order.
-std::vector<ClientCrash> client_crashes(const sim::FaultSchedule& schedule,
-                                        std::span<const sim::ProcessId> clients);
-
-Verdict check_liveness(const sim::History& history, const LivenessInput& input,
+Verdict check_liveness(const history::History& history, const LivenessInput& input,
                        std::span<const FaultNote> faults = {});
 
 }  // namespace locklab::properties

@@ -16,18 +16,21 @@
 // exclusion between clients), and any judgement of whether the lock *should*
 // have granted (that is liveness).
 //
-//   history.refresh_validity(world);
+//   sim::refresh_validity(history, world);   // a simulated run: validity ends in true time
 //   Verdict v = properties::check_mutual_exclusion(history, sim::fault_notes(world, faults));
+//
+// Thread-safety: the checkers are pure functions of their arguments and the
+// types plain values; many checks may run at once on different threads.
 #pragma once
 
 #include <span>
 
+#include "locklab/history/history.hpp"
 #include "locklab/properties/verdict.hpp"
-#include "locklab/sim/history.hpp"
 
 namespace locklab::properties {
 
-Verdict check_mutual_exclusion(const sim::History& history,
+Verdict check_mutual_exclusion(const history::History& history,
                                std::span<const FaultNote> faults = {});
 
 }  // namespace locklab::properties

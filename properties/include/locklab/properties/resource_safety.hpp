@@ -18,17 +18,20 @@
 // acquire that never completed; otherwise ok. Rejected writes are ignored.
 //
 //   Verdict v = properties::check_resource_safety(history, *storage_log, notes);
+//
+// Thread-safety: the checkers are pure functions of their arguments and the
+// types plain values; many checks may run at once on different threads.
 #pragma once
 
 #include <span>
 
+#include "locklab/history/history.hpp"
+#include "locklab/history/storage_log.hpp"
 #include "locklab/properties/verdict.hpp"
-#include "locklab/sim/history.hpp"
-#include "locklab/sim/storage.hpp"
 
 namespace locklab::properties {
 
-Verdict check_resource_safety(const sim::History& history, const sim::StorageLog& log,
+Verdict check_resource_safety(const history::History& history, const history::StorageLog& log,
                               std::span<const FaultNote> faults = {});
 
 }  // namespace locklab::properties

@@ -36,15 +36,18 @@
 // Cost: O(n log n).
 //
 //   Verdict v = properties::check_token_hygiene(history, notes);
+//
+// Thread-safety: the checkers are pure functions of their arguments and the
+// types plain values; many checks may run at once on different threads.
 #pragma once
 
 #include <span>
 
+#include "locklab/history/history.hpp"
 #include "locklab/properties/verdict.hpp"
-#include "locklab/sim/history.hpp"
 
 namespace locklab::properties {
 
-Verdict check_token_hygiene(const sim::History& history, std::span<const FaultNote> faults = {});
+Verdict check_token_hygiene(const history::History& history, std::span<const FaultNote> faults = {});
 
 }  // namespace locklab::properties

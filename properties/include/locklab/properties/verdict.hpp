@@ -19,6 +19,9 @@
 //
 //   Verdict v = check_mutual_exclusion(history, faults);
 //   if (v.kind == Verdict::Kind::violation) std::cout << v.summary << "\n";
+//
+// Thread-safety: the checkers are pure functions of their arguments and the
+// types plain values; many checks may run at once on different threads.
 #pragma once
 
 #include <cstdint>
@@ -28,31 +31,31 @@
 #include <string>
 #include <vector>
 
-#include "locklab/sim/history.hpp"
-#include "locklab/sim/storage.hpp"
-#include "locklab/sim/time.hpp"
+#include "locklab/history/history.hpp"
+#include "locklab/history/storage_log.hpp"
+#include "locklab/history/time.hpp"
 
 namespace locklab::properties {
 
-using sim::FaultNote;
+using history::FaultNote;
 
 // Faults within this margin before the earlier grant's acquire was invoked and
 // after the violation's last moment are reported with it.
-inline constexpr sim::Duration kFaultMargin = std::chrono::seconds(1);
+inline constexpr history::Duration kFaultMargin = std::chrono::seconds(1);
 
 // One grant: an acquire and every operation that acts for it.
 struct GrantView {
   std::uint64_t grant = 0;  // the acquire's op id
-  sim::ProcessId client = sim::kNoProcess;
+  history::ProcessId client = history::kNoProcess;
   std::string client_name;
   std::string key;
-  sim::OpStatus acquire_status = sim::OpStatus::pending;
-  sim::TrueTime acquire_invoked{};
-  sim::TrueTime acquire_completed{};  // meaningful unless pending
+  history::OpStatus acquire_status = history::OpStatus::pending;
+  history::TrueTime acquire_invoked{};
+  history::TrueTime acquire_completed{};  // meaningful unless pending
   // The belief interval [start, end); absent when the acquire was not ok, or
   // when its end cannot be known (see unknown_why).
-  std::optional<sim::TrueTime> belief_start;
-  std::optional<sim::TrueTime> belief_end;
+  std::optional<history::TrueTime> belief_start;
+  std::optional<history::TrueTime> belief_end;
   std::string belief_ended_by;  // "release 5", "validity end", "extend 7 failed"
   std::string unknown_why;      // non-empty: this grant's belief cannot be computed
   std::vector<std::uint64_t> ops;  // the acquire, then the ops of this grant, in history order
@@ -64,7 +67,7 @@ struct GrantView {
 // A write in the storage log, with its position there.
 struct LoggedWrite {
   std::size_t index = 0;  // position in the log
-  sim::StorageWrite write;
+  history::StorageWrite write;
 
   bool operator==(const LoggedWrite&) const = default;
 };
@@ -85,11 +88,11 @@ struct Violation {
   std::vector<LoggedWrite> writes;
   // The violation in true time: the overlap (mutual exclusion), or from the
   // later grant's write to the stale write (resource safety).
-  sim::TrueTime at{};
-  sim::TrueTime until{};
+  history::TrueTime at{};
+  history::TrueTime until{};
   // Faults in [window_start, window_end], in the order given.
-  sim::TrueTime window_start{};
-  sim::TrueTime window_end{};
+  history::TrueTime window_start{};
+  history::TrueTime window_end{};
   std::vector<FaultNote> faults;
 
   bool operator==(const Violation&) const = default;
@@ -98,12 +101,12 @@ struct Violation {
 // An operation still pending when the run ended, of a process that did not
 // crash after invoking it: what a waiting client is blocked on, and since when.
 struct BlockedOp {
-  sim::ProcessId client = sim::kNoProcess;
+  history::ProcessId client = history::kNoProcess;
   std::string client_name;
   std::uint64_t op = 0;
-  sim::OpKind kind = sim::OpKind::acquire;
+  history::OpKind kind = history::OpKind::acquire;
   std::string key;
-  sim::TrueTime since{};  // the op's invocation
+  history::TrueTime since{};  // the op's invocation
 
   bool operator==(const BlockedOp&) const = default;
 };
@@ -125,7 +128,7 @@ std::string_view name_of(Verdict::Kind kind);
 
 // Every acquire in the history as a grant, by grant id, with its belief
 // interval. Operations naming a grant that has no acquire are not in it.
-std::map<std::uint64_t, GrantView> grants_of(const sim::History& history);
+std::map<std::uint64_t, GrantView> grants_of(const history::History& history);
 
 // "believed [10ms, 1.01s), ended by validity end", "no belief (acquire info)".
 std::string describe_belief(const GrantView& grant);
@@ -133,7 +136,7 @@ std::string describe_belief(const GrantView& grant);
 std::string describe_grant(const GrantView& grant);
 
 // The faults with window_start <= at <= window_end, and the window itself.
-void attach_faults(Violation& violation, sim::TrueTime window_start, sim::TrueTime window_end,
+void attach_faults(Violation& violation, history::TrueTime window_start, history::TrueTime window_end,
                    std::span<const FaultNote> faults);
 // "faults in [0ns, 2.5s]: 400ms pause client-1; 1.4s resume client-1".
 std::string describe_faults(const Violation& violation);

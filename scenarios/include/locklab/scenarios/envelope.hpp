@@ -3,7 +3,7 @@
 //
 // Provides Mode (within or beyond the assumptions), FaultClass (the classes
 // of fault the generator draws), envelope_for(): for an algorithm and a
-// mode, which fault classes are allowed, their bounds (a properties::FaultMix
+// mode, which fault classes are allowed, their bounds (a FaultMix
 // without its counts) and what the cluster must look like (how masters
 // persist or how long they stay down, whether replicas and failover exist,
 // how long a holder may work); and is_within(): whether a given scenario
@@ -50,7 +50,7 @@
 #include <string_view>
 #include <vector>
 
-#include "locklab/properties/fault_generator.hpp"
+#include "locklab/scenarios/fault_generator.hpp"
 #include "locklab/scenarios/scenario.hpp"
 
 namespace locklab::scenarios {
@@ -75,7 +75,7 @@ std::optional<FaultClass> fault_class_named(std::string_view name);
 
 struct Envelope {
   std::vector<FaultClass> classes;  // the classes allowed
-  properties::FaultMix bounds;      // counts zero; the generator fills them
+  FaultMix bounds;      // counts zero; the generator fills them
   // Masters: true when each must lose nothing in a crash or stay down at
   // least restart_factor × TTL.
   bool durable_masters = false;

@@ -25,10 +25,10 @@
 #include <string_view>
 #include <vector>
 
+#include "locklab/history/history.hpp"
+#include "locklab/history/storage_log.hpp"
 #include "locklab/properties/verdict.hpp"
 #include "locklab/scenarios/scenario.hpp"
-#include "locklab/sim/history.hpp"
-#include "locklab/sim/storage.hpp"
 #include "locklab/sim/world.hpp"
 
 namespace locklab::scenarios {
@@ -57,9 +57,9 @@ struct RunReport {
   std::uint64_t seed = 0;
   sim::RunResult run;
   std::uint64_t trace_hash = 0;
-  sim::History history;
-  sim::StorageLog storage;                // every write the storage received, in order
-  std::vector<sim::FaultNote> faults;     // the schedule in words (with failovers)
+  history::History history;
+  history::StorageLog storage;                // every write the storage received, in order
+  std::vector<history::FaultNote> faults;     // the schedule in words (with failovers)
   // The faults that could not apply when due; each index is into Scenario::faults.
   std::vector<sim::InapplicableFault> inapplicable;
   std::vector<properties::Verdict> verdicts;  // one per kCheckers entry, in that order

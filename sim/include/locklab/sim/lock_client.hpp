@@ -1,5 +1,5 @@
 // locklab/sim/lock_client.hpp — a lock client's workload in a world, with
-// every operation recorded in a History.
+// every operation recorded in a History (sim/history_recorder.hpp).
 //
 // Provides ClientWorkload (what one client does) and run_lock_client(), which
 // drives any lockimpl lock (RedLock, SingleNodeLock, NaiveLock) through the
@@ -29,7 +29,7 @@
 
 #include "locklab/lock/detail/saturate.hpp"
 #include "locklab/lock/outcome.hpp"
-#include "locklab/sim/history.hpp"
+#include "locklab/sim/history_recorder.hpp"
 #include "locklab/sim/process.hpp"
 #include "locklab/sim/storage.hpp"
 
@@ -69,7 +69,7 @@ void run_lock_client(Process& p, Lock& lock, History& history, StorageClient* st
                      const ClientWorkload& w) {
   (void)p.sleep_for(w.start_after);
   for (int i = 0; i < w.iterations; ++i) {
-    const std::uint64_t id = history.invoke(p, OpKind::acquire, w.key);
+    const std::uint64_t id = record_invoke(history, p, OpKind::acquire, w.key);
     auto got = lock.acquire(w.key, lock::detail::add_saturating(p.now(), w.acquire_timeout));
     std::optional<LocalTime> end;
     std::optional<std::uint64_t> fence;
@@ -79,8 +79,8 @@ void run_lock_client(Process& p, Lock& lock, History& history, StorageClient* st
       fence = got.lease->fencing_token;
       token = got.lease->token;
     }
-    history.complete(id, p, acquire_status(got.outcome), std::string(lock::name_of(got.outcome)),
-                     fence, end, std::move(token));
+    record_complete(history, id, p, acquire_status(got.outcome),
+                    std::string(lock::name_of(got.outcome)), fence, end, std::move(token));
     if (got.acquired()) {
       for (int k = 0; k < w.writes && storage != nullptr; ++k) {
         // Checked before the work, so a pause during it makes the classic
@@ -92,18 +92,19 @@ void run_lock_client(Process& p, Lock& lock, History& history, StorageClient* st
                                                                            : w.hold + w.write_timeout;
         if (!got.lease->valid_at(lock::detail::add_saturating(p.now(), needed))) break;
         (void)p.sleep_for(w.hold);
-        const std::uint64_t wid = history.invoke(p, OpKind::write, w.key, id);
+        const std::uint64_t wid = record_invoke(history, p, OpKind::write, w.key, id);
         SimResult<WriteResult> r = storage->write(
             id, fence, p.name() + "#" + std::to_string(k), lock::detail::add_saturating(p.now(), w.write_timeout));
-        history.complete(wid, p,
-                         !r ? OpStatus::info
-                            : (*r == WriteResult::accepted ? OpStatus::ok : OpStatus::fail),
-                         r ? std::string(name_of(*r)) : std::string(name_of(r.error())), fence);
+        record_complete(history, wid, p,
+                        !r ? OpStatus::info
+                           : (*r == WriteResult::accepted ? OpStatus::ok : OpStatus::fail),
+                        r ? std::string(name_of(*r)) : std::string(name_of(r.error())), fence);
       }
       if (w.release) {
-        const std::uint64_t rid = history.invoke(p, OpKind::release, w.key, id);
+        const std::uint64_t rid = record_invoke(history, p, OpKind::release, w.key, id);
         lock::ReleaseResult rr = lock.release(*got.lease);
-        history.complete(rid, p, release_status(rr.outcome), std::string(lock::name_of(rr.outcome)));
+        record_complete(history, rid, p, release_status(rr.outcome),
+                        std::string(lock::name_of(rr.outcome)));
       }
     }
     (void)p.sleep_for(w.think);

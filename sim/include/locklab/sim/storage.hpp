@@ -2,8 +2,9 @@
 //
 // Provides storage_service(name, options, log): a ProcessSpec for
 // World::add_process that accepts writes over the simulated network and
-// records every one it receives in a StorageLog (writer, grant, fencing
-// token, payload, the true time it was applied, accepted or not); and
+// records every one it receives in a StorageLog (history/storage_log.hpp:
+// writer, grant, fencing token, payload, the true time it was applied,
+// accepted or not); and
 // StorageClient, what a lock holder's process uses to write to it.
 //
 // Semantics:
@@ -46,6 +47,7 @@
 #include <string_view>
 #include <vector>
 
+#include "locklab/history/storage_log.hpp"
 #include "locklab/sim/errors.hpp"
 #include "locklab/sim/ids.hpp"
 #include "locklab/sim/network.hpp"
@@ -54,43 +56,13 @@
 
 namespace locklab::sim {
 
+// The log's records are the history's (locklab/history/storage_log.hpp), so
+// the checkers read them without the simulator.
+using history::StorageLog;
+using history::StorageWrite;
+
 struct StorageOptions {
   bool fenced = false;  // reject tokens older than the highest accepted
-};
-
-// One write the service received.
-struct StorageWrite {
-  ProcessId writer = kNoProcess;
-  std::string writer_name;
-  std::uint64_t grant = 0;  // the history's grant id the writer acted for (0: none)
-  std::optional<std::uint64_t> fencing_token;
-  std::string payload;
-  TrueTime applied_true{};  // when the service applied (or rejected) it
-  bool accepted = false;
-
-  bool operator==(const StorageWrite&) const = default;
-};
-
-// Every write received, in the order applied.
-class StorageLog {
- public:
-  const std::vector<StorageWrite>& writes() const { return writes_; }
-  std::optional<std::uint64_t> highest_accepted_token() const { return highest_; }
-
-  // Appends a write as received (accepted decided by the caller).
-  void append(StorageWrite write);
-
-  // One JSON object per line, in log order. payload (or payload_hex when not
-  // UTF-8) keeps the bytes exactly.
-  std::string to_jsonl() const;
-  // Throws std::runtime_error naming the line and the field on bad input.
-  static StorageLog from_jsonl(std::string_view text);
-
-  bool operator==(const StorageLog& other) const { return writes_ == other.writes_; }
-
- private:
-  std::vector<StorageWrite> writes_;
-  std::optional<std::uint64_t> highest_;
 };
 
 // Whether a storage in this mode, having accepted up to `highest`, accepts a

@@ -1,55 +1,35 @@
 // locklab/sim/time.hpp — the two kinds of time in a simulated world.
 //
-// Provides TrueTime (the world's one true time, read only by the world and by
-// checkers) and LocalTime (what one process's or Redis node's own clock says),
-// as distinct std::chrono time points, so that mixing them is a compile error.
-// Both count integer nanoseconds from the start of the world; there is no
-// floating point anywhere a result or the trace depends on.
+// Provides, in locklab::sim, the time types a world runs on: TrueTime (the
+// world's one true time, read only by the world and by checkers) and
+// LocalTime (what one process's or Redis node's own clock says), Duration,
+// and their helpers. They are the history's own types
+// (locklab/history/time.hpp), named here so that a history recorded in a
+// world holds the world's times as they are, and the checkers, which link no
+// simulator, read them.
 //
 // Deliberately absent: a now() on either clock type. True time is asked of the
 // World (World::true_now), local time of a Process (Process::now).
 //
+// Thread-safety: plain values and pure functions; safe from any thread.
+//
 //   sim::TrueTime t = world.true_now();
 //   sim::LocalTime l = process.now();
-//   auto ms = sim::to_millis_string(l.time_since_epoch());   // "1.250ms"
+//   auto text = sim::format_duration(l.time_since_epoch());   // "1.25ms"
 #pragma once
 
-#include <chrono>
-#include <cstdint>
-#include <string>
+#include "locklab/history/time.hpp"
 
 namespace locklab::sim {
 
-using Duration = std::chrono::nanoseconds;
-
-// The world's true time. A clock tag only: it has no now().
-struct TrueClock {
-  using rep = std::int64_t;
-  using period = std::nano;
-  using duration = Duration;
-  using time_point = std::chrono::time_point<TrueClock, Duration>;
-  static constexpr bool is_steady = true;
-};
-
-// A process's own clock (offset, drift and jumps applied). A clock tag only.
-struct LocalClock {
-  using rep = std::int64_t;
-  using period = std::nano;
-  using duration = Duration;
-  using time_point = std::chrono::time_point<LocalClock, Duration>;
-  static constexpr bool is_steady = false;  // it can jump backwards
-};
-
-using TrueTime = TrueClock::time_point;
-using LocalTime = LocalClock::time_point;
-
-constexpr std::int64_t nanos(TrueTime t) { return t.time_since_epoch().count(); }
-constexpr std::int64_t nanos(LocalTime t) { return t.time_since_epoch().count(); }
-constexpr std::int64_t nanos(Duration d) { return d.count(); }
-constexpr TrueTime true_time(Duration since_start) { return TrueTime{since_start}; }
-constexpr LocalTime local_time(Duration since_start) { return LocalTime{since_start}; }
-
-// "12.345678ms", "-3s", "0ns": exact, integer-only, for traces and messages.
-std::string format_duration(Duration d);
+using history::Duration;
+using history::format_duration;
+using history::local_time;
+using history::LocalClock;
+using history::LocalTime;
+using history::nanos;
+using history::true_time;
+using history::TrueClock;
+using history::TrueTime;
 
 }  // namespace locklab::sim

@@ -1,14 +1,18 @@
-// locklab/properties/fault_generator.hpp — seeded random fault schedules.
+// locklab/scenarios/fault_generator.hpp — seeded random fault schedules.
 //
 // Provides random_faults(): the explorer's generator of fault schedules,
 // every fault kind of the simulation core, each class switched on and
 // bounded by a FaultMix, drawn from a seeded sim::Rng. Which mix is "within
 // an algorithm's assumptions" is policy and lives in one place,
 // scenarios/src/envelopes.cpp (and is_within() in envelope.hpp judges any
-// scenario against it); this file is mechanism.
+// scenario against it); this file is mechanism. It lives with the worlds it
+// makes faults for, not with the checkers, which link no simulator.
+//
+// Thread-safety: random_faults() is a function of its arguments (the Rng is
+// the caller's, used by one thread at a time); the types are plain values.
 //
 //   sim::Rng rng(seed);
-//   sim::FaultSchedule f = properties::random_faults(rng, shape, {.partitions = 3});
+//   sim::FaultSchedule f = scenarios::random_faults(rng, shape, {.partitions = 3});
 #pragma once
 
 #include <chrono>
@@ -20,7 +24,7 @@
 #include "locklab/sim/rng.hpp"
 #include "locklab/sim/time.hpp"
 
-namespace locklab::properties {
+namespace locklab::scenarios {
 
 // What random_faults() may draw. Every bound is inclusive; a class with a
 // count of zero is off. Paired faults (pause/resume, crash/restart,
@@ -72,4 +76,4 @@ struct WorldShape {
 // A schedule sorted by time (stable: pairs keep their order).
 sim::FaultSchedule random_faults(sim::Rng& rng, const WorldShape& shape, const FaultMix& mix);
 
-}  // namespace locklab::properties
+}  // namespace locklab::scenarios

@@ -1,4 +1,5 @@
-// Small seeded draws for the fault generator.
+// Small seeded draws for the fault generator (random_faults.cpp). Private to
+// scenarios/src; pure functions over the caller's Rng.
 #pragma once
 
 #include <vector>
@@ -6,7 +7,7 @@
 #include "locklab/sim/ids.hpp"
 #include "locklab/sim/rng.hpp"
 
-namespace locklab::properties::detail {
+namespace locklab::scenarios::detail {
 
 template <typename T>
 const T& pick(sim::Rng& rng, const std::vector<T>& v) {
@@ -23,4 +24,4 @@ inline std::vector<sim::ProcessId> subset(sim::Rng& rng, const std::vector<sim::
   return out;
 }
 
-}  // namespace locklab::properties::detail
+}  // namespace locklab::scenarios::detail

@@ -1,50 +1,18 @@
-// The history of a world's lock operations: recording, refreshing validity
-// ends from the clocks' full history, and JSON Lines in both directions.
-#include "locklab/sim/history.hpp"
+// The history of a run's lock operations: the container, completion, and
+// JSON Lines in both directions.
+#include "locklab/history/history.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <utility>
 
 #include "jsonl_fields.hpp"
 #include "locklab/assert.hpp"
-#include "locklab/sim/world.hpp"
 
-namespace locklab::sim {
+namespace locklab::history {
 
 namespace {
-
-constexpr std::array<std::pair<OpKind, std::string_view>, 4> kKindNames{{
-    {OpKind::acquire, "acquire"},
-    {OpKind::release, "release"},
-    {OpKind::extend, "extend"},
-    {OpKind::write, "write"},
-}};
-constexpr std::array<std::pair<OpStatus, std::string_view>, 4> kStatusNames{{
-    {OpStatus::pending, "pending"},
-    {OpStatus::ok, "ok"},
-    {OpStatus::fail, "fail"},
-    {OpStatus::info, "info"},
-}};
-
-template <typename E, std::size_t N>
-std::string_view lookup_name(const std::array<std::pair<E, std::string_view>, N>& names, E value) {
-  for (const auto& [e, name] : names) {
-    if (e == value) return name;
-  }
-  return "unknown";
-}
-
-template <typename E, std::size_t N>
-std::optional<E> lookup_value(const std::array<std::pair<E, std::string_view>, N>& names,
-                              std::string_view name) {
-  for (const auto& [e, n] : names) {
-    if (n == name) return e;
-  }
-  return std::nullopt;
-}
 
 constexpr std::string_view kWhat = "history";
 
@@ -114,64 +82,38 @@ Operation from_json(const jsonl::Fields& f, const jsonl::Json& object) {
 
 }  // namespace
 
-std::string_view name_of(OpKind kind) { return lookup_name(kKindNames, kind); }
-std::string_view name_of(OpStatus status) { return lookup_name(kStatusNames, status); }
-std::optional<OpKind> op_kind_named(std::string_view name) { return lookup_value(kKindNames, name); }
-std::optional<OpStatus> op_status_named(std::string_view name) {
-  return lookup_value(kStatusNames, name);
-}
-
-std::vector<FaultNote> fault_notes(const World& world, const FaultSchedule& schedule) {
-  std::vector<FaultNote> notes;
-  notes.reserve(schedule.size());
-  for (const Fault& f : schedule) notes.push_back({f.at, world.describe(f.action)});
-  return notes;
-}
-
-std::uint64_t History::invoke(Process& client, OpKind kind, std::string key, std::uint64_t grant) {
-  Operation op;
-  op.client = client.id();
-  op.client_name = client.name();
-  op.key = std::move(key);
-  op.kind = kind;
-  op.grant = grant;
-  op.invoked_true = client.world().true_now();
-  op.invoked_local = client.now();
-  const std::uint64_t id = next_id_;
-  op.id = id;
-  append(std::move(op));
+std::uint64_t History::append(Operation op) {
+  if (op.id == 0) op.id = next_id_;
+  LOCKLAB_ASSERT(!index_.contains(op.id), "operation id ", op.id, " is already in the history");
+  const std::uint64_t id = op.id;
+  index_.emplace(id, ops_.size());
+  next_id_ = std::max(next_id_, id + 1);
+  ops_.push_back(std::move(op));
   return id;
 }
 
-void History::complete(std::uint64_t id, Process& client, OpStatus status, std::string outcome,
-                       std::optional<std::uint64_t> fencing_token,
-                       std::optional<LocalTime> validity_end,
-                       std::optional<std::string> lock_token) {
+void History::complete(std::uint64_t id, Completion done) {
   Operation& op = at_mutable(id);
   LOCKLAB_ASSERT(op.status == OpStatus::pending, "operation ", id, " completed twice");
-  LOCKLAB_ASSERT(status != OpStatus::pending, "operation ", id, " completed as pending");
-  LOCKLAB_ASSERT(op.client == client.id(), "operation ", id, " invoked by ", op.client,
-                 ", completed by ", client.id());
-  const World& world = client.world();
-  op.status = status;
-  op.completed_true = world.true_now();
-  op.completed_local = client.now();
-  op.outcome = std::move(outcome);
-  op.fencing_token = fencing_token;
-  op.lock_token = std::move(lock_token);
-  if (op.kind == OpKind::acquire && status == OpStatus::ok) op.grant = op.id;
-  if (validity_end) {
-    op.validity_end_local = *validity_end;
-    op.validity_end_true = world.true_time_reaching(client.id(), *validity_end, op.completed_true);
+  LOCKLAB_ASSERT(done.status != OpStatus::pending, "operation ", id, " completed as pending");
+  op.status = done.status;
+  op.completed_true = done.completed_true;
+  op.completed_local = done.completed_local;
+  op.outcome = std::move(done.outcome);
+  op.fencing_token = done.fencing_token;
+  op.lock_token = std::move(done.lock_token);
+  if (op.kind == OpKind::acquire && done.status == OpStatus::ok) op.grant = op.id;
+  if (done.validity_end_local) {
+    op.validity_end_local = done.validity_end_local;
+    op.validity_end_true = done.validity_end_true;
   }
 }
 
-void History::refresh_validity(const World& world) {
-  for (Operation& op : ops_) {
-    if (!op.validity_end_local || op.client == kNoProcess) continue;
-    op.validity_end_true =
-        world.true_time_reaching(op.client, *op.validity_end_local, op.completed_true);
-  }
+void History::set_validity_end_true(std::uint64_t id, TrueTime end) {
+  Operation& op = at_mutable(id);
+  LOCKLAB_ASSERT(op.validity_end_local.has_value(), "operation ", id,
+                 " has no validity end to place in true time");
+  op.validity_end_true = end;
 }
 
 const Operation& History::at(std::uint64_t id) const {
@@ -184,14 +126,6 @@ Operation& History::at_mutable(std::uint64_t id) {
   const auto it = index_.find(id);
   LOCKLAB_ASSERT(it != index_.end(), "no operation ", id, " in the history");
   return ops_[it->second];
-}
-
-void History::append(Operation op) {
-  if (op.id == 0) op.id = next_id_;
-  LOCKLAB_ASSERT(!index_.contains(op.id), "operation id ", op.id, " is already in the history");
-  index_.emplace(op.id, ops_.size());
-  next_id_ = std::max(next_id_, op.id + 1);
-  ops_.push_back(std::move(op));
 }
 
 std::string History::to_jsonl() const {
@@ -216,4 +150,4 @@ History History::from_jsonl(std::string_view text) {
   return history;
 }
 
-}  // namespace locklab::sim
+}  // namespace locklab::history

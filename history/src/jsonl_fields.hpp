@@ -1,9 +1,11 @@
-// sim/src/jsonl_fields.hpp — reading and writing the fields of locklab's JSON
+// history/src/jsonl_fields.hpp — reading and writing the fields of locklab's JSON
 // Lines files (history, storage log) with messages that name line and field.
 //
 // Byte strings (keys, payloads, names) are binary-safe: a valid UTF-8 string
 // is written as "<name>": "text"; anything else as "<name>_hex": "00ff..".
-// Readers accept either. Private to sim/src.
+// Readers accept either. Private to history/src.
+//
+// Thread-safety: pure functions over the caller's values.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -14,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-namespace locklab::sim::jsonl {
+namespace locklab::history::jsonl {
 
 using Json = nlohmann::ordered_json;
 
@@ -72,4 +74,4 @@ class Fields {
   const Json& object_;
 };
 
-}  // namespace locklab::sim::jsonl
+}  // namespace locklab::history::jsonl

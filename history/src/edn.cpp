@@ -1,5 +1,5 @@
 // A History as Jepsen-style EDN: invoke and completion maps in time order.
-#include "locklab/sim/history_edn.hpp"
+#include "locklab/history/edn.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include <tuple>
 #include <vector>
 
-namespace locklab::sim {
+namespace locklab::history {
 
 namespace {
 
@@ -98,4 +98,4 @@ std::string to_edn(const History& history) {
   return out;
 }
 
-}  // namespace locklab::sim
+}  // namespace locklab::history

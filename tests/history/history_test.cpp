@@ -1,14 +1,16 @@
-// The history's file formats: the lock token in JSON Lines (and older files
+// The history as a value (ids, completion, validity ends moved after the
+// run) and its file formats: the lock token in JSON Lines (and older files
 // without it), and the Jepsen-style EDN export, checked to the character.
+// Linked without the simulator: the history needs none.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "locklab/sim/history.hpp"
-#include "locklab/sim/history_edn.hpp"
+#include "locklab/history/edn.hpp"
+#include "locklab/history/history.hpp"
 
-namespace locklab::sim {
+namespace locklab::history {
 namespace {
 
 using namespace std::chrono_literals;
@@ -51,6 +53,40 @@ History story() {
   h.append(op(4, 1, "k", OpKind::release, 1, 6ms, OpStatus::pending, 0ms, ""));
   h.append(op(5, 3, "q\"x", OpKind::acquire, 0, 7ms, OpStatus::info, 9ms, "indeterminate"));
   return h;
+}
+
+// An op appended without an id gets the next free one; completing an acquire
+// ok makes it its own grant and keeps what the recorder measured; a validity
+// end can be moved in true time afterwards (a clock jump after completion).
+TEST(HistoryValue, CompletionAndValidityEndsAreRecordedAsGiven) {
+  History h;
+  h.append(op(5, 1, "k", OpKind::acquire, 0, 1ms, OpStatus::pending, 0ms, ""));
+  const std::uint64_t id =
+      h.append(op(0, 2, "k", OpKind::acquire, 0, 2ms, OpStatus::pending, 0ms, ""));
+  EXPECT_EQ(id, 6u);
+  h.complete(id, {.status = OpStatus::ok,
+                  .completed_true = true_time(4ms),
+                  .completed_local = local_time(3ms),
+                  .outcome = "acquired",
+                  .fencing_token = 9,
+                  .lock_token = "cd34",
+                  .validity_end_local = local_time(1s),
+                  .validity_end_true = true_time(1001ms)});
+  const Operation& done = h.at(id);
+  EXPECT_EQ(done.status, OpStatus::ok);
+  EXPECT_EQ(done.grant, id);
+  EXPECT_EQ(done.completed_true, true_time(4ms));
+  EXPECT_EQ(done.completed_local, local_time(3ms));
+  EXPECT_EQ(done.fencing_token, std::optional<std::uint64_t>(9));
+  EXPECT_EQ(done.lock_token, std::optional<std::string>("cd34"));
+  EXPECT_EQ(done.validity_end_true, std::optional<TrueTime>(true_time(1001ms)));
+  h.set_validity_end_true(id, true_time(700ms));
+  EXPECT_EQ(h.at(id).validity_end_true, std::optional<TrueTime>(true_time(700ms)));
+  EXPECT_EQ(h.at(5).status, OpStatus::pending);
+
+  h.complete(5, {.status = OpStatus::fail, .completed_true = true_time(2ms), .outcome = "busy"});
+  EXPECT_EQ(h.at(5).grant, 0u);  // a refused acquire grants nothing
+  EXPECT_EQ(h.at(5).validity_end_true, std::nullopt);
 }
 
 // The lock token survives JSON Lines, and a line written before lock tokens
@@ -108,4 +144,4 @@ TEST(HistoryFormats, EdnEscapesKeysAndNamesNoProcessNil) {
 }
 
 }  // namespace
-}  // namespace locklab::sim
+}  // namespace locklab::history

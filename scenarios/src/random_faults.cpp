@@ -4,9 +4,9 @@
 
 #include "draw.hpp"
 #include "locklab/assert.hpp"
-#include "locklab/properties/fault_generator.hpp"
+#include "locklab/scenarios/fault_generator.hpp"
 
-namespace locklab::properties {
+namespace locklab::scenarios {
 namespace {
 
 using detail::pick;
@@ -163,4 +163,4 @@ sim::FaultSchedule random_faults(sim::Rng& rng, const WorldShape& shape, const F
   return faults;
 }
 
-}  // namespace locklab::properties
+}  // namespace locklab::scenarios

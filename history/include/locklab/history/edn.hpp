@@ -1,4 +1,4 @@
-// locklab/sim/history_edn.hpp — a History as a Jepsen-style EDN history.
+// locklab/history/edn.hpp — a History as a Jepsen-style EDN history.
 //
 // Provides to_edn(): one Jepsen op map per line, so Jepsen and Knossos users
 // can load a locklab history with their own tools. Each operation becomes an
@@ -22,15 +22,17 @@
 // History::from_jsonl reads it) and local times and validity ends, which
 // Jepsen's model has no place for.
 //
-//   std::ofstream("history.edn") << sim::to_edn(history);
+// Thread-safety: a pure function of its argument.
+//
+//   std::ofstream("history.edn") << history::to_edn(h);
 #pragma once
 
 #include <string>
 
-#include "locklab/sim/history.hpp"
+#include "locklab/history/history.hpp"
 
-namespace locklab::sim {
+namespace locklab::history {
 
 std::string to_edn(const History& history);
 
-}  // namespace locklab::sim
+}  // namespace locklab::history

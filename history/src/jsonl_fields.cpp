@@ -1,10 +1,12 @@
+// Field readers and writers of the JSON Lines forms, with messages that name
+// the line and the field.
 #include "jsonl_fields.hpp"
 
 #include <fmt/format.h>
 
 #include <limits>
 
-namespace locklab::sim::jsonl {
+namespace locklab::history::jsonl {
 
 namespace {
 
@@ -149,4 +151,4 @@ std::optional<std::int64_t> Fields::optional_i64(const char* name) const {
   return i64(name);
 }
 
-}  // namespace locklab::sim::jsonl
+}  // namespace locklab::history::jsonl

@@ -1,8 +1,9 @@
-#include "locklab/sim/time.hpp"
+// format_duration: exact, integer-only duration text.
+#include "locklab/history/time.hpp"
 
 #include <fmt/format.h>
 
-namespace locklab::sim {
+namespace locklab::history {
 
 std::string format_duration(Duration d) {
   std::int64_t ns = d.count();
@@ -30,4 +31,4 @@ std::string format_duration(Duration d) {
   return fmt::format("{}{}ns", sign, mag);
 }
 
-}  // namespace locklab::sim
+}  // namespace locklab::history
