@@ -9,11 +9,12 @@ namespace locklab::history {
 
 namespace {
 
-constexpr std::array<std::pair<OpKind, std::string_view>, 4> kKindNames{{
+constexpr std::array<std::pair<OpKind, std::string_view>, 5> kKindNames{{
     {OpKind::acquire, "acquire"},
     {OpKind::release, "release"},
     {OpKind::extend, "extend"},
     {OpKind::write, "write"},
+    {OpKind::command, "command"},
 }};
 constexpr std::array<std::pair<OpStatus, std::string_view>, 4> kStatusNames{{
     {OpStatus::pending, "pending"},

@@ -17,6 +17,27 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// The longest a client may go between an acquire that returned without the
+// lock and its next acquire: the shorthand's think; for steps, an upper
+// bound — every sleep and command timeout of the whole list, repeats
+// counted (saturating). Loose for long lists; never too tight.
+sim::Duration longest_pause(const ClientSpec& c) {
+  if (!c.steps) return c.workload.think;
+  using B = properties::LivenessBounds;
+  const auto total = [](const auto& self, const std::vector<Step>& steps) -> sim::Duration {
+    sim::Duration sum{0};
+    for (const Step& step : steps) {
+      if (const auto* sleep = std::get_if<SleepStep>(&step.kind)) sum = B::saturating_sum({sum, sleep->duration});
+      if (const auto* command = std::get_if<CommandStep>(&step.kind)) sum = B::saturating_sum({sum, command->timeout});
+      if (const auto* repeat = std::get_if<RepeatStep>(&step.kind)) {
+        sum = B::saturating_sum({sum, B::saturating_times(std::max(0, repeat->times), self(self, repeat->steps))});
+      }
+    }
+    return sum;
+  };
+  return total(total, *c.steps);
+}
+
 // From the lock's options and the workload (docs/properties.md, "Liveness").
 properties::LivenessBounds bounds_of(const Scenario& s) {
   const lock::ValidatedOptions v = lock::validate(
@@ -38,7 +59,7 @@ properties::LivenessBounds bounds_of(const Scenario& s) {
   b.attempt_max = B::saturating_times(
       3, B::saturating_sum({std::chrono::duration_cast<sim::Duration>(v.node_timeout), round_trip}));
   sim::Duration think{0};
-  for (const ClientSpec& c : s.clients) think = std::max(think, c.workload.think);
+  for (const ClientSpec& c : s.clients) think = std::max(think, longest_pause(c));
   b.think_max = B::saturating_sum({think, sim::Duration(1ms)});
   return b;
 }

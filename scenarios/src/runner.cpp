@@ -10,9 +10,10 @@
 #include "judge.hpp"
 #include "locklab/lock/naive.hpp"
 #include "locklab/lock/redlock.hpp"
+#include "locklab/scenarios/sim_step_environment.hpp"
+#include "locklab/scenarios/step_interpreter.hpp"
 #include "locklab/sim/history_recorder.hpp"
 #include "locklab/sim/lock_backend.hpp"
-#include "locklab/sim/lock_client.hpp"
 #include "locklab/sim/redis/deployment.hpp"
 
 namespace locklab::scenarios {
@@ -33,15 +34,16 @@ struct WorldParts {
 
 template <typename Lock>
 void run_client(sim::Process& p, WorldParts& parts, sim::ProcessId storage, Lock& lock,
-                const sim::ClientWorkload& workload) {
+                const std::vector<Step>& steps) {
   sim::StorageClient store(p, storage);
-  sim::run_lock_client(p, lock, parts.history, &store, workload);
+  SimStepEnvironment env(p, parts.history, &store);
+  run_steps(env, lock, steps);
 }
 
 sim::ProcessSpec client_process(const Scenario& s, const ClientSpec& c, WorldParts& parts,
                                 sim::ProcessId storage) {
   return {.name = c.name, .clock = c.clock,
-          .main = [&parts, storage, algorithm = s.algorithm, workload = c.workload](sim::Process& p) {
+          .main = [&parts, storage, algorithm = s.algorithm, steps = c.effective_steps()](sim::Process& p) {
             // single_node and the naive locks use the first master only.
             std::vector<sim::LockNode> nodes = parts.nodes;
             if (algorithm.kind != Algorithm::redlock) nodes.resize(1);
@@ -54,17 +56,17 @@ sim::ProcessSpec client_process(const Scenario& s, const ClientSpec& c, WorldPar
                     backend, options,
                     algorithm.kind == Algorithm::naive ? lock::NaiveVariant::set_nx_px
                                                        : lock::NaiveVariant::setnx_pexpire);
-                run_client(p, parts, storage, l, workload);
+                run_client(p, parts, storage, l, steps);
                 break;
               }
               case Algorithm::single_node: {
                 lock::SingleNodeLock<sim::LockBackend> l(backend, options);
-                run_client(p, parts, storage, l, workload);
+                run_client(p, parts, storage, l, steps);
                 break;
               }
               case Algorithm::redlock: {
                 lock::RedLock<sim::LockBackend> l(backend, options);
-                run_client(p, parts, storage, l, workload);
+                run_client(p, parts, storage, l, steps);
                 break;
               }
             }

@@ -85,12 +85,17 @@ lock::LockOptions AlgorithmSpec::lock_options() const {
   return o;
 }
 
-std::vector<std::string> process_names(const Scenario& s) {
+std::vector<std::string> redis_node_names(const Scenario& s) {
   std::vector<std::string> names;
   for (const MasterSpec& m : s.cluster.masters) {
     names.push_back(m.name);
     for (int i = 1; i <= m.replicas; ++i) names.push_back(fmt::format("{}-replica-{}", m.name, i));
   }
+  return names;
+}
+
+std::vector<std::string> process_names(const Scenario& s) {
+  std::vector<std::string> names = redis_node_names(s);
   names.push_back(s.storage.name);
   for (const ClientSpec& c : s.clients) names.push_back(c.name);
   return names;
@@ -142,9 +147,14 @@ std::vector<std::string> validate(const Scenario& s) {
     }
   }
   if (s.clients.empty()) problem("clients: at least one client is needed");
+  const std::vector<std::string> redis_nodes = redis_node_names(s);
   for (std::size_t i = 0; i < s.clients.size(); ++i) {
     const sim::ClientWorkload& w = s.clients[i].workload;
     const std::string at = fmt::format("clients[{}]", i);
+    if (s.clients[i].steps) {
+      for (std::string& p : steps_problems(*s.clients[i].steps, redis_nodes, at + ".steps")) problem(std::move(p));
+      continue;
+    }
     if (w.key.empty()) problem(at + ".key: must not be empty");
     if (w.iterations < 0) problem(fmt::format("{}.iterations: must not be negative, got {}", at, w.iterations));
     if (w.writes < 0) problem(fmt::format("{}.writes: must not be negative, got {}", at, w.writes));

@@ -242,12 +242,7 @@ ClientSpec read_client(const TableReader& t, int format, std::span<const std::st
 void read_clients(const TableReader& top, int format, Scenario& s, Origins& origins, std::size_t& processes) {
   const toml::array* clients = top.array("client");
   if (clients == nullptr) return;
-  // The Redis nodes come first among the processes: masters, each followed
-  // by its replicas.
-  std::vector<std::string> redis_nodes = process_names(s);
-  std::size_t redis_count = 0;
-  for (const MasterSpec& m : s.cluster.masters) redis_count += 1 + static_cast<std::size_t>(std::max(0, m.replicas));
-  redis_nodes.resize(std::min(redis_count, redis_nodes.size()));
+  const std::vector<std::string> redis_nodes = redis_node_names(s);
   for (std::size_t i = 0; i < clients->size(); ++i) {
     const toml::table& entry = entry_table(top, "client", *clients->get(i), i);
     const TableReader t(top.file(), entry, fmt::format("client[{}]", i));

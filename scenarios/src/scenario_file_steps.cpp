@@ -17,7 +17,6 @@
 
 #include "file_parts.hpp"
 #include "locklab/assert.hpp"
-#include "locklab/sim/redis/commands.hpp"
 #include "steps_file.hpp"
 
 namespace locklab::scenarios::detail {
@@ -163,7 +162,7 @@ class StepsReader {
       }
       s.argv.push_back(text->get());
     }
-    if (std::string why = command_problem(s.argv); !why.empty()) t.fail("command", why);
+    if (std::string why = scenarios::command_problem(s.argv); !why.empty()) t.fail("command", why);
     s.node = t.required_string("node");
     if (std::find(nodes_.begin(), nodes_.end(), s.node) == nodes_.end()) {
       t.fail("node", fmt::format("names no Redis node (got \"{}\"; the nodes are the masters and their replicas)", s.node));
@@ -177,29 +176,6 @@ class StepsReader {
 };
 
 }  // namespace
-
-std::string command_problem(const std::vector<std::string>& argv) {
-  LOCKLAB_ASSERT(!argv.empty(), "a command without a name");
-  const auto is = [](std::string_view a, std::string_view word) {
-    return a.size() == word.size() && std::equal(a.begin(), a.end(), word.begin(), [](char x, char y) {
-             return (x >= 'A' && x <= 'Z' ? static_cast<char>(x - 'A' + 'a') : x) == y;
-           });
-  };
-  const std::string& name = argv[0];
-  if (!sim::redis::node_serves(name)) {
-    return fmt::format("\"{}\" is not a command the simulated node serves (PING, SET, SETNX, GET, DEL, EXISTS, "
-                       "EXPIRE, PEXPIRE, PEXPIREAT, PTTL, TTL, INCR, EVAL, EVALSHA, SCRIPT, WAIT, REPLICAOF, "
-                       "CLIENT KILL, CLIENT ID)",
-                       name);
-  }
-  if (is(name, "client") && (argv.size() < 2 || (!is(argv[1], "kill") && !is(argv[1], "id")))) {
-    return "of CLIENT, the simulated node serves KILL and ID only";
-  }
-  if (is(name, "wait") && argv.size() == 3 && argv[2] == "0") {
-    return "WAIT with timeout 0 blocks until enough replicas answer, perhaps forever: give a timeout in ms";
-  }
-  return {};
-}
 
 std::vector<Step> read_steps(const TableReader& client, std::span<const std::string> redis_nodes) {
   return StepsReader(client.file(), redis_nodes).list(client, "steps", 0);

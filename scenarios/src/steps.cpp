@@ -1,9 +1,13 @@
 // Step names, the shorthand workload as steps, and back.
 #include "locklab/scenarios/steps.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <limits>
 
 #include "locklab/sim/detail/overloaded.hpp"
+#include "locklab/sim/redis/commands.hpp"
 
 namespace locklab::scenarios {
 
@@ -62,6 +66,74 @@ std::optional<sim::ClientWorkload> shorthand_of(const std::vector<Step>& steps) 
                         .release = releases,
                         .careful = write->careful};
   return w;
+}
+
+
+std::string command_problem(const std::vector<std::string>& argv) {
+  if (argv.empty()) return "names no command";
+  using sim::redis::is_word;
+  const std::string& name = argv[0];
+  if (!sim::redis::node_serves(name)) {
+    return fmt::format("\"{}\" is not a command the simulated node serves (PING, SET, SETNX, GET, DEL, EXISTS, "
+                       "EXPIRE, PEXPIRE, PEXPIREAT, PTTL, TTL, INCR, EVAL, EVALSHA, SCRIPT, WAIT, REPLICAOF, "
+                       "CLIENT KILL, CLIENT ID)",
+                       name);
+  }
+  if (is_word(name, "client") && (argv.size() < 2 || (!is_word(argv[1], "kill") && !is_word(argv[1], "id")))) {
+    return "of CLIENT, the simulated node serves KILL and ID only";
+  }
+  if (is_word(name, "wait") && argv.size() == 3 && argv[2] == "0") {
+    return "WAIT with timeout 0 blocks until enough replicas answer, perhaps forever: give a timeout in ms";
+  }
+  return {};
+}
+
+std::vector<std::string> steps_problems(const std::vector<Step>& steps, const std::vector<std::string>& redis_nodes,
+                                        const std::string& path) {
+  std::vector<std::string> problems;
+  const auto problem = [&](std::size_t i, std::string_view field, std::string_view why) {
+    problems.push_back(fmt::format("{}[{}]{}{}: {}", path, i, field.empty() ? "" : ".", field, why));
+  };
+  const auto negative = [](sim::Duration d) { return d < sim::Duration::zero(); };
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    std::visit(sim::detail::Overloaded{
+                   [&](const AcquireStep& a) {
+                     if (a.key.empty()) problem(i, "key", "must not be empty");
+                     if (a.deadline <= sim::Duration::zero()) problem(i, "deadline", "must be positive");
+                     if (a.ttl && a.ttl->count() <= 0) problem(i, "ttl", "must be positive");
+                   },
+                   [&](const HoldStep& h) {
+                     if (negative(h.min) || h.max < h.min) problem(i, "hold", "must be 0 <= min <= max");
+                   },
+                   [&](const WriteStep& w) {
+                     if (w.count < 0) problem(i, "write", "the count must not be negative");
+                     if (negative(w.work)) problem(i, "work", "must not be negative");
+                     if (w.timeout <= sim::Duration::zero()) problem(i, "timeout", "must be positive");
+                   },
+                   [&](const ExtendStep& e) {
+                     if (e.deadline <= sim::Duration::zero()) problem(i, "extend", "the deadline must be positive");
+                   },
+                   [](const ReleaseStep&) {},
+                   [&](const SleepStep& s) {
+                     if (negative(s.duration)) problem(i, "sleep", "must not be negative");
+                   },
+                   [&](const CommandStep& c) {
+                     if (std::string why = command_problem(c.argv); !why.empty()) problem(i, "command", why);
+                     if (std::find(redis_nodes.begin(), redis_nodes.end(), c.node) == redis_nodes.end()) {
+                       problem(i, "node", fmt::format("names no Redis node (got \"{}\")", c.node));
+                     }
+                     if (c.timeout <= sim::Duration::zero()) problem(i, "timeout", "must be positive");
+                   },
+                   [&](const RepeatStep& r) {
+                     if (r.times < 0) problem(i, "repeat", "must not be negative");
+                     std::vector<std::string> inner =
+                         steps_problems(r.steps, redis_nodes, fmt::format("{}[{}].steps", path, i));
+                     problems.insert(problems.end(), inner.begin(), inner.end());
+                   },
+               },
+               steps[i].kind);
+  }
+  return problems;
 }
 
 std::uint64_t executed_steps(const std::vector<Step>& steps) {

@@ -15,9 +15,4 @@ namespace locklab::scenarios::detail {
 // send to. Throws ScenarioError at the offending step and field.
 std::vector<Step> read_steps(const TableReader& client, std::span<const std::string> redis_nodes);
 
-// Why a command step may not send `argv` (not empty), or "" when it may:
-// only commands the simulated node serves, CLIENT only as KILL or ID, no
-// WAIT with timeout 0.
-std::string command_problem(const std::vector<std::string>& argv);
-
 }  // namespace locklab::scenarios::detail

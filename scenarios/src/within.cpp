@@ -88,6 +88,12 @@ std::string client_problem(const Scenario& s, const Envelope& e) {
   for (std::size_t i = 0; i < s.clients.size(); ++i) {
     const ClientSpec& c = s.clients[i];
     const sim::ClientWorkload& w = c.workload;
+    if (c.steps) {
+      // The envelopes reason about the shorthand's careful holder; what a
+      // list of steps assumes (raw commands, extends, holds without a
+      // validity check) is not judged within them.
+      return fmt::format("clients[{}].steps: a step workload is not one the envelopes describe", i);
+    }
     if (std::abs(c.clock.drift_ppm) > e.bounds.drift_ppm) {
       return fmt::format("clients[{}].clock.drift_ppm: {} is more than the {} ppm allowed", i, c.clock.drift_ppm,
                          e.bounds.drift_ppm);

@@ -1,6 +1,7 @@
 // tests/lock/scenario.hpp — a whole lock scenario in one world: Redis
-// masters, the protected storage, lock clients running a workload through a
-// real lockimpl algorithm, faults, and both checkers at the end.
+// masters, the protected storage, lock clients running a shorthand workload
+// through a real lockimpl algorithm (by the step interpreter), faults, and
+// both checkers at the end.
 #pragma once
 
 #include <memory>
@@ -13,7 +14,9 @@
 #include "locklab/properties/resource_safety.hpp"
 #include "locklab/sim/history_recorder.hpp"
 #include "locklab/sim/lock_backend.hpp"
-#include "locklab/sim/lock_client.hpp"
+#include "locklab/scenarios/sim_step_environment.hpp"
+#include "locklab/scenarios/step_interpreter.hpp"
+#include "locklab/scenarios/steps.hpp"
 #include "locklab/sim/redis/server.hpp"
 #include "locklab/sim/storage.hpp"
 #include "locklab/sim/world.hpp"
@@ -40,15 +43,17 @@ struct Scenario {
            sim::LockBackend backend = named.empty() ? sim::LockBackend(p, redis)
                                                     : sim::LockBackend(p, named);
            sim::StorageClient store(p, storage);
+           scenarios::SimStepEnvironment env(p, history, &store);
+           const std::vector<scenarios::Step> steps = scenarios::steps_of(workload);
            if (algorithm == Algorithm::naive) {
              lock::NaiveLock<sim::LockBackend> l(backend, options);
-             sim::run_lock_client(p, l, history, &store, workload);
+             scenarios::run_steps(env, l, steps);
            } else if (algorithm == Algorithm::single_node) {
              lock::SingleNodeLock<sim::LockBackend> l(backend, options);
-             sim::run_lock_client(p, l, history, &store, workload);
+             scenarios::run_steps(env, l, steps);
            } else {
              lock::RedLock<sim::LockBackend> l(backend, options);
-             sim::run_lock_client(p, l, history, &store, workload);
+             scenarios::run_steps(env, l, steps);
            }
          }});
   }

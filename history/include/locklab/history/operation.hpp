@@ -31,7 +31,9 @@
 
 namespace locklab::history {
 
-enum class OpKind : std::uint8_t { acquire, release, extend, write };
+// command: a raw command a workload sent to one node (its reply, as
+// redis-cli shows it, is the outcome); it acts for no grant.
+enum class OpKind : std::uint8_t { acquire, release, extend, write, command };
 // info: indeterminate (may have taken effect), as Jepsen's :info;
 // pending: never completed (the process died).
 enum class OpStatus : std::uint8_t { pending, ok, fail, info };

@@ -158,6 +158,9 @@ struct Scenario {
 // Every process of the scenario's world, in the order the runner adds them:
 // masters (each followed by its replicas), the storage, then the clients.
 std::vector<std::string> process_names(const Scenario& scenario);
+// The Redis nodes' names among them: each master, then its replicas
+// ("<name>-replica-<i>"), in process order.
+std::vector<std::string> redis_node_names(const Scenario& scenario);
 std::optional<sim::ProcessId> process_named(const Scenario& scenario, std::string_view name);
 
 // Where each group starts in process_names().

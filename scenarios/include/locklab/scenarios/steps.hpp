@@ -139,6 +139,16 @@ std::vector<Step> steps_of(const sim::ClientWorkload& workload);
 // The shorthand workload whose steps_of() is exactly `steps`, if any.
 std::optional<sim::ClientWorkload> shorthand_of(const std::vector<Step>& steps);
 
+// Why a command step may not send `argv`, or "" when it may: only commands
+// the simulated node serves (sim/redis/commands.hpp), CLIENT only as KILL or
+// ID, no WAIT with timeout 0 (it may block forever).
+std::string command_problem(const std::vector<std::string>& argv);
+
+// Every problem of `steps` as "<path>[i].<field>: <why>" (validate()'s
+// words); `redis_nodes` are the names a command step may send to.
+std::vector<std::string> steps_problems(const std::vector<Step>& steps, const std::vector<std::string>& redis_nodes,
+                                        const std::string& path);
+
 // Steps in all, counting each repeat's body once per time (saturating), for
 // limits on what a file may ask for.
 std::uint64_t executed_steps(const std::vector<Step>& steps);

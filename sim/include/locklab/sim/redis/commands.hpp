@@ -20,15 +20,18 @@ inline constexpr std::string_view kEngineCommands[] = {
 // PSYNC, SYNC and REPLCONF are replication's own and not listed.
 inline constexpr std::string_view kNodeCommands[] = {"wait", "replicaof", "slaveof", "client"};
 
+// True if `arg` is `word` (given in lower case) in any case, as Redis
+// reads command names and options.
+inline bool is_word(std::string_view arg, std::string_view word) {
+  return arg.size() == word.size() && std::equal(arg.begin(), arg.end(), word.begin(), [](char a, char b) {
+           return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
+         });
+}
+
 // Whether a simulated node answers `name` (in any case) as redis-server 7.0
 // does, rather than as an unknown command.
 inline bool node_serves(std::string_view name) {
-  const auto same = [name](std::string_view word) {
-    return name.size() == word.size() &&
-           std::equal(name.begin(), name.end(), word.begin(), [](char a, char b) {
-             return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
-           });
-  };
+  const auto same = [name](std::string_view word) { return is_word(name, word); };
   return std::any_of(std::begin(kEngineCommands), std::end(kEngineCommands), same) ||
          std::any_of(std::begin(kNodeCommands), std::end(kNodeCommands), same);
 }

@@ -1,4 +1,4 @@
-// scenarios/src/sim_step_environment.hpp — the step interpreter's
+// locklab/scenarios/sim_step_environment.hpp — the step interpreter's
 // environment for a client in a simulated world (step_interpreter.hpp).
 //
 // Time, sleeps and history stamps are the client process's; writes go to the
@@ -10,18 +10,22 @@
 // Not thread-safe: used by the one fiber of its client process.
 #pragma once
 
+#include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "locklab/lock/detail/saturate.hpp"
 #include "locklab/scenarios/step_interpreter.hpp"
 #include "locklab/sim/history_recorder.hpp"
+#include "locklab/sim/redis/resp.hpp"
+#include "locklab/sim/rng.hpp"
 #include "locklab/sim/redis/client.hpp"
 #include "locklab/sim/storage.hpp"
 #include "locklab/sim/world.hpp"
 
-namespace locklab::scenarios::detail {
+namespace locklab::scenarios {
 
 class SimStepEnvironment {
  public:
@@ -81,4 +85,4 @@ class SimStepEnvironment {
   std::optional<sim::Rng> rng_;
 };
 
-}  // namespace locklab::scenarios::detail
+}  // namespace locklab::scenarios
