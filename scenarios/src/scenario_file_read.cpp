@@ -223,6 +223,11 @@ ClientSpec read_client(const TableReader& t, int format, std::span<const std::st
       }
     }
     c.steps = detail::read_steps(t, redis_nodes);
+    if (const std::uint64_t n = executed_steps(*c.steps); n > kMaxExecutedSteps) {
+      t.fail("steps", fmt::format("runs {} steps in all, more than the {} a client may (mind the repeats)",
+                                  n == std::numeric_limits<std::uint64_t>::max() ? "over 2^64" : std::to_string(n),
+                                  kMaxExecutedSteps));
+    }
     return c.normalized();
   }
   sim::ClientWorkload& w = c.workload;

@@ -153,4 +153,10 @@ std::vector<std::string> steps_problems(const std::vector<Step>& steps, const st
 // limits on what a file may ask for.
 std::uint64_t executed_steps(const std::vector<Step>& steps);
 
+// The most steps one client may run. A step without a lease does nothing
+// and takes no time, so repeats of such steps would spin without bound in
+// one instant of the world (no event budget sees them); a million steps is
+// far past any workload a scenario states.
+inline constexpr std::uint64_t kMaxExecutedSteps = 1'000'000;
+
 }  // namespace locklab::scenarios
