@@ -5,7 +5,8 @@
 // The writer and the reader agree: for every runnable Scenario,
 // parse_scenario(to_toml(s)) == s — names with quotes, backslashes, control
 // characters and non-ASCII text, durations from a nanosecond to centuries in
-// every unit, seeds and hashes across all 64 bits, and every fault kind.
+// every unit, seeds and hashes across all 64 bits, every fault kind, and
+// clients with steps of every kind.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -34,8 +35,53 @@ std::string text(std::size_t max_chunks) {
   return out;
 }
 
+Duration duration(std::int64_t min = 0);
+
+// Client steps of every kind, repeats nested up to two deep with small
+// counts (a client may run at most kMaxExecutedSteps), raw commands of the
+// kinds the loader allows to any Redis node.
+std::vector<Step> steps(const std::vector<std::string>& nodes, int depth) {
+  const auto key = [] { return fmt::format("k{}", text(2)); };
+  const auto count = *rc::gen::inRange<std::size_t>(0, 6);
+  std::vector<Step> out;
+  for (std::size_t i = 0; i < count; ++i) {
+    switch (*rc::gen::inRange(0, depth < 2 ? 8 : 7)) {
+      case 0: {
+        AcquireStep a{.key = key(), .deadline = duration(1)};
+        if (*rc::gen::arbitrary<bool>()) a.ttl = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(1, 100'000));
+        a.single_attempt = *rc::gen::arbitrary<bool>();
+        out.emplace_back(a);
+        break;
+      }
+      case 1: {
+        const Duration lo = duration();
+        out.emplace_back(HoldStep{.min = lo, .max = *rc::gen::arbitrary<bool>() ? lo : std::max(lo, duration())});
+        break;
+      }
+      case 2:
+        out.emplace_back(WriteStep{.count = *rc::gen::inRange(0, 4), .work = duration(), .timeout = duration(1),
+                                   .careful = *rc::gen::arbitrary<bool>()});
+        break;
+      case 3: out.emplace_back(ExtendStep{.deadline = duration(1)}); break;
+      case 4: out.emplace_back(ReleaseStep{}); break;
+      case 5: out.emplace_back(SleepStep{.duration = duration()}); break;
+      case 6: {
+        const std::string k = key();
+        const std::vector<std::vector<std::string>> commands = {
+            {"GET", k}, {"DEL", k}, {"PING"}, {"PTTL", k}, {"SET", k, "x", "PX", "1000"},
+            {"CLIENT", "KILL", "TYPE", "normal"}, {"WAIT", "1", "10"}, {"client", "id"}};
+        out.emplace_back(CommandStep{.node = *rc::gen::elementOf(nodes), .argv = *rc::gen::elementOf(commands),
+                                     .timeout = duration(1)});
+        break;
+      }
+      default: out.emplace_back(RepeatStep{.times = *rc::gen::inRange(0, 4), .steps = steps(nodes, depth + 1)});
+    }
+  }
+  return out;
+}
+
 // Durations in every unit, from zero to the int64 limit.
-Duration duration(std::int64_t min = 0) {
+Duration duration(std::int64_t min) {
   const std::int64_t max = std::numeric_limits<std::int64_t>::max();
   static const std::vector<std::int64_t> scales = {1, 1'000, 1'000'000, 1'000'000'000, 60'000'000'000,
                                                    3'600'000'000'000};
@@ -145,7 +191,16 @@ Scenario scenario() {
 
   s.storage = {.name = fmt::format("{}#s", text(3)), .fenced = *rc::gen::arbitrary<bool>()};
   const auto clients = *rc::gen::inRange<std::size_t>(1, 5);
+  const std::vector<std::string> nodes_by_name = redis_node_names(s);
   for (std::size_t i = 0; i < clients; ++i) {
+    if (*rc::gen::inRange(0, 3) == 0) {
+      ClientSpec c;
+      c.name = fmt::format("{}#c{}", text(3), i);
+      c.clock = clock();
+      c.steps = steps(nodes_by_name, 0);
+      s.clients.push_back(c.normalized());  // steps that fit the shorthand load as it
+      continue;
+    }
     s.clients.push_back({.name = fmt::format("{}#c{}", text(3), i),
                          .clock = clock(),
                          .workload = {.key = fmt::format("k{}", text(3)),
