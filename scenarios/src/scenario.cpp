@@ -3,7 +3,6 @@
 
 #include <fmt/format.h>
 
-#include <limits>
 #include <set>
 
 #include "locklab/sim/detail/overloaded.hpp"
@@ -154,11 +153,7 @@ std::vector<std::string> validate(const Scenario& s) {
     const std::string at = fmt::format("clients[{}]", i);
     if (s.clients[i].steps) {
       for (std::string& p : steps_problems(*s.clients[i].steps, redis_nodes, at + ".steps")) problem(std::move(p));
-      if (const std::uint64_t n = executed_steps(*s.clients[i].steps); n > kMaxExecutedSteps) {
-        problem(fmt::format("{}.steps: runs {} steps in all, more than the {} a client may", at,
-                            n == std::numeric_limits<std::uint64_t>::max() ? "over 2^64" : std::to_string(n),
-                            kMaxExecutedSteps));
-      }
+      if (std::string why = step_count_problem(*s.clients[i].steps); !why.empty()) problem(at + ".steps: " + why);
       continue;
     }
     if (w.key.empty()) problem(at + ".key: must not be empty");

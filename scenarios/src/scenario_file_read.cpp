@@ -223,11 +223,7 @@ ClientSpec read_client(const TableReader& t, int format, std::span<const std::st
       }
     }
     c.steps = detail::read_steps(t, redis_nodes);
-    if (const std::uint64_t n = executed_steps(*c.steps); n > kMaxExecutedSteps) {
-      t.fail("steps", fmt::format("runs {} steps in all, more than the {} a client may (mind the repeats)",
-                                  n == std::numeric_limits<std::uint64_t>::max() ? "over 2^64" : std::to_string(n),
-                                  kMaxExecutedSteps));
-    }
+    if (std::string why = step_count_problem(*c.steps); !why.empty()) t.fail("steps", std::move(why));
     return c.normalized();
   }
   sim::ClientWorkload& w = c.workload;

@@ -152,4 +152,12 @@ std::uint64_t executed_steps(const std::vector<Step>& steps) {
   return total;
 }
 
+std::string step_count_problem(const std::vector<Step>& steps) {
+  const std::uint64_t n = executed_steps(steps);
+  if (n <= kMaxExecutedSteps) return {};
+  return fmt::format("runs {} steps in all, more than the {} a client may (mind the repeats)",
+                     n == std::numeric_limits<std::uint64_t>::max() ? "over 2^64" : std::to_string(n),
+                     kMaxExecutedSteps);
+}
+
 }  // namespace locklab::scenarios

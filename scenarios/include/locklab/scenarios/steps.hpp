@@ -159,4 +159,8 @@ std::uint64_t executed_steps(const std::vector<Step>& steps);
 // far past any workload a scenario states.
 inline constexpr std::uint64_t kMaxExecutedSteps = 1'000'000;
 
+// Why `steps` run too many steps in all (kMaxExecutedSteps), or "" when
+// they do not: the loader's and validate()'s words alike.
+std::string step_count_problem(const std::vector<Step>& steps);
+
 }  // namespace locklab::scenarios
