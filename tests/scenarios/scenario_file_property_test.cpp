@@ -40,19 +40,31 @@ Duration duration(std::int64_t min = 0);
 // Client steps of every kind, repeats nested up to two deep with small
 // counts (a client may run at most kMaxExecutedSteps), raw commands of the
 // kinds the loader allows to any Redis node.
-std::vector<Step> steps(const std::vector<std::string>& nodes, int depth) {
+std::vector<Step> steps(const std::vector<std::string>& nodes, const std::vector<std::string>& locks, int depth) {
   const auto key = [] { return fmt::format("k{}", text(2)); };
   const auto count = *rc::gen::inRange<std::size_t>(0, 6);
   std::vector<Step> out;
   for (std::size_t i = 0; i < count; ++i) {
-    switch (*rc::gen::inRange(0, depth < 2 ? 8 : 7)) {
+    switch (*rc::gen::inRange(0, depth < 2 ? 11 : 10)) {
       case 0: {
         AcquireStep a{.key = key(), .deadline = duration(1)};
         if (*rc::gen::arbitrary<bool>()) a.ttl = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(1, 100'000));
         a.single_attempt = *rc::gen::arbitrary<bool>();
+        if (!locks.empty() && *rc::gen::arbitrary<bool>()) a.lock = *rc::gen::elementOf(locks);
         out.emplace_back(a);
         break;
       }
+      case 7: {
+        WatchStep w;
+        if (*rc::gen::arbitrary<bool>()) w.renew_before = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(1, 100'000));
+        if (*rc::gen::arbitrary<bool>()) w.max_renewals = *rc::gen::inRange(0, 10);
+        out.emplace_back(w);
+        break;
+      }
+      case 8: out.emplace_back(WaitUntilStep{.condition = WaitCondition::time, .at = duration()}); break;
+      case 9:
+        out.emplace_back(WaitUntilStep{.condition = WaitCondition::lease_lost, .within = duration()});
+        break;
       case 1: {
         const Duration lo = duration();
         out.emplace_back(HoldStep{.min = lo, .max = *rc::gen::arbitrary<bool>() ? lo : std::max(lo, duration())});
@@ -74,7 +86,8 @@ std::vector<Step> steps(const std::vector<std::string>& nodes, int depth) {
                                      .timeout = duration(1)});
         break;
       }
-      default: out.emplace_back(RepeatStep{.times = *rc::gen::inRange(0, 4), .steps = steps(nodes, depth + 1)});
+      default:
+        out.emplace_back(RepeatStep{.times = *rc::gen::inRange(0, 4), .steps = steps(nodes, locks, depth + 1)});
     }
   }
   return out;
@@ -135,6 +148,26 @@ sim::FaultAction action(std::size_t count) {
   }
 }
 
+// An algorithm for `masters` masters with every option drawn.
+AlgorithmSpec algorithm(std::size_t masters) {
+  AlgorithmSpec a;
+  a.kind = *rc::gen::element(Algorithm::naive, Algorithm::naive_setnx, Algorithm::single_node, Algorithm::redlock);
+  // At least 2 ms: the default node timeout (ttl / 100, at least 1 ms) must be shorter.
+  a.ttl = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(2, 100'000'000));
+  a.drift_ppm = *rc::gen::inRange<std::int64_t>(0, 1'000'000);
+  const std::size_t nodes = a.kind == Algorithm::redlock ? masters : 1;
+  if (*rc::gen::arbitrary<bool>()) a.quorum = *rc::gen::inRange<std::size_t>(nodes / 2 + 1, nodes + 1);
+  if (*rc::gen::arbitrary<bool>()) {
+    a.node_timeout = Duration(*rc::gen::inRange<std::int64_t>(1, std::chrono::nanoseconds(a.ttl).count()));
+  }
+  a.retry_count = *rc::gen::inRange(0, 1'000'000);
+  a.retry_delay = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(0, 1'000'000'000));
+  a.retry_jitter = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(0, 1'000'000'000));
+  a.fencing = *rc::gen::arbitrary<bool>();
+  a.return_early = *rc::gen::arbitrary<bool>();
+  return a;
+}
+
 // A Scenario validate() accepts. Names end in "#<index>" so they are unique
 // whatever text comes before (a replica's "-replica-<i>" never ends so).
 Scenario scenario() {
@@ -173,21 +206,26 @@ Scenario scenario() {
          .replicas = *rc::gen::inRange(0, 3)});
   }
 
-  AlgorithmSpec& a = s.algorithm;
-  a.kind = *rc::gen::element(Algorithm::naive, Algorithm::naive_setnx, Algorithm::single_node, Algorithm::redlock);
-  // At least 2 ms: the default node timeout (ttl / 100, at least 1 ms) must be shorter.
-  a.ttl = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(2, 100'000'000));
-  a.drift_ppm = *rc::gen::inRange<std::int64_t>(0, 1'000'000);
-  const std::size_t nodes = a.kind == Algorithm::redlock ? masters : 1;
-  if (*rc::gen::arbitrary<bool>()) a.quorum = *rc::gen::inRange<std::size_t>(nodes / 2 + 1, nodes + 1);
-  if (*rc::gen::arbitrary<bool>()) {
-    a.node_timeout = Duration(*rc::gen::inRange<std::int64_t>(1, std::chrono::nanoseconds(a.ttl).count()));
+  s.algorithm = algorithm(masters);
+  // Named locks, on the default masters or on a named subset of them.
+  const auto locks = *rc::gen::inRange(0, 3);
+  for (int i = 0; i < locks; ++i) {
+    LockSpec l{.name = fmt::format("{}#l{}", text(2), i), .algorithm = {}, .masters = {}};
+    if (*rc::gen::arbitrary<bool>()) {
+      l.algorithm = algorithm(masters);
+    } else {
+      const auto kind = *rc::gen::element(Algorithm::naive, Algorithm::single_node, Algorithm::redlock);
+      const std::size_t used = kind == Algorithm::redlock ? *rc::gen::inRange<std::size_t>(1, masters + 1) : 1;
+      for (std::size_t m = 0; m < used; ++m) l.masters.push_back(s.cluster.masters[m].name);
+      l.algorithm = algorithm(used);
+      l.algorithm.kind = kind;
+      l.algorithm.quorum.reset();
+      if (kind == Algorithm::redlock && *rc::gen::arbitrary<bool>()) {
+        l.algorithm.quorum = *rc::gen::inRange<std::size_t>(used / 2 + 1, used + 1);
+      }
+    }
+    s.locks.push_back(std::move(l));
   }
-  a.retry_count = *rc::gen::inRange(0, 1'000'000);
-  a.retry_delay = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(0, 1'000'000'000));
-  a.retry_jitter = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(0, 1'000'000'000));
-  a.fencing = *rc::gen::arbitrary<bool>();
-  a.return_early = *rc::gen::arbitrary<bool>();
 
   s.storage = {.name = fmt::format("{}#s", text(3)), .fenced = *rc::gen::arbitrary<bool>()};
   const auto clients = *rc::gen::inRange<std::size_t>(1, 5);
@@ -197,7 +235,7 @@ Scenario scenario() {
       ClientSpec c;
       c.name = fmt::format("{}#c{}", text(3), i);
       c.clock = clock();
-      c.steps = steps(nodes_by_name, 0);
+      c.steps = steps(nodes_by_name, lock_names(s), 0);
       s.clients.push_back(c.normalized());  // steps that fit the shorthand load as it
       continue;
     }
