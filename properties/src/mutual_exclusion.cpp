@@ -1,6 +1,7 @@
-// Mutual exclusion: belief intervals of different clients on one key must not
-// overlap. A sweep per key in order of belief start finds, for each key, the
-// overlap that starts first; the earliest over all keys is reported.
+// Mutual exclusion: belief intervals of different holders (clients, or a lock
+// manager's waiters inside one) on one key must not overlap. A sweep per key
+// in order of belief start finds, for each key, the overlap that starts
+// first; the earliest over all keys is reported.
 #include "locklab/properties/mutual_exclusion.hpp"
 
 #include <fmt/format.h>
@@ -14,6 +15,13 @@ namespace {
 
 std::string at(history::TrueTime t) { return history::format_duration(t.time_since_epoch()); }
 
+// Holders are told apart by process and name: a lock manager's waiters share
+// their process but not their names, and two of them holding at once is a
+// violation as much as two clients.
+bool same_holder(const GrantView* a, const GrantView* b) {
+  return a->client == b->client && a->client_name == b->client_name;
+}
+
 struct Overlap {
   const GrantView* first;
   const GrantView* second;
@@ -23,29 +31,29 @@ struct Overlap {
 
 // The overlap on one key that starts first, if any. `grants` are believed
 // grants of that key sorted by (start, grant id). Linear: a grant b overlaps
-// some earlier grant of another client exactly when the latest-ending earlier
-// grant of a client other than b's ends after b starts, and the two
-// latest-ending earlier grants of distinct clients answer that for any b. Only
+// some earlier grant of another holder exactly when the latest-ending earlier
+// grant of a holder other than b's ends after b starts, and the two
+// latest-ending earlier grants of distinct holders answer that for any b. Only
 // for the first such b is the partner looked up (the earliest-starting grant of
-// another client still believed then), so the walk stays O(n).
+// another holder still believed then), so the walk stays O(n).
 std::optional<Overlap> first_overlap(const std::vector<const GrantView*>& grants) {
   const GrantView* top = nullptr;    // the latest-ending grant so far
-  const GrantView* other = nullptr;  // the latest-ending one of a client other than top's
+  const GrantView* other = nullptr;  // the latest-ending one of a holder other than top's
   for (std::size_t i = 0; i < grants.size(); ++i) {
     const GrantView* b = grants[i];
-    const GrantView* rival = top != nullptr && top->client != b->client ? top : other;
+    const GrantView* rival = top != nullptr && !same_holder(top, b) ? top : other;
     if (rival != nullptr && *rival->belief_end > *b->belief_start) {
       for (std::size_t j = 0; j < i; ++j) {
         const GrantView* a = grants[j];
-        if (a->client != b->client && *a->belief_end > *b->belief_start) {
+        if (!same_holder(a, b) && *a->belief_end > *b->belief_start) {
           return Overlap{a, b, *b->belief_start, std::min(*a->belief_end, *b->belief_end)};
         }
       }
     }
     if (top == nullptr || *b->belief_end > *top->belief_end) {
-      if (top != nullptr && top->client != b->client) other = top;
+      if (top != nullptr && !same_holder(top, b)) other = top;
       top = b;
-    } else if (b->client != top->client && (other == nullptr || *b->belief_end > *other->belief_end)) {
+    } else if (!same_holder(b, top) && (other == nullptr || *b->belief_end > *other->belief_end)) {
       other = b;
     }
   }
@@ -65,9 +73,10 @@ Verdict violation(const Overlap& o, std::span<const FaultNote> faults) {
   verdict.kind = Verdict::Kind::violation;
   verdict.checker = "mutual_exclusion";
   verdict.summary = fmt::format(
-      "mutual exclusion violated on key \"{}\": two clients believe they hold it during [{}, {}); "
+      "mutual exclusion violated on key \"{}\": two {} believe they hold it during [{}, {}); "
       "{}; {}; {}",
-      o.first->key, at(o.from), at(o.until), describe_grant(*o.first), describe_grant(*o.second),
+      o.first->key, o.first->client == o.second->client ? "holders in one process" : "clients", at(o.from),
+      at(o.until), describe_grant(*o.first), describe_grant(*o.second),
       describe_faults(v));
   verdict.first = std::move(v);
   return verdict;

@@ -32,6 +32,13 @@ inline constexpr std::pair<Algorithm, std::string_view> kAlgorithmNames[] = {
     {Algorithm::redlock, "redlock"},
 };
 
+inline constexpr std::pair<MutexCall, std::string_view> kMutexCallNames[] = {
+    {MutexCall::lock, "lock"},
+    {MutexCall::try_lock, "try_lock"},
+    {MutexCall::try_lock_for, "try_lock_for"},
+    {MutexCall::unlock, "unlock"},
+};
+
 inline constexpr std::pair<sim::PartitionMode, std::string_view> kPartitionModeNames[] = {
     {sim::PartitionMode::hold, "hold"},
     {sim::PartitionMode::reset, "reset"},

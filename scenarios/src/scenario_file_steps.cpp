@@ -11,12 +11,18 @@
 //     { command = ["CLIENT", "KILL", "TYPE", "normal"], node = "m1", timeout = "1s" },
 //     { acquire = "job", lock = "fast" },  { watch = true, renew_before = "100ms", max_renewals = 3 },
 //     { wait_until = "1500ms" },  { wait_until = "lease_lost", within = "2s" },
+//     { manager = "job", lock = "fast", ttl = "1s", waiters = [
+//       { hold = "100ms", writes = 1 }, { start_after = "5ms", deadline = "50ms" },
+//       { stop_after = "30ms" }, { destroy_after = "20ms" }, { unlock = false } ] },
+//     { mutex = "job", call = "try_lock_for", timeout = "500ms" },  { mutex = "job", call = "unlock" },
+//     { guard = [ { write = 1 } ] },
 //   ]
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <limits>
 
+#include "file_names.hpp"
 #include "file_parts.hpp"
 #include "locklab/assert.hpp"
 #include "steps_file.hpp"
@@ -26,11 +32,12 @@ namespace locklab::scenarios::detail {
 namespace {
 
 constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
-constexpr int kMaxRepeatDepth = 8;
+constexpr int kMaxRepeatDepth = 8;  // repeats and guards nested
 constexpr std::size_t kMaxStepsPerList = 1000;
 
 constexpr std::string_view kStepKinds[] = {"acquire", "hold",   "write",   "extend", "release",
-                                           "sleep",   "repeat", "command", "watch",  "wait_until"};
+                                           "sleep",   "repeat", "command", "watch",  "wait_until",
+                                           "manager", "mutex",  "guard"};
 
 class StepsReader {
  public:
@@ -70,7 +77,7 @@ class StepsReader {
     if (kind.empty()) {
       fail_at(file_, t.table().source(), t.path(),
               "names no step kind (one of acquire, hold, write, extend, release, sleep, repeat, command, watch, "
-              "wait_until)");
+              "wait_until, manager, mutex, guard)");
     }
     if (kind == "acquire") return acquire(t);
     if (kind == "hold") return hold(t);
@@ -81,6 +88,9 @@ class StepsReader {
     if (kind == "repeat") return repeat(t, depth);
     if (kind == "watch") return watch(t);
     if (kind == "wait_until") return wait_until(t);
+    if (kind == "manager") return manager(t);
+    if (kind == "mutex") return mutex(t);
+    if (kind == "guard") return guard(t, depth);
     return command(t);
   }
 
@@ -92,13 +102,70 @@ class StepsReader {
     if (auto d = t.duration("deadline", Sign::positive)) s.deadline = *d;
     if (auto ttl = t.millis("ttl", Sign::positive)) s.ttl = *ttl;
     if (auto b = t.boolean("single_attempt")) s.single_attempt = *b;
-    if (auto lock = t.string("lock")) {
-      std::vector<std::string> names(locks_.begin(), locks_.end());
-      if (std::string why = lock_problem(*lock, names); !why.empty()) t.fail("lock", why);
-      if (lock->empty()) t.fail("lock", "names no lock: leave it out for the scenario's own ([algorithm])");
-      s.lock = std::move(*lock);
+    s.lock = lock_named(t);
+    return s;
+  }
+
+  std::string lock_named(const TableReader& t) const {
+    auto lock = t.string("lock");
+    if (!lock) return {};
+    std::vector<std::string> names(locks_.begin(), locks_.end());
+    if (std::string why = lock_problem(*lock, names); !why.empty()) t.fail("lock", why);
+    if (lock->empty()) t.fail("lock", "names no lock: leave it out for the scenario's own ([algorithm])");
+    return std::move(*lock);
+  }
+
+  Step manager(const TableReader& t) const {
+    t.allow_only({"manager", "lock", "ttl", "waiters"}, "a manager step");
+    ManagerStep s;
+    s.key = t.required_string("manager");
+    if (s.key.empty()) t.fail("manager", "names the key to lock, which must not be empty");
+    s.lock = lock_named(t);
+    if (auto ttl = t.millis("ttl", Sign::positive)) s.ttl = *ttl;
+    if (!t.has("waiters")) t.fail("manager", "needs its waiters: waiters = [ { hold = \"100ms\" }, ... ]");
+    const toml::array* waiters = t.array("waiters");
+    if (waiters->empty() || waiters->size() > kMaxWaiters) {
+      t.fail("waiters", fmt::format("must list 1 to {} waiters (got {})", kMaxWaiters, waiters->size()));
+    }
+    for (std::size_t i = 0; i < waiters->size(); ++i) {
+      const toml::node& entry = *waiters->get(i);
+      const std::string path = fmt::format("{}[{}]", t.field("waiters"), i);
+      const auto* table = entry.as_table();
+      if (table == nullptr) {
+        fail_at(file_, entry.source(), path, "must be a table such as { hold = \"100ms\" } (got " + value_text(entry) + ")");
+      }
+      const TableReader w(file_, *table, path);
+      w.allow_only({"start_after", "deadline", "stop_after", "destroy_after", "hold", "writes", "unlock"}, "a waiter");
+      ManagerWaiter x;
+      if (auto d = w.duration("start_after", Sign::non_negative)) x.start_after = *d;
+      if (auto d = w.duration("deadline", Sign::positive)) x.deadline = *d;
+      if (auto d = w.duration("stop_after", Sign::non_negative)) x.stop_after = *d;
+      if (auto d = w.duration("destroy_after", Sign::non_negative)) x.destroy_after = *d;
+      if (auto d = w.duration("hold", Sign::non_negative)) x.hold = *d;
+      if (auto n = w.small_int("writes", 0, static_cast<int>(kIntMax))) x.writes = *n;
+      if (auto b = w.boolean("unlock")) x.unlock = *b;
+      s.waiters.push_back(x);
     }
     return s;
+  }
+
+  Step mutex(const TableReader& t) const {
+    t.allow_only({"mutex", "call", "lock", "timeout"}, "a mutex step");
+    MutexStep s;
+    s.key = t.required_string("mutex");
+    if (s.key.empty()) t.fail("mutex", "names the key to lock, which must not be empty");
+    if (auto c = t.one_of<MutexCall>("call", kMutexCallNames)) s.call = *c;
+    s.lock = lock_named(t);
+    if (auto d = t.duration("timeout", Sign::positive)) s.timeout = *d;
+    return s;
+  }
+
+  Step guard(const TableReader& t, int depth) const {
+    t.allow_only({"guard"}, "a guard step");
+    if (depth >= kMaxRepeatDepth) {
+      t.fail("guard", fmt::format("repeats and guards nested more than {} deep", kMaxRepeatDepth));
+    }
+    return GuardStep{.steps = list(t, "guard", depth + 1)};
   }
 
   static Step watch(const TableReader& t) {

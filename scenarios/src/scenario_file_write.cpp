@@ -217,6 +217,28 @@ class Writer {
               if (w.max_renewals) out += fmt::format(", max_renewals = {}", *w.max_renewals);
               return out + " }";
             },
+            [](const MutexStep& m) {
+              std::string out = fmt::format("{{ mutex = {}, call = {}", quote(m.key),
+                                            quote(file_name_of(detail::kMutexCallNames, m.call)));
+              if (!m.lock.empty()) out += ", lock = " + quote(m.lock);
+              return out + ", timeout = " + dur(m.timeout) + " }";
+            },
+            [&indent](const GuardStep& g) { return "{ guard = " + steps_text(g.steps, indent) + " }"; },
+            [](const ManagerStep& m) {
+              std::string out = "{ manager = " + quote(m.key);
+              if (!m.lock.empty()) out += ", lock = " + quote(m.lock);
+              if (m.ttl) out += ", ttl = " + dur(std::chrono::duration_cast<sim::Duration>(*m.ttl));
+              out += ", waiters = [";
+              for (std::size_t i = 0; i < m.waiters.size(); ++i) {
+                const ManagerWaiter& w = m.waiters[i];
+                out += fmt::format("{}{{ start_after = {}, deadline = {}", i == 0 ? " " : ", ", dur(w.start_after),
+                                   dur(w.deadline));
+                if (w.stop_after) out += ", stop_after = " + dur(*w.stop_after);
+                if (w.destroy_after) out += ", destroy_after = " + dur(*w.destroy_after);
+                out += fmt::format(", hold = {}, writes = {}, unlock = {} }}", dur(w.hold), w.writes, flag(w.unlock));
+              }
+              return out + " ] }";
+            },
             [](const WaitUntilStep& w) {
               switch (w.condition) {
                 case WaitCondition::time: return fmt::format("{{ wait_until = {} }}", dur(w.at));

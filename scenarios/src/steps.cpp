@@ -23,6 +23,9 @@ std::string_view step_name(const Step& step) {
                         [](const RepeatStep&) { return "repeat"; },
                         [](const WatchStep&) { return "watch"; },
                         [](const WaitUntilStep&) { return "wait_until"; },
+                        [](const ManagerStep&) { return "manager"; },
+                        [](const MutexStep&) { return "mutex"; },
+                        [](const GuardStep&) { return "guard"; },
                     },
                     step.kind);
 }
@@ -103,8 +106,15 @@ std::vector<std::string> locks_used(const std::vector<Step>& steps) {
   for (const Step& step : steps) {
     if (const auto* a = std::get_if<AcquireStep>(&step.kind); a != nullptr && !a->lock.empty()) {
       used.push_back(a->lock);
+    } else if (const auto* m = std::get_if<ManagerStep>(&step.kind); m != nullptr && !m->lock.empty()) {
+      used.push_back(m->lock);
+    } else if (const auto* x = std::get_if<MutexStep>(&step.kind); x != nullptr && !x->lock.empty()) {
+      used.push_back(x->lock);
     } else if (const auto* r = std::get_if<RepeatStep>(&step.kind)) {
       std::vector<std::string> inner = locks_used(r->steps);
+      used.insert(used.end(), inner.begin(), inner.end());
+    } else if (const auto* g = std::get_if<GuardStep>(&step.kind)) {
+      std::vector<std::string> inner = locks_used(g->steps);
       used.insert(used.end(), inner.begin(), inner.end());
     }
   }
@@ -162,6 +172,36 @@ std::vector<std::string> steps_problems(const std::vector<Step>& steps, const st
                      }
                      if (w.max_renewals && *w.max_renewals < 0) problem(i, "max_renewals", "must not be negative");
                    },
+                   [&](const ManagerStep& m) {
+                     if (m.key.empty()) problem(i, "manager", "the key must not be empty");
+                     if (m.ttl && m.ttl->count() <= 0) problem(i, "ttl", "must be positive");
+                     if (std::string why = lock_problem(m.lock, locks); !why.empty()) problem(i, "lock", why);
+                     if (m.waiters.empty() || m.waiters.size() > kMaxWaiters) {
+                       problem(i, "waiters", fmt::format("must be 1 to {} waiters", kMaxWaiters));
+                     }
+                     for (std::size_t w = 0; w < m.waiters.size(); ++w) {
+                       const ManagerWaiter& x = m.waiters[w];
+                       const std::string field = fmt::format("waiters[{}]", w);
+                       if (negative(x.start_after) || negative(x.hold)) {
+                         problem(i, field, "start_after and hold must not be negative");
+                       }
+                       if (x.deadline <= sim::Duration::zero()) problem(i, field + ".deadline", "must be positive");
+                       if ((x.stop_after && negative(*x.stop_after)) || (x.destroy_after && negative(*x.destroy_after))) {
+                         problem(i, field, "stop_after and destroy_after must not be negative");
+                       }
+                       if (x.writes < 0) problem(i, field + ".writes", "must not be negative");
+                     }
+                   },
+                   [&](const MutexStep& m) {
+                     if (m.key.empty()) problem(i, "mutex", "the key must not be empty");
+                     if (std::string why = lock_problem(m.lock, locks); !why.empty()) problem(i, "lock", why);
+                     if (m.timeout <= sim::Duration::zero()) problem(i, "timeout", "must be positive");
+                   },
+                   [&](const GuardStep& g) {
+                     std::vector<std::string> inner =
+                         steps_problems(g.steps, redis_nodes, locks, fmt::format("{}[{}].guard", path, i));
+                     problems.insert(problems.end(), inner.begin(), inner.end());
+                   },
                    [&](const WaitUntilStep& w) {
                      if (negative(w.at)) problem(i, "wait_until", "the time must not be negative");
                      if (negative(w.within)) problem(i, "within", "must not be negative");
@@ -177,7 +217,10 @@ std::uint64_t executed_steps(const std::vector<Step>& steps) {
   std::uint64_t total = 0;
   for (const Step& step : steps) {
     std::uint64_t here = 1;
-    if (const auto* repeat = std::get_if<RepeatStep>(&step.kind)) {
+    if (const auto* guard = std::get_if<GuardStep>(&step.kind)) {
+      const std::uint64_t body = executed_steps(guard->steps);
+      here = body >= kMax - 1 ? kMax : body + 1;
+    } else if (const auto* repeat = std::get_if<RepeatStep>(&step.kind)) {
       const std::uint64_t body = executed_steps(repeat->steps);
       const auto times = static_cast<std::uint64_t>(std::max(0, repeat->times));
       here = body != 0 && times > kMax / body ? kMax : body * times;

@@ -10,10 +10,10 @@
 namespace locklab::sim {
 
 std::uint64_t record_invoke(History& history, Process& client, OpKind kind, std::string key,
-                            std::uint64_t grant) {
+                            std::uint64_t grant, std::string holder) {
   Operation op;
   op.client = client.id();
-  op.client_name = client.name();
+  op.client_name = holder.empty() ? client.name() : std::move(holder);
   op.key = std::move(key);
   op.kind = kind;
   op.grant = grant;

@@ -309,7 +309,10 @@ lock::WaitStatus LockBackend::Event::wait_until(time_point deadline, std::stop_t
 }
 
 bool LockBackend::spawn(std::string_view name, std::function<void()> task) {
-  return self_.spawn(std::string(name), std::move(task));
+  // The task keeps the core (pools, slots) alive: on a kill the spawning
+  // fiber may unwind first and destroy this backend while the task is still
+  // inside a call whose unwinding gives back a slot.
+  return self_.spawn(std::string(name), [core = core_, task = std::move(task)] { task(); });
 }
 
 lock::NodeResult LockBackend::call(std::size_t node, const lock::Command& command,

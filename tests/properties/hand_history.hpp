@@ -42,6 +42,19 @@ class HandHistory {
     history.append(op);
     return op.id;
   }
+  // The same, by a holder inside client `c` with its own name (a lock
+  // manager's waiter), valid until `valid_until`.
+  std::uint64_t acquire_as(std::uint32_t c, std::string holder, std::string key, std::int64_t invoked,
+                           std::int64_t completed, std::int64_t valid_until) {
+    history::Operation op = base(c, std::move(key), OpKind::acquire, 0, invoked, completed, OpStatus::ok);
+    op.client_name = std::move(holder);
+    op.id = next_++;
+    op.grant = op.id;
+    op.outcome = "acquired";
+    set_validity(op, valid_until);
+    history.append(op);
+    return op.id;
+  }
   std::uint64_t release(std::uint64_t grant, std::int64_t invoked, std::int64_t completed,
                         OpStatus status = OpStatus::ok) {
     return add(grant, OpKind::release, invoked, completed, status, {}, {});

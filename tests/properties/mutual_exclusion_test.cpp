@@ -32,6 +32,27 @@ TEST(MutualExclusion, ClientsTakingTurnsIsOk) {
   EXPECT_FALSE(v.first);
 }
 
+// Two waiters of one lock manager (one process, two holders) both believe
+// they hold the key during [300ms, 500ms): a manager bug, caught as a
+// violation; the same process's grants in turn are fine.
+TEST(MutualExclusion, TwoHoldersInsideOneProcessAtOnceAreAViolation) {
+  HandHistory h;
+  const auto w1 = h.acquire_as(1, "c1/w1", "k", 0, 10, 1000);
+  h.release(w1, 500, 510);
+  const auto w2 = h.acquire_as(1, "c1/w2", "k", 200, 300, 1300);
+  const Verdict v = check_mutual_exclusion(h.history);
+  ASSERT_EQ(v.kind, Kind::violation) << v.summary;
+  EXPECT_THAT(v.summary, HasSubstr("two holders in one process believe they hold it during [300ms, 500ms)"));
+  EXPECT_EQ(v.first->first.client_name, "c1/w1");
+  EXPECT_EQ(v.first->second.grant, w2);
+
+  HandHistory turns;
+  const auto t1 = turns.acquire_as(1, "c1/w1", "k", 0, 10, 1000);
+  turns.release(t1, 200, 210);
+  turns.acquire_as(1, "c1/w2", "k", 200, 300, 1300);
+  EXPECT_EQ(check_mutual_exclusion(turns.history).kind, Kind::ok);
+}
+
 // The holder never releases and its validity runs to 1010ms; a second client
 // acquires at 500ms. Both believe during [500ms, 1010ms). The report carries
 // both intervals and the fault that explains it (a pause at 400ms), but not a

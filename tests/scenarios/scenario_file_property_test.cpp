@@ -45,7 +45,7 @@ std::vector<Step> steps(const std::vector<std::string>& nodes, const std::vector
   const auto count = *rc::gen::inRange<std::size_t>(0, 6);
   std::vector<Step> out;
   for (std::size_t i = 0; i < count; ++i) {
-    switch (*rc::gen::inRange(0, depth < 2 ? 11 : 10)) {
+    switch (*rc::gen::inRange(0, depth < 2 ? 14 : 12)) {
       case 0: {
         AcquireStep a{.key = key(), .deadline = duration(1)};
         if (*rc::gen::arbitrary<bool>()) a.ttl = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(1, 100'000));
@@ -65,6 +65,30 @@ std::vector<Step> steps(const std::vector<std::string>& nodes, const std::vector
       case 9:
         out.emplace_back(WaitUntilStep{.condition = WaitCondition::lease_lost, .within = duration()});
         break;
+      case 10: {
+        ManagerStep m{.key = key(), .lock = {}, .ttl = {}, .waiters = {}};
+        if (!locks.empty() && *rc::gen::arbitrary<bool>()) m.lock = *rc::gen::elementOf(locks);
+        if (*rc::gen::arbitrary<bool>()) m.ttl = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(1, 100'000));
+        const auto waiters = *rc::gen::inRange<std::size_t>(1, 5);
+        for (std::size_t w = 0; w < waiters; ++w) {
+          ManagerWaiter x{.start_after = duration(), .deadline = duration(1), .stop_after = {}, .destroy_after = {},
+                          .hold = duration(), .writes = *rc::gen::inRange(0, 3), .unlock = *rc::gen::arbitrary<bool>()};
+          if (*rc::gen::arbitrary<bool>()) x.stop_after = duration();
+          if (*rc::gen::arbitrary<bool>()) x.destroy_after = duration();
+          m.waiters.push_back(x);
+        }
+        out.emplace_back(std::move(m));
+        break;
+      }
+      case 11: {
+        MutexStep m{.key = key(), .lock = {}, .call = *rc::gen::element(MutexCall::lock, MutexCall::try_lock,
+                                                                       MutexCall::try_lock_for, MutexCall::unlock),
+                    .timeout = duration(1)};
+        if (!locks.empty() && *rc::gen::arbitrary<bool>()) m.lock = *rc::gen::elementOf(locks);
+        out.emplace_back(std::move(m));
+        break;
+      }
+      case 12: out.emplace_back(GuardStep{.steps = steps(nodes, locks, depth + 1)}); break;
       case 1: {
         const Duration lo = duration();
         out.emplace_back(HoldStep{.min = lo, .max = *rc::gen::arbitrary<bool>() ? lo : std::max(lo, duration())});

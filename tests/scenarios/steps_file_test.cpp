@@ -48,6 +48,18 @@ TEST(StepsFile, EveryStepKindReadsAsWritten) {
       AcquireStep{.key = "other", .lock = "solo"},
       WatchStep{},
       ReleaseStep{},
+      ManagerStep{.key = "queued",
+                  .lock = "solo",
+                  .ttl = 300ms,
+                  .waiters = {{.hold = 50ms, .writes = 1},
+                              {.start_after = 5ms, .deadline = 20ms},
+                              {.start_after = 5ms, .stop_after = 10ms},
+                              {.start_after = 5ms, .destroy_after = 10ms},
+                              {.start_after = 5ms, .hold = 10ms, .unlock = false}}},
+      MutexStep{.key = "m", .call = MutexCall::try_lock_for, .timeout = 500ms},
+      GuardStep{.steps = {WriteStep{}}},
+      MutexStep{.key = "m", .lock = "solo"},
+      MutexStep{.key = "m", .lock = "solo", .call = MutexCall::unlock},
   };
   ASSERT_EQ(s.locks.size(), 1u);
   EXPECT_EQ(s.locks[0], (LockSpec{.name = "solo",

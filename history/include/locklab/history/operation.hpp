@@ -48,6 +48,9 @@ std::optional<OpStatus> op_status_named(std::string_view name);
 struct Operation {
   std::uint64_t id = 0;  // 1.., unique in a history
   ProcessId client = kNoProcess;
+  // Who invoked it: the client's name, or a holder inside it (a lock
+  // manager's waiter, "c1/w2"). Grants of different names are different
+  // holders, even in one process.
   std::string client_name;
   std::string key;
   OpKind kind = OpKind::acquire;

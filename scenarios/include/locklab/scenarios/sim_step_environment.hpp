@@ -39,8 +39,10 @@ class SimStepEnvironment {
   std::string name() const { return process_.name(); }
   bool has_storage() const { return storage_ != nullptr; }
 
-  std::uint64_t invoke(history::OpKind kind, std::string key, std::uint64_t grant) {
-    return sim::record_invoke(history_, process_, kind, std::move(key), grant);
+  // `holder`: who in the client invokes it, when not the client itself (a
+  // lock manager's waiter).
+  std::uint64_t invoke(history::OpKind kind, std::string key, std::uint64_t grant, std::string holder = {}) {
+    return sim::record_invoke(history_, process_, kind, std::move(key), grant, std::move(holder));
   }
 
   void complete(std::uint64_t id, history::OpStatus status, std::string words, std::optional<std::uint64_t> fence,

@@ -37,9 +37,14 @@
 //   scenarios::run_steps(env, locks, client.effective_steps());
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <map>
 #include <memory>
+#include <stop_token>
+#include <system_error>
+#include <tuple>
+#include <utility>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -49,6 +54,9 @@
 #include "locklab/history/operation.hpp"
 #include "locklab/lock/auto_extend.hpp"
 #include "locklab/lock/detail/saturate.hpp"
+#include "locklab/lock/guard.hpp"
+#include "locklab/lock/manager.hpp"
+#include "locklab/lock/mutex.hpp"
 #include "locklab/lock/outcome.hpp"
 #include "locklab/scenarios/steps.hpp"
 #include "locklab/sim/detail/overloaded.hpp"
@@ -78,7 +86,7 @@ concept StepEnvironment = requires(E& env, const E& cenv, sim::Duration d, histo
   typename E::time_point;
   { cenv.now() } -> std::same_as<typename E::time_point>;
   { env.sleep_for(d) } -> std::same_as<void>;
-  { env.invoke(kind, key, id) } -> std::same_as<std::uint64_t>;
+  { env.invoke(kind, key, id, std::string()) } -> std::same_as<std::uint64_t>;
   { env.complete(id, status, std::string(), fence, end, token) } -> std::same_as<void>;
   { env.write(id, fence, std::string(), d) } -> std::same_as<WriteOutcome>;
   { env.command(command) } -> std::same_as<CommandOutcome>;
@@ -149,6 +157,13 @@ class StepInterpreter {
                    },
                    [&](const WatchStep& s) { watch(s); },
                    [&](const WaitUntilStep& s) { wait_until(s); },
+                   [&](const ManagerStep& s) {
+                     std::visit([&](auto* l) { run_manager(*l, s); }, lock_named(s.lock));
+                   },
+                   [&](const MutexStep& s) {
+                     std::visit([&](auto* l) { mutex_call(*l, s); }, lock_named(s.lock));
+                   },
+                   [&](const GuardStep& s) { guard(s); },
                },
                step.kind);
   }
@@ -167,8 +182,7 @@ class StepInterpreter {
   }
 
   void acquire(const AcquireStep& s) {
-    watchdog_.reset();  // a careless holder: stopped, not released
-    lease_.reset();
+    forget_lease();
     const std::uint64_t id = env_.invoke(history::OpKind::acquire, s.key, 0);
     const auto deadline = in(s.deadline);
     const AnyLock chosen = lock_named(s.lock);
@@ -219,7 +233,8 @@ class StepInterpreter {
   }
 
   void extend(const ExtendStep& s) {
-    if (!lease_ || watchdog_) return;  // a watched lease is the watchdog's to extend
+    // A watched lease is the watchdog's to extend; a mutex's is not extended.
+    if (!lease_ || watchdog_ || lease_mutex_ != nullptr) return;
     const std::uint64_t id = env_.invoke(history::OpKind::extend, lease_->key, grant_);
     const auto r = std::visit([&](auto* l) { return l->extend(*lease_, in(s.deadline)); }, lease_lock_);
     const bool extended = r.outcome == lock::Outcome::extended;
@@ -229,10 +244,17 @@ class StepInterpreter {
 
   void release() {
     if (!lease_) return;
+    if (lease_mutex_ != nullptr) {
+      std::visit([&](auto& m) { unlock_mutex(*m, lease_->key); }, *lease_mutex_);
+      return;
+    }
     const std::uint64_t id = env_.invoke(history::OpKind::release, lease_->key, grant_);
+    GuardFrame* guard = guard_of(grant_);
     const lock::ReleaseResult r =
         watchdog_ ? std::visit([](auto& w) { return w->release(); }, *watchdog_)
-                  : std::visit([&](auto* l) { return l->release(*lease_); }, lease_lock_);
+        : guard != nullptr
+            ? std::visit([](auto& g) { return g.release(); }, *guard->guard)
+            : std::visit([&](auto* l) { return l->release(*lease_); }, lease_lock_);
     env_.complete(id, release_status(r.outcome), std::string(lock::name_of(r.outcome)), {}, {}, {});
     watchdog_.reset();
     lease_.reset();
@@ -248,7 +270,8 @@ class StepInterpreter {
   // The watchdog records each renewal as an extend of this grant, and its
   // loss as a note, from its own task.
   void watch(const WatchStep& s) {
-    if (!lease_ || watchdog_) return;
+    // A mutex's or a guard's lease stays theirs.
+    if (!lease_ || watchdog_ || lease_mutex_ != nullptr || guard_of(grant_) != nullptr) return;
     std::visit(
         [&](auto* l) {
           using L = std::remove_pointer_t<decltype(l)>;
@@ -273,6 +296,222 @@ class StepInterpreter {
           watchdog_.emplace(std::make_unique<Extender>(*l, *lease_, std::move(on_lost), std::move(options)));
         },
         lease_lock_);
+  }
+
+  // A careless holder replacing its lease: a watchdog is stopped, nothing
+  // is released (a mutex stays locked, a guard releases at its scope's end).
+  void forget_lease() {
+    watchdog_.reset();
+    lease_.reset();
+    lease_mutex_ = nullptr;
+  }
+
+  static std::string mutex_error_words(const std::system_error& e) {
+    const std::error_code c = e.code();
+    if (c == std::errc::timed_out) return "timed_out";
+    if (c == std::errc::operation_canceled) return "cancelled";
+    if (c == std::errc::resource_deadlock_would_occur) return "would deadlock (already held by this client)";
+    if (c == std::errc::operation_not_permitted) return "not the owner";
+    return e.what();
+  }
+
+  template <typename L>
+  void mutex_call(L& l, const MutexStep& s) {
+    using M = lock::NamedMutex<L>;
+    const std::pair<std::string, std::string> id_of{s.lock, s.key};
+    auto it = mutexes_.find(id_of);
+    if (it == mutexes_.end()) it = mutexes_.emplace(id_of, std::make_unique<M>(l, s.key, s.timeout)).first;
+    M& m = *std::get<std::unique_ptr<M>>(it->second);
+    if (s.call == MutexCall::unlock) {
+      unlock_mutex(m, s.key);
+      return;
+    }
+    const std::uint64_t id = env_.invoke(history::OpKind::acquire, s.key, 0);
+    std::string words;
+    bool got = false;
+    try {
+      switch (s.call) {
+        case MutexCall::lock: m.lock(); got = true; break;
+        case MutexCall::try_lock: got = m.try_lock(); words = "busy"; break;
+        case MutexCall::try_lock_for: got = m.try_lock_for(s.timeout); words = "timed_out"; break;
+        case MutexCall::unlock: break;
+      }
+    } catch (const std::system_error& e) {
+      words = mutex_error_words(e);
+    }
+    const std::optional<Lease> lease = got ? m.lease() : std::nullopt;
+    if (!lease) {
+      env_.complete(id, history::OpStatus::fail, words, {}, {}, {});
+      return;
+    }
+    env_.complete(id, history::OpStatus::ok, "acquired", lease->fencing_token, lease->validity_end, lease->token);
+    forget_lease();
+    lease_ = lease;
+    lease_lock_ = &l;
+    lease_mutex_ = &it->second;
+    grant_ = id;
+    writes_ = 0;
+  }
+
+  template <typename M>
+  void unlock_mutex(M& m, const std::string& key) {
+    const bool ours = lease_ && lease_mutex_ != nullptr &&
+                      std::visit([&](auto& held) { return static_cast<const void*>(held.get()); }, *lease_mutex_) ==
+                          static_cast<const void*>(&m);
+    const std::uint64_t id = env_.invoke(history::OpKind::release, key, ours ? grant_ : 0);
+    try {
+      m.unlock();
+      const std::optional<lock::ReleaseResult> r = m.last_release();
+      LOCKLAB_ASSERT(r.has_value(), "an unlock without a release result");
+      env_.complete(id, release_status(r->outcome), std::string(lock::name_of(r->outcome)), {}, {}, {});
+    } catch (const std::system_error& e) {
+      env_.complete(id, history::OpStatus::fail, mutex_error_words(e), {}, {}, {});
+    }
+    if (ours) {
+      lease_.reset();
+      lease_mutex_ = nullptr;
+    }
+  }
+
+  // A LeaseGuard over the lease of grant `grant`, for one guard step's scope.
+  struct GuardFrame {
+    std::optional<std::variant<lock::LeaseGuard<Locks>...>> guard;
+    std::uint64_t grant = 0;
+    std::string key;
+  };
+
+  GuardFrame* guard_of(std::uint64_t grant) const {
+    for (GuardFrame* f : guards_) {
+      if (f->grant == grant && f->guard && std::visit([](const auto& g) { return g.owns(); }, *f->guard)) return f;
+    }
+    return nullptr;
+  }
+
+  void guard(const GuardStep& s) {
+    if (!lease_ || watchdog_ || lease_mutex_ != nullptr || guard_of(grant_) != nullptr) {
+      run(s.steps);  // nothing of its own to guard
+      return;
+    }
+    GuardFrame frame{.guard = {}, .grant = grant_, .key = lease_->key};
+    std::visit([&](auto* l) {
+      using L = std::remove_pointer_t<decltype(l)>;
+      frame.guard.emplace(std::in_place_type<lock::LeaseGuard<L>>, *l, *lease_);
+    }, lease_lock_);
+    guards_.push_back(&frame);
+    // Popped however the scope ends (a kill unwinds through it too).
+    struct Pop {
+      std::vector<GuardFrame*>& guards;
+      ~Pop() { guards.pop_back(); }
+    } pop{guards_};
+    run(s.steps);
+    if (!std::visit([](const auto& g) { return g.owns(); }, *frame.guard)) return;
+    const std::uint64_t id = env_.invoke(history::OpKind::release, frame.key, frame.grant);
+    frame.guard.reset();  // the destructor releases, quietly
+    env_.complete(id, history::OpStatus::info, "released by the guard's scope", {}, {}, {});
+    if (lease_ && grant_ == frame.grant) lease_.reset();
+  }
+
+  // One waiter's handle and stop, owned by the manager step's frame (on the
+  // client's own task), never by the waiter's task: if the client is killed
+  // its frame unwinds first and destroys the handles while the lock is still
+  // alive; a waiter's unwinding then touches none of them.
+  template <typename L>
+  struct WaiterSlot {
+    std::optional<typename lock::LockManager<L>::Handle> handle;
+    std::stop_source stop;
+  };
+
+  template <typename L>
+  lock::LockManager<L>& manager_for(L& l, const std::string& name) {
+    auto it = managers_.find(name);
+    if (it == managers_.end()) it = managers_.emplace(name, std::make_unique<lock::LockManager<L>>(l)).first;
+    return *std::get<std::unique_ptr<lock::LockManager<L>>>(it->second);
+  }
+
+  // Starts every waiter as a task of the lock's backend, fires the stops at
+  // their times, and returns once every waiter has finished.
+  template <typename L>
+  void run_manager(L& l, const ManagerStep& s) {
+    static_assert(std::is_same_v<time_point, typename Lease::TimePointType>, "one clock for steps and locks");
+    using Backend = std::remove_reference_t<decltype(l.backend())>;
+    lock::LockManager<L>& m = manager_for(l, s.lock);
+    const std::chrono::milliseconds ttl = s.ttl.value_or(l.options().options.ttl);
+    const time_point begun = env_.now();
+    std::vector<WaiterSlot<L>> slots(s.waiters.size());
+    std::vector<std::shared_ptr<typename Backend::Event>> done;
+    for (std::size_t i = 0; i < s.waiters.size(); ++i) {
+      auto finished = std::make_shared<typename Backend::Event>(l.backend());
+      done.push_back(finished);
+      const bool started = l.backend().spawn(
+          "waiter", [this, &m, &slot = slots[i], &w = s.waiters[i], &key = s.key, ttl, begun, finished,
+                     holder = env_.name() + "/w" + std::to_string(i + 1)] {
+            struct SetOnExit {
+              typename Backend::Event& event;
+              ~SetOnExit() { event.set(); }
+            } set_on_exit{*finished};
+            waiter(m, slot, w, key, ttl, begun, holder);
+          });
+      if (!started) finished->set();
+    }
+    std::vector<std::pair<time_point, std::size_t>> stops;
+    for (std::size_t i = 0; i < s.waiters.size(); ++i) {
+      const ManagerWaiter& w = s.waiters[i];
+      if (!w.stop_after) continue;
+      stops.emplace_back(lock::detail::add_saturating(lock::detail::add_saturating(begun, w.start_after), *w.stop_after),
+                         i);
+    }
+    std::sort(stops.begin(), stops.end());
+    for (const auto& [at, i] : stops) {
+      if (at > env_.now()) env_.sleep_for(at - env_.now());
+      slots[i].stop.request_stop();
+    }
+    for (const auto& finished : done) (void)finished->wait_until(time_point::max(), std::stop_token{});
+  }
+
+  // A waiter: asks, waits (or gives up), and if it holds: works, writes,
+  // unlocks. Its operations are its own holder's in the history.
+  template <typename L>
+  void waiter(lock::LockManager<L>& m, WaiterSlot<L>& slot, const ManagerWaiter& w, const std::string& key,
+              std::chrono::milliseconds ttl, time_point begun, const std::string& holder) {
+    const time_point ask_at = lock::detail::add_saturating(begun, w.start_after);
+    if (ask_at > env_.now()) env_.sleep_for(ask_at - env_.now());
+    const std::uint64_t id = env_.invoke(history::OpKind::acquire, key, 0, holder);
+    slot.handle.emplace(m.lock(key, ttl, in(w.deadline)));
+    if (w.destroy_after) {
+      env_.sleep_for(*w.destroy_after);
+      if (!slot.handle->ready()) {
+        slot.handle.reset();  // gives up its place, or the grant in flight
+        env_.complete(id, history::OpStatus::fail, "cancelled", {}, {}, {});
+        return;
+      }
+    }
+    const typename lock::LockManager<L>::Result r = slot.handle->wait(slot.stop.get_token());
+    std::optional<time_point> end;
+    std::optional<std::uint64_t> fence;
+    std::optional<std::string> token;
+    if (r.lease) {
+      end = r.lease->validity_end;
+      fence = r.lease->fencing_token;
+      token = r.lease->token;
+    }
+    env_.complete(id, acquire_status(r.outcome), std::string(lock::name_of(r.outcome)), fence, end, std::move(token));
+    if (!r.acquired()) return;
+    LOCKLAB_ASSERT(r.lease.has_value(), "acquired without a lease");
+    env_.sleep_for(w.hold);
+    for (int k = 0; k < w.writes && env_.has_storage() && r.lease->valid_at(env_.now()); ++k) {
+      const std::uint64_t write = env_.invoke(history::OpKind::write, key, id, holder);
+      const WriteOutcome o = env_.write(id, r.lease->fencing_token, holder + "#" + std::to_string(k),
+                                        std::chrono::milliseconds(100));
+      env_.complete(write, o.status, o.words, r.lease->fencing_token, {}, {});
+    }
+    const std::uint64_t release = env_.invoke(history::OpKind::release, key, id, holder);
+    if (w.unlock) {
+      const lock::ReleaseResult u = slot.handle->unlock();
+      env_.complete(release, release_status(u.outcome), std::string(lock::name_of(u.outcome)), {}, {}, {});
+    } else {
+      slot.handle.reset();  // the destructor unlocks, without telling how it went
+      env_.complete(release, history::OpStatus::info, "handle dropped", {}, {}, {});
+    }
   }
 
   // The harness's oracle: polls the condition every millisecond of the
@@ -311,6 +550,15 @@ class StepInterpreter {
   std::optional<Watchdog> watchdog_;  // watching lease_, when a watch step said so
   std::uint64_t grant_ = 0;       // the history id of the acquire that got lease_
   int writes_ = 0;                // writes under lease_ so far, naming each write's value
+  // The client's NamedMutexes, by (lock name, key); lease_mutex_: the one
+  // lease_ came from, if any.
+  using AnyMutex = std::variant<std::unique_ptr<lock::NamedMutex<Locks>>...>;
+  std::map<std::pair<std::string, std::string>, AnyMutex> mutexes_;
+  const AnyMutex* lease_mutex_ = nullptr;
+  std::vector<GuardFrame*> guards_;  // the guard steps' scopes, innermost last
+  // One lock manager per lock the client's manager steps used, by lock name;
+  // declared last so it goes first: its contenders stop before the rest.
+  std::map<std::string, std::variant<std::unique_ptr<lock::LockManager<Locks>>...>, std::less<>> managers_;
 };
 
 template <StepEnvironment Env, typename... Locks>

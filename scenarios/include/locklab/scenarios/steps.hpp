@@ -2,8 +2,10 @@
 //
 // Provides Step: one thing a lock client does — acquire a lease, hold it,
 // write to the protected storage under it, extend it, release it, hand it to
-// a watchdog, sleep, wait until a condition (a test oracle), repeat a list
-// of steps, or send a raw command to one node — and
+// a watchdog, sleep, wait until a condition (a test oracle), run waiters of
+// a lock manager, lock and unlock a NamedMutex, hold a lease in a
+// LeaseGuard's scope, repeat a list of steps, or send a raw command to one
+// node — and
 // steps_of(ClientWorkload), the steps the shorthand workload
 // (iterations/hold/writes) stands for, with shorthand_of(), its inverse
 // where one exists (the writer uses the shorter form whenever it fits).
@@ -131,6 +133,69 @@ struct WaitUntilStep {
   bool operator==(const WaitUntilStep&) const = default;
 };
 
+// One local waiter of a lock manager step: it asks the manager
+// `start_after` into the step, then waits for its turn until `deadline` from
+// its request; it may give up earlier — a stop that fires `stop_after` into
+// its wait, or its handle destroyed `destroy_after` into it unless its result
+// came first. Once it holds, it works for `hold`, writes `writes` times with
+// its lease's fencing token, and unlocks (or, with unlock = false, drops its
+// handle, whose destructor unlocks).
+struct ManagerWaiter {
+  sim::Duration start_after{};
+  sim::Duration deadline = std::chrono::seconds(2);
+  std::optional<sim::Duration> stop_after;
+  std::optional<sim::Duration> destroy_after;
+  sim::Duration hold{};
+  int writes = 0;
+  bool unlock = true;
+
+  bool operator==(const ManagerWaiter&) const = default;
+};
+
+// Several local waiters of this client at once, queued by the client's lock
+// manager (lockimpl's LockManager, one per lock per client) for `key` on
+// `lock` (as acquire's), each with `ttl` (unset: the lock's). Each waiter is
+// a holder of its own in the history ("<client>/w<i>", i from 1), so two of
+// them holding at once is a mutual exclusion violation. The step ends when
+// every waiter has finished; the client's own lease is untouched.
+struct ManagerStep {
+  std::string key = "lock";
+  std::string lock;
+  std::optional<std::chrono::milliseconds> ttl;
+  std::vector<ManagerWaiter> waiters;
+
+  bool operator==(const ManagerStep&) const = default;
+};
+
+// The client's NamedMutex (lockimpl's standard-mutex face of a lock) for
+// `key` on `lock` (as acquire's; one mutex per lock and key per client, made
+// at its first step with `timeout` as its acquire timeout): lock() (waits up
+// to that timeout), try_lock() (one attempt), try_lock_for(`timeout`), or
+// unlock(). A lock that succeeds makes the mutex's lease the client's, so
+// the lease steps act on it (release unlocks the mutex; extend does
+// nothing: a mutex is not extended); a refusal or a mutex error (a
+// recursive lock, an unlock by a non-owner) is recorded as the call's
+// outcome, never thrown.
+enum class MutexCall : std::uint8_t { lock, try_lock, try_lock_for, unlock };
+struct MutexStep {
+  std::string key = "lock";
+  std::string lock;
+  MutexCall call = MutexCall::lock;
+  sim::Duration timeout = std::chrono::seconds(2);
+
+  bool operator==(const MutexStep&) const = default;
+};
+
+// The client's lease in a LeaseGuard for the scope of `steps`: a release
+// inside goes through the guard; at the end of the scope a guard that still
+// owns its lease releases it (its destructor, as in C++), even when the
+// steps acquired another lease meanwhile.
+struct GuardStep {
+  std::vector<Step> steps;
+
+  bool operator==(const GuardStep&) const;
+};
+
 // The steps, `times` times over.
 struct RepeatStep {
   int times = 1;
@@ -141,7 +206,8 @@ struct RepeatStep {
 
 struct Step {
   using Kind = std::variant<AcquireStep, HoldStep, WriteStep, ExtendStep, ReleaseStep, SleepStep,
-                            CommandStep, RepeatStep, WatchStep, WaitUntilStep>;
+                            CommandStep, RepeatStep, WatchStep, WaitUntilStep, ManagerStep, MutexStep,
+                            GuardStep>;
   Kind kind;
 
   Step(AcquireStep s) : kind(std::move(s)) {}   // NOLINT: a step is any of these
@@ -154,6 +220,9 @@ struct Step {
   Step(RepeatStep s) : kind(std::move(s)) {}    // NOLINT
   Step(WatchStep s) : kind(s) {}                // NOLINT
   Step(WaitUntilStep s) : kind(s) {}            // NOLINT
+  Step(ManagerStep s) : kind(std::move(s)) {}   // NOLINT
+  Step(MutexStep s) : kind(std::move(s)) {}     // NOLINT
+  Step(GuardStep s) : kind(std::move(s)) {}     // NOLINT
 
   bool operator==(const Step&) const = default;
 };
@@ -161,6 +230,7 @@ struct Step {
 inline bool RepeatStep::operator==(const RepeatStep& other) const {
   return times == other.times && steps == other.steps;
 }
+inline bool GuardStep::operator==(const GuardStep& other) const { return steps == other.steps; }
 
 // The step kind's name in files and messages: "acquire", "hold", ...
 std::string_view step_name(const Step& step);
@@ -178,7 +248,11 @@ std::optional<sim::ClientWorkload> shorthand_of(const std::vector<Step>& steps);
 // ID, no WAIT with timeout 0 (it may block forever).
 std::string command_problem(const std::vector<std::string>& argv);
 
-// The names an acquire step may use: the scenario's named locks.
+// The most waiters one manager step may run at once.
+inline constexpr std::size_t kMaxWaiters = 64;
+
+// Why an acquire or manager step may not name `lock` ("" when it may): it
+// must be one of the scenario's named locks `locks`, or "" (its own).
 std::string lock_problem(std::string_view lock, const std::vector<std::string>& locks);
 
 // Every problem of `steps` as "<path>[i].<field>: <why>" (validate()'s
@@ -187,7 +261,8 @@ std::string lock_problem(std::string_view lock, const std::vector<std::string>& 
 std::vector<std::string> steps_problems(const std::vector<Step>& steps, const std::vector<std::string>& redis_nodes,
                                         const std::vector<std::string>& locks, const std::string& path);
 
-// The named locks the steps use (acquire steps' `lock`), each once, sorted;
+// The named locks the steps use (acquire, manager and mutex steps' `lock`),
+// each once, sorted;
 // "" (the scenario's own lock) is not among them.
 std::vector<std::string> locks_used(const std::vector<Step>& steps);
 

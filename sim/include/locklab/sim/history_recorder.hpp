@@ -50,9 +50,12 @@ using history::OpKind;
 using history::OpStatus;
 
 // Records an invocation by `client` at the world's true time and its local
-// time; returns its id.
+// time; returns its id. `holder` names who in the process invoked it, when
+// that is not the process as a whole (a lock manager's waiter: "c1/w2"); the
+// checkers tell holders apart by it, so two grants at once inside one
+// process are seen.
 std::uint64_t record_invoke(History& history, Process& client, OpKind kind, std::string key,
-                            std::uint64_t grant = 0);
+                            std::uint64_t grant = 0, std::string holder = {});
 
 // Completes pending operation `id` now (true time, and the local time of the
 // same process, which must be the one that invoked it). With validity_end
