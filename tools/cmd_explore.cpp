@@ -30,6 +30,7 @@ struct ExploreArgs {
   int faults = 20;
   std::vector<std::string> classes;
   std::string fencing = "any";
+  bool steps = false;
   bool no_shrink = false;
   std::uint64_t max_events = scenarios::RunOptions{}.max_events;
   bool quiet = false;
@@ -69,6 +70,7 @@ std::variant<scenarios::ExploreOptions, std::string> options_of(const ExploreArg
   if (a.fencing == "on") o.generator.fencing = true;
   else if (a.fencing == "off") o.generator.fencing = false;
   else if (a.fencing != "any") return fmt::format("--fencing: '{}' is not on, off or any", a.fencing);
+  o.generator.steps = a.steps;
   if (a.faults < 0 || a.faults > 10'000) return fmt::format("--faults: {} is not in [0, 10000]", a.faults);
   o.generator.faults = a.faults;
   const auto shard = parse_shard(a.shard);
@@ -229,6 +231,9 @@ void add_explore(CLI::App& app, int& exit_code) {
   cmd->add_option("--classes", a->classes, "Only these fault classes (client_pause, server_pause, client_crash, "
                                            "server_crash, partition, delay, clock_jump, drift, failover)")->delimiter(',');
   cmd->add_option("--fencing", a->fencing, "on, off or any")->capture_default_str();
+  cmd->add_flag("--steps", a->steps,
+                "Half the clients run step workloads of every lock component (extends, watchdogs, lock managers, "
+                "mutexes, guards)");
   cmd->add_flag("--no-shrink", a->no_shrink, "Save failures as found, unshrunk");
   cmd->add_option("--max-events", a->max_events,
                   "Each world's event budget; a world that exceeds it is a world_failed finding")

@@ -103,6 +103,78 @@ void draw_clients(sim::Rng& rng, const GeneratorOptions& o, const Envelope& enve
   }
 }
 
+// One client's steps: a component's workload, `rounds` times over, within
+// the envelope (careful writes with a share of the TTL as work; per-call
+// TTLs no shorter than the scenario's; deadlines that outlast every retry
+// where the envelope wants it).
+std::vector<Step> draw_steps(sim::Rng& rng, const Envelope& envelope, const Scenario& s, sim::Duration attempts) {
+  const sim::Duration ttl = s.algorithm.ttl;
+  const sim::Duration deadline = envelope.deadline_may_cut ? between(rng, ttl, 3 * ttl) : sim::Duration(std::chrono::hours(1));
+  const std::string key = rng.chance(1, 4) ? "lock-2" : "lock";
+  const auto work = [&](int writes) {
+    return between(rng, 1ms, std::max<sim::Duration>(2ms, ttl / (envelope.hold_divisor * writes)));
+  };
+  const auto acquire = [&] {
+    AcquireStep a{.key = key, .deadline = deadline};
+    if (rng.chance(1, 4)) a.ttl = std::chrono::duration_cast<std::chrono::milliseconds>(between(rng, ttl, 2 * ttl));
+    if (rng.chance(1, 4)) a.single_attempt = true;
+    return a;
+  };
+  const auto write = [&] {
+    const int n = static_cast<int>(rng.between(1, 2));
+    return WriteStep{.count = n, .work = work(n), .timeout = 100ms, .careful = true};
+  };
+  std::vector<Step> round;
+  const auto components = envelope.deadline_may_cut ? 6 : 5;  // the manager needs deadlines that may cut
+  switch (rng.below(components)) {
+    case 0:  // extends
+      round = {acquire(), write(), ExtendStep{.deadline = ttl}, write(), ReleaseStep{}};
+      break;
+    case 1: {  // a watchdog, holding around its renewals
+      WatchStep w;
+      if (rng.chance(1, 2)) w.renew_before = std::chrono::duration_cast<std::chrono::milliseconds>(between(rng, ttl / 5, ttl / 2));
+      if (rng.chance(1, 2)) w.max_renewals = static_cast<int>(rng.between(0, 4));
+      const sim::Duration hold = between(rng, ttl / 2, 3 * ttl);
+      round = {acquire(), w, HoldStep{.min = hold / 2, .max = hold}, write(), ReleaseStep{}};
+      break;
+    }
+    case 2: {  // working up to the end of the validity
+      const sim::Duration edge = ttl - ttl / 10;
+      round = {acquire(), HoldStep{.min = edge - ttl / 10, .max = edge + ttl / 10}, write(), ReleaseStep{}};
+      break;
+    }
+    case 3:  // a mutex
+      round = {MutexStep{.key = key, .call = rng.chance(1, 2) ? MutexCall::lock : MutexCall::try_lock_for,
+                         .timeout = std::max(deadline, attempts)},
+               write(), ReleaseStep{}};
+      break;
+    case 4:  // a guard
+      round = {acquire(), GuardStep{.steps = {write(), HoldStep{.min = 0ms, .max = ttl / 4}}}};
+      break;
+    default: {  // a lock manager's waiters, some giving up
+      ManagerStep m{.key = key};
+      const auto waiters = rng.between(2, 5);
+      for (std::int64_t i = 0; i < waiters; ++i) {
+        ManagerWaiter x{.start_after = between(rng, 0ms, 50ms), .deadline = between(rng, ttl / 4, 3 * ttl)};
+        switch (rng.below(4)) {
+          case 0: x.stop_after = between(rng, 0ms, ttl); break;
+          case 1: x.destroy_after = between(rng, 0ms, ttl); break;
+          default: break;
+        }
+        const int writes = static_cast<int>(rng.between(0, 2));
+        x.hold = work(std::max(1, writes));
+        x.writes = writes;
+        x.unlock = !rng.chance(1, 4);
+        m.waiters.push_back(x);
+      }
+      round = {m};
+    }
+  }
+  round.emplace_back(SleepStep{.duration = between(rng, 0ms, 200ms)});
+  return {SleepStep{.duration = between(rng, 0ms, 1s)},
+          RepeatStep{.times = static_cast<int>(rng.between(2, 10)), .steps = std::move(round)}};
+}
+
 FaultMix draw_fault_counts(sim::Rng& rng, const GeneratorOptions& o, const Envelope& envelope,
                                        std::vector<FaultClass>& classes, int& failovers) {
   FaultMix mix = envelope.bounds;
@@ -149,6 +221,13 @@ Scenario generate_scenario(std::uint64_t seed, const GeneratorOptions& o) {
   const Envelope envelope = envelope_for(s.algorithm.kind, o.mode, s.algorithm.ttl, s.algorithm.drift_ppm);
   draw_cluster(cluster_rng, o, envelope, s);
   draw_clients(client_rng, o, envelope, s);
+  if (o.steps) {
+    sim::Rng steps_rng = root.fork("steps");
+    const sim::Duration attempts = all_attempts(s);
+    for (ClientSpec& c : s.clients) {
+      if (steps_rng.chance(1, 2)) c.steps = draw_steps(steps_rng, envelope, s, attempts);
+    }
+  }
 
   std::vector<FaultClass> classes;
   for (const FaultClass c : envelope.classes) {

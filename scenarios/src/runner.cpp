@@ -60,6 +60,26 @@ std::unique_ptr<AnySimLock> make_lock(sim::LockBackend& backend, const Algorithm
   return nullptr;
 }
 
+// One client's state: its locks on their backends, its storage client, its
+// step environment and interpreter. The tasks its backends spawn (watchdogs,
+// lock managers' contenders, waiters) keep it alive until they finish: a
+// killed client's fibers unwind one by one, and one woken while its client's
+// main fiber unwinds still runs until its next blocking call.
+struct ClientRun {
+  ClientRun(sim::Process& p, WorldParts& parts, std::vector<sim::LockNode> own_nodes, sim::ProcessId storage,
+            bool named_locks)
+      : own_backend(p, std::move(own_nodes)), store(p, storage), env(p, parts.history, &store) {
+    if (named_locks) all_backend.emplace(p, parts.nodes);
+  }
+
+  sim::LockBackend own_backend;
+  std::optional<sim::LockBackend> all_backend;
+  std::vector<std::unique_ptr<AnySimLock>> locks;
+  sim::StorageClient store;
+  SimStepEnvironment env;
+  std::optional<StepInterpreter<SimStepEnvironment, SimNaive, SimSingle, SimRed>> interpreter;
+};
+
 // Runs one client: the scenario's own lock on a backend of its masters (as
 // every client has since format 1), and the named locks its steps use on a
 // second backend of every master.
@@ -67,25 +87,26 @@ void run_client(const Scenario& s, const std::vector<Step>& steps, sim::Process&
                 sim::ProcessId storage) {
   std::vector<sim::LockNode> own_nodes = parts.nodes;
   own_nodes.resize(lock_masters(s, s.algorithm, {}).size());
-  sim::LockBackend own_backend(p, std::move(own_nodes));
-  std::vector<std::unique_ptr<AnySimLock>> locks;
-  locks.push_back(make_lock(own_backend, s.algorithm, {}));
+  const std::vector<std::string> used = locks_used(steps);
+  const auto run = std::make_shared<ClientRun>(p, parts, std::move(own_nodes), storage, !used.empty());
+  run->own_backend.keep_alive_while_tasks_run(run);
+  if (run->all_backend) run->all_backend->keep_alive_while_tasks_run(run);
+  run->locks.push_back(make_lock(run->own_backend, s.algorithm, {}));
   LockTable<SimNaive, SimSingle, SimRed> table;
   const auto enter = [&table](const std::string& name, AnySimLock& l) {
     std::visit([&](auto& lock) { table.emplace(name, &lock); }, l);
   };
-  enter("", *locks.front());
-  const std::vector<std::string> used = locks_used(steps);
-  std::optional<sim::LockBackend> all_backend;
-  if (!used.empty()) all_backend.emplace(p, parts.nodes);
+  enter("", *run->locks.front());
   for (const LockSpec& spec : s.locks) {
     if (!std::binary_search(used.begin(), used.end(), spec.name)) continue;
-    locks.push_back(make_lock(*all_backend, spec.algorithm, lock_masters(s, spec.algorithm, spec.masters)));
-    enter(spec.name, *locks.back());
+    run->locks.push_back(make_lock(*run->all_backend, spec.algorithm, lock_masters(s, spec.algorithm, spec.masters)));
+    enter(spec.name, *run->locks.back());
   }
-  sim::StorageClient store(p, storage);
-  SimStepEnvironment env(p, parts.history, &store);
-  run_steps(env, std::move(table), steps);
+  run->interpreter.emplace(run->env, std::move(table));
+  run->interpreter->run(steps);
+  // Done: the interpreter stops its watchdog and managers now, as a client
+  // leaving its scope would (a kill instead leaves that to the last task).
+  run->interpreter.reset();
 }
 
 sim::ProcessSpec client_process(const Scenario& s, const ClientSpec& c, WorldParts& parts,

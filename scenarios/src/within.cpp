@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include "locklab/lock/detail/saturate.hpp"
@@ -71,32 +72,88 @@ std::string cluster_problem(const Scenario& s, const Envelope& e) {
 
 // How long every attempt of one acquire can take together, retries and
 // their sleeps included: a deadline at least this far off never cuts in.
-sim::Duration all_attempts(const Scenario& s) {
-  const lock::ValidatedOptions v = lock::validate(
-      s.algorithm.lock_options(), s.algorithm.kind == Algorithm::redlock ? s.cluster.masters.size() : 1, "algorithm");
-  // Up to three requests an attempt (set, expire or fence, unlock), each
-  // waited for at most the node timeout, a round trip each.
-  const sim::Duration attempt = Sat::saturating_times(
-      3, Sat::saturating_sum({std::chrono::duration_cast<sim::Duration>(v.node_timeout),
-                              Sat::saturating_times(2, sim::max_latency(s.cluster.latency))}));
-  const sim::Duration sleep = Sat::saturating_sum({s.algorithm.retry_delay, s.algorithm.retry_jitter});
-  const auto retries = static_cast<sim::Duration::rep>(std::max(0, s.algorithm.retry_count));
-  return Sat::saturating_sum({Sat::saturating_times(retries + 1, attempt), Sat::saturating_times(retries, sleep)});
+
+// A holder's work per write: a share of the TTL, split over its writes.
+sim::Duration most_work(const Scenario& s, const Envelope& e, int writes) {
+  const auto share = static_cast<sim::Duration::rep>(e.hold_divisor) * std::max(1, writes);
+  return std::max<sim::Duration>(2ms, std::chrono::duration_cast<sim::Duration>(s.algorithm.ttl) / share);
+}
+
+// The commands a step may send and stay within: they read, never change a key.
+bool reads_only(const std::vector<std::string>& argv) {
+  static constexpr std::string_view kReads[] = {"ping", "get", "exists", "pttl", "ttl"};
+  if (argv.empty()) return false;
+  std::string name = argv[0];
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  return std::find(std::begin(kReads), std::end(kReads), name) != std::end(kReads);
+}
+
+// Steps stay within when they are what the envelopes reason about: the
+// scenario's own lock, careful writes with the shorthand's share of work, no
+// TTL shorter than the scenario's (the fault bounds are fractions of it), no
+// deadline inside an attempt where the envelope forbids one (and then no
+// manager, whose waiters give up at any moment), and raw commands that only
+// read. Holds, sleeps, extends, releases, watchdogs, mutexes, guards and
+// oracles change nothing the envelopes assume.
+std::string steps_problem(const std::vector<Step>& steps, const Scenario& s, const Envelope& e,
+                          const std::string& path) {
+  const std::chrono::milliseconds ttl = s.algorithm.ttl;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const std::string at = fmt::format("{}[{}]", path, i);
+    std::string why = std::visit(
+        sim::detail::Overloaded{
+            [&](const AcquireStep& a) -> std::string {
+              if (!a.lock.empty()) return fmt::format("{}.lock: a named lock is not one the envelope describes", at);
+              if (a.ttl && *a.ttl < ttl) return fmt::format("{}.ttl: shorter than the scenario's", at);
+              if (!e.deadline_may_cut && a.deadline < all_attempts(s)) {
+                return fmt::format("{}.deadline: may end inside an attempt", at);
+              }
+              return {};
+            },
+            [&](const WriteStep& w) -> std::string {
+              if (!w.careful) return fmt::format("{}.careful: false (a careless write)", at);
+              if (w.work > most_work(s, e, w.count)) return fmt::format("{}.work: more than a holder may work", at);
+              return {};
+            },
+            [&](const CommandStep& c) -> std::string {
+              return reads_only(c.argv) ? std::string() : fmt::format("{}.command: may change a key", at);
+            },
+            [&](const MutexStep& m) -> std::string {
+              if (!m.lock.empty()) return fmt::format("{}.lock: a named lock is not one the envelope describes", at);
+              if (!e.deadline_may_cut && m.call != MutexCall::unlock && m.timeout < all_attempts(s)) {
+                return fmt::format("{}.timeout: may end inside an attempt", at);
+              }
+              return {};
+            },
+            [&](const ManagerStep& m) -> std::string {
+              if (!m.lock.empty()) return fmt::format("{}.lock: a named lock is not one the envelope describes", at);
+              if (m.ttl && *m.ttl < ttl) return fmt::format("{}.ttl: shorter than the scenario's", at);
+              if (!e.deadline_may_cut) return fmt::format("{}: waiters give up inside attempts", at);
+              return {};
+            },
+            [&](const RepeatStep& r) { return steps_problem(r.steps, s, e, at + ".steps"); },
+            [&](const GuardStep& g) { return steps_problem(g.steps, s, e, at + ".guard"); },
+            [](const auto&) { return std::string(); },
+        },
+        steps[i].kind);
+    if (!why.empty()) return why;
+  }
+  return {};
 }
 
 std::string client_problem(const Scenario& s, const Envelope& e) {
   for (std::size_t i = 0; i < s.clients.size(); ++i) {
     const ClientSpec& c = s.clients[i];
     const sim::ClientWorkload& w = c.workload;
-    if (c.steps) {
-      // The envelopes reason about the shorthand's careful holder; what a
-      // list of steps assumes (raw commands, extends, holds without a
-      // validity check) is not judged within them.
-      return fmt::format("clients[{}].steps: a step workload is not one the envelopes describe", i);
-    }
     if (std::abs(c.clock.drift_ppm) > e.bounds.drift_ppm) {
       return fmt::format("clients[{}].clock.drift_ppm: {} is more than the {} ppm allowed", i, c.clock.drift_ppm,
                          e.bounds.drift_ppm);
+    }
+    if (c.steps) {
+      if (std::string why = steps_problem(*c.steps, s, e, fmt::format("clients[{}].steps", i)); !why.empty()) {
+        return why;
+      }
+      continue;
     }
     if (!w.careful) {
       return fmt::format("clients[{}].careful: false (a careless holder writes after its lease may have ended)", i);
@@ -223,6 +280,19 @@ std::size_t most_masters_down(const Scenario& s) {
 }
 
 }  // namespace
+
+sim::Duration all_attempts(const Scenario& s) {
+  const lock::ValidatedOptions v = lock::validate(
+      s.algorithm.lock_options(), s.algorithm.kind == Algorithm::redlock ? s.cluster.masters.size() : 1, "algorithm");
+  // Up to three requests an attempt (set, expire or fence, unlock), each
+  // waited for at most the node timeout, a round trip each.
+  const sim::Duration attempt = Sat::saturating_times(
+      3, Sat::saturating_sum({std::chrono::duration_cast<sim::Duration>(v.node_timeout),
+                              Sat::saturating_times(2, sim::max_latency(s.cluster.latency))}));
+  const sim::Duration sleep = Sat::saturating_sum({s.algorithm.retry_delay, s.algorithm.retry_jitter});
+  const auto retries = static_cast<sim::Duration::rep>(std::max(0, s.algorithm.retry_count));
+  return Sat::saturating_sum({Sat::saturating_times(retries + 1, attempt), Sat::saturating_times(retries, sleep)});
+}
 
 std::string beyond_because(const Scenario& s, const Envelope& e) {
   if (std::string p = cluster_problem(s, e); !p.empty()) return p;

@@ -308,11 +308,23 @@ lock::WaitStatus LockBackend::Event::wait_until(time_point deadline, std::stop_t
   }
 }
 
+namespace {
+
+// A spawned task with what it keeps alive: the task goes first (members are
+// destroyed in reverse order), then the core (pools, slots: a call the task
+// unwinds out of gives back a slot), then the owner.
+struct OwnedTask {
+  std::shared_ptr<void> owner;
+  std::shared_ptr<void> core;
+  std::function<void()> task;
+
+  void operator()() const { task(); }
+};
+
+}  // namespace
+
 bool LockBackend::spawn(std::string_view name, std::function<void()> task) {
-  // The task keeps the core (pools, slots) alive: on a kill the spawning
-  // fiber may unwind first and destroy this backend while the task is still
-  // inside a call whose unwinding gives back a slot.
-  return self_.spawn(std::string(name), [core = core_, task = std::move(task)] { task(); });
+  return self_.spawn(std::string(name), OwnedTask{owner_.lock(), core_, std::move(task)});
 }
 
 lock::NodeResult LockBackend::call(std::size_t node, const lock::Command& command,

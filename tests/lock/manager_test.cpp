@@ -73,6 +73,36 @@ TEST(LockManager, GrantsHandlesInFifoOrderWithOneContender) {
   EXPECT_EQ(commands_received(w.world, w.redis[0], "SET").size(), 3u);
 }
 
+// ready_by() waits for the result without giving up the place: queued
+// behind a holder for 100 ms, a handle is not ready by 50 ms and still is
+// served, and ready_by() returns the moment its grant comes (one round trip
+// after the holder unlocks), not at its own time limit.
+TEST(LockManager, ReadyByWaitsForTheResultAndKeepsThePlace) {
+  LockWorld w(1, traced_one_ms_links());
+  std::vector<std::string> story;
+  sim::LocalTime unlocked{}, ready_at{};
+  w.client("a", [&](sim::Process& p, Backend& b) {
+    Lock lock(b, {.ttl = 10s});
+    Manager manager(lock);
+    Handle first = manager.lock("job", 10s, p.now() + 5s);
+    Handle second = manager.lock("job", 10s, p.now() + 5s);
+    EXPECT_TRUE(first.wait());
+    story.push_back(second.ready_by(p.now() + 50ms) ? "ready early" : "not ready by 50ms");
+    b.spawn("holder", [&] {
+      (void)p.sleep_for(50ms);
+      unlocked = p.now();
+      (void)first.unlock();
+    });
+    story.push_back(second.ready_by(p.now() + 1s) ? "ready" : "never ready");
+    ready_at = p.now();
+    story.push_back(std::string(name_of(second.wait().outcome)));
+  });
+  w.world.run_until(sim::true_time(3s));
+  EXPECT_EQ(story, (std::vector<std::string>{"not ready by 50ms", "ready", "acquired"}));
+  EXPECT_GT(ready_at, unlocked);
+  EXPECT_LE(ready_at - unlocked, 10ms);
+}
+
 // Only the handle that holds the lease may unlock it: a queued handle's
 // unlock() is refused as `invalid` (and releases nothing), as is a second
 // unlock() of the holder.

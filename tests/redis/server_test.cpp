@@ -155,6 +155,34 @@ TEST(RedisServer, RestoredKeysKeepTheirAbsoluteExpiry) {
   EXPECT_EQ(s.replies[2], "(nil)");
 }
 
+// Nothing expires while the AOF loads, as in Redis: a key whose first
+// expiry (1 s) passed while the node was down, but which a later PEXPIRE
+// (inside a script, as a lock's extend does) moved to 5 s, comes back with
+// its last expiry; a key still past after the whole replay is gone.
+TEST(RedisServer, AKeyExtendedBeforeACrashSurvivesARestartAfterItsFirstExpiry) {
+  World world({.latency = FixedLatency{1ms}});
+  const ProcessId node =
+      world.add_process(redis_server("redis", {.persistence = Persistence::aof_always}));
+  Script s{{{0ms, {"SET", "k", "v", "PX", "1000"}},
+            {10ms, {"EVAL", "return redis.call('PEXPIRE', KEYS[1], ARGV[1])", "1", "k", "5000"}},
+            {20ms, {"SET", "short", "v", "PX", "500"}},
+            {1300ms, {"PTTL", "k"}},
+            {1310ms, {"GET", "short"}}}};
+  add_client(world, node, s);
+  world.schedule({true_time(100ms), MachineCrash{node}});
+  world.schedule({true_time(1200ms), ProcessRestart{node}});
+  world.run_until(true_time(2s));
+  ASSERT_EQ(s.replies.size(), 5u);
+  EXPECT_EQ(s.replies[1], "(integer) 1");
+  // Until about 5011 ms (the PEXPIRE applied at 11 ms), read a few ms after
+  // 1300 ms (the crash reset the connection: the read reconnects first).
+  ASSERT_TRUE(s.replies[3].starts_with("(integer) ")) << s.replies[3];
+  const int left = std::stoi(s.replies[3].substr(10));
+  EXPECT_GE(left, 3690);
+  EXPECT_LE(left, 3711);
+  EXPECT_EQ(s.replies[4], "(nil)");
+}
+
 // A delayed restart keeps the node unavailable: connections are refused.
 TEST(RedisServer, DelayedRestartRefusesConnectionsMeanwhile) {
   World world({.latency = FixedLatency{1ms}});

@@ -119,6 +119,13 @@ Reply Engine::apply_replicated(const Argv& argv, std::int64_t now_ms) {
   return reply;
 }
 
+Reply Engine::replay_persisted(const Argv& argv, std::int64_t now_ms) {
+  replaying_persisted_ = true;
+  Reply reply = apply_replicated(argv, now_ms);
+  replaying_persisted_ = false;
+  return reply;
+}
+
 Reply Engine::dispatch(const Argv& argv, std::int64_t now_ms, bool from_script) {
   if (argv.empty()) return Reply::error("ERR empty command");
   const CommandSpec* spec = find_command(argv[0]);
@@ -176,7 +183,7 @@ Engine::Entry* Engine::find_live(const std::string& key, std::int64_t now_ms) {
 Engine::Located Engine::locate(const std::string& key, std::int64_t now_ms) {
   auto it = keys_.lower_bound(key);
   if (it == keys_.end() || it->first != key) return {it, false};
-  if (it->second.expired_at(now_ms)) {
+  if (it->second.expired_at(now_ms) && !replaying_persisted_) {
     // Lazy expiry: the key is gone on first touch after its time, and the
     // deletion is propagated like any write (as Redis propagates a DEL).
     // A replica keeps it (it waits for the master's DEL) but reads it as gone.

@@ -206,13 +206,14 @@ Reply Engine::cmd_expire(const Argv& argv, std::int64_t now_ms, std::int64_t uni
 }
 
 // A time already past deletes the key (propagated as DEL), except on a
-// replica, which waits for its master's DEL; otherwise PEXPIREAT is
+// replica, which waits for its master's DEL, and while the AOF loads;
+// otherwise PEXPIREAT is
 // propagated. Either way the reply is 1, as Redis answers. "Already past"
 // includes `when == now`, as in Redis's checkAlreadyExpired (expire.c),
 // although a key already holding that time would live through it.
 Reply Engine::set_expiry(const std::string& key, Entry& entry, std::int64_t when,
                          std::int64_t now_ms) {
-  if (when <= now_ms && !replica_) {
+  if (when <= now_ms && !replica_ && !replaying_persisted_) {
     keys_.erase(key);
     emit({"DEL", key});
     return Reply::integer_reply(1);

@@ -62,7 +62,8 @@ void Node::start() {
 }
 
 // Rebuilds the keyspace from what the disk kept. Replayed commands carry
-// absolute expiry times, judged by the node's clock now.
+// absolute expiry times, judged by the node's clock once the load is done
+// (nothing expires while loading, as in Redis).
 void Node::load() {
   const char* file = persisted_file(options.persistence);
   if (file == nullptr) return;
@@ -70,7 +71,7 @@ void Node::load() {
   if (!bytes) return;
   std::size_t replayed = 0;
   for (const Argv& argv : decode_command_stream(*bytes)) {
-    engine.apply_replicated(argv, now_ms());
+    engine.replay_persisted(argv, now_ms());
     ++replayed;
   }
   process.note(fmt::format("loaded {} commands from {}", replayed, file));

@@ -154,6 +154,12 @@ class LockManager {
       return *waiter_->given_up;
     }
     bool ready() const { return waiter_->ready.is_set(); }
+    // Waits until the result is known or `t` passes, keeping its place in
+    // the queue (unlike wait(), it never gives up): true when the result is
+    // there, which wait() then returns at once.
+    bool ready_by(time_point t) const {
+      return waiter_->ready.wait_until(t, std::stop_token{}) == WaitStatus::signalled || ready();
+    }
     bool holds() const {
       std::lock_guard guard(core_->mutex);
       return Core::holds(*waiter_);

@@ -100,6 +100,10 @@ Envelope envelope_for(Algorithm algorithm, Mode mode, std::chrono::milliseconds 
 // The envelope of the scenario's own algorithm, TTL and drift factor.
 Envelope envelope_for(const Scenario& scenario, Mode mode);
 
+// The longest an acquire of the scenario's own lock takes with every retry:
+// a deadline at least this long never ends inside an attempt.
+sim::Duration all_attempts(const Scenario& scenario);
+
 // Whether `scenario` stays inside `envelope` (see above). Pure: the same
 // scenario and envelope always give the same answer.
 bool is_within(const Scenario& scenario, const Envelope& envelope);

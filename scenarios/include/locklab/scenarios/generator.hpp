@@ -42,6 +42,12 @@ struct GeneratorOptions {
   // empty: all of the envelope's.
   std::vector<FaultClass> classes;
   std::optional<bool> fencing;  // unset: drawn
+  // Half the clients (drawn) run step workloads of every lock component —
+  // extends, watchdogs, lock managers with waiters that give up, mutexes,
+  // guards, per-call TTLs, single attempts, holders working to the end of
+  // their validity — from a stream of their own, so the other draws (and
+  // every world drawn without this) stay as they are.
+  bool steps = false;
 };
 
 Scenario generate_scenario(std::uint64_t seed, const GeneratorOptions& options);

@@ -24,6 +24,13 @@
 // command with a reply → ok (the reply, an error reply too, is its outcome);
 // without one → info.
 //
+// Lifetime: the watchdogs, lock managers and waiters a client runs are
+// tasks of its locks' backends, which reach the interpreter, its
+// environment and the locks. Whoever runs the interpreter keeps all of them
+// alive until every such task has finished (the simulated runner: the
+// backends' tasks hold the client's state), and destroys the interpreter
+// before the locks.
+//
 // Not thread-safe: one client's interpreter runs on the one thread (or
 // fiber) that runs that client. A watch step's watchdog records its
 // renewals and its loss from its own task, so the environment's invoke,
@@ -411,10 +418,9 @@ class StepInterpreter {
     if (lease_ && grant_ == frame.grant) lease_.reset();
   }
 
-  // One waiter's handle and stop, owned by the manager step's frame (on the
-  // client's own task), never by the waiter's task: if the client is killed
-  // its frame unwinds first and destroys the handles while the lock is still
-  // alive; a waiter's unwinding then touches none of them.
+  // One waiter's handle and stop, shared by the manager step and its waiters
+  // (whichever finishes last destroys them: a killed client's step unwinds
+  // while its waiters may still be inside a call on their handles).
   template <typename L>
   struct WaiterSlot {
     std::optional<typename lock::LockManager<L>::Handle> handle;
@@ -437,19 +443,19 @@ class StepInterpreter {
     lock::LockManager<L>& m = manager_for(l, s.lock);
     const std::chrono::milliseconds ttl = s.ttl.value_or(l.options().options.ttl);
     const time_point begun = env_.now();
-    std::vector<WaiterSlot<L>> slots(s.waiters.size());
+    const auto slots = std::make_shared<std::vector<WaiterSlot<L>>>(s.waiters.size());
     std::vector<std::shared_ptr<typename Backend::Event>> done;
     for (std::size_t i = 0; i < s.waiters.size(); ++i) {
       auto finished = std::make_shared<typename Backend::Event>(l.backend());
       done.push_back(finished);
       const bool started = l.backend().spawn(
-          "waiter", [this, &m, &slot = slots[i], &w = s.waiters[i], &key = s.key, ttl, begun, finished,
+          "waiter", [this, &m, slots, i, &w = s.waiters[i], &key = s.key, ttl, begun, finished,
                      holder = env_.name() + "/w" + std::to_string(i + 1)] {
             struct SetOnExit {
               typename Backend::Event& event;
               ~SetOnExit() { event.set(); }
             } set_on_exit{*finished};
-            waiter(m, slot, w, key, ttl, begun, holder);
+            waiter(m, (*slots)[i], w, key, ttl, begun, holder);
           });
       if (!started) finished->set();
     }
@@ -463,7 +469,7 @@ class StepInterpreter {
     std::sort(stops.begin(), stops.end());
     for (const auto& [at, i] : stops) {
       if (at > env_.now()) env_.sleep_for(at - env_.now());
-      slots[i].stop.request_stop();
+      (*slots)[i].stop.request_stop();
     }
     for (const auto& finished : done) (void)finished->wait_until(time_point::max(), std::stop_token{});
   }
@@ -478,8 +484,9 @@ class StepInterpreter {
     const std::uint64_t id = env_.invoke(history::OpKind::acquire, key, 0, holder);
     slot.handle.emplace(m.lock(key, ttl, in(w.deadline)));
     if (w.destroy_after) {
-      env_.sleep_for(*w.destroy_after);
-      if (!slot.handle->ready()) {
+      // Looks at the result as soon as it comes (its completion time is the
+      // manager's decision, not a late look), or destroys the handle then.
+      if (!slot.handle->ready_by(in(*w.destroy_after))) {
         slot.handle.reset();  // gives up its place, or the grant in flight
         env_.complete(id, history::OpStatus::fail, "cancelled", {}, {}, {});
         return;
@@ -498,10 +505,11 @@ class StepInterpreter {
     if (!r.acquired()) return;
     LOCKLAB_ASSERT(r.lease.has_value(), "acquired without a lease");
     env_.sleep_for(w.hold);
-    for (int k = 0; k < w.writes && env_.has_storage() && r.lease->valid_at(env_.now()); ++k) {
+    // Careful writes: each only while the lease outlasts the write's timeout.
+    const sim::Duration write_timeout = std::chrono::milliseconds(100);
+    for (int k = 0; k < w.writes && env_.has_storage() && r.lease->valid_at(in(write_timeout)); ++k) {
       const std::uint64_t write = env_.invoke(history::OpKind::write, key, id, holder);
-      const WriteOutcome o = env_.write(id, r.lease->fencing_token, holder + "#" + std::to_string(k),
-                                        std::chrono::milliseconds(100));
+      const WriteOutcome o = env_.write(id, r.lease->fencing_token, holder + "#" + std::to_string(k), write_timeout);
       env_.complete(write, o.status, o.words, r.lease->fencing_token, {}, {});
     }
     const std::uint64_t release = env_.invoke(history::OpKind::release, key, id, holder);

@@ -138,7 +138,8 @@ struct WaitUntilStep {
 // its request; it may give up earlier — a stop that fires `stop_after` into
 // its wait, or its handle destroyed `destroy_after` into it unless its result
 // came first. Once it holds, it works for `hold`, writes `writes` times with
-// its lease's fencing token, and unlocks (or, with unlock = false, drops its
+// its lease's fencing token (carefully: each only while the lease outlasts
+// the write's 100 ms timeout), and unlocks (or, with unlock = false, drops its
 // handle, whose destructor unlocks).
 struct ManagerWaiter {
   sim::Duration start_after{};

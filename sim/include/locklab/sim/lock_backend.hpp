@@ -111,6 +111,13 @@ class LockBackend {
   bool spawn(std::string_view name, std::function<void()> task);
   TaskId current_task() const { return {self_.current_fiber_id()}; }
 
+  // What the tasks this backend spawns must keep alive: each holds `owner`
+  // (when it still exists) until it has finished. A killed process's fibers
+  // unwind one by one, and a task woken by a stop its owner sent while
+  // unwinding runs on until its next blocking call; the owner (the client's
+  // locks, and this backend with them) must outlive it. Held weakly here.
+  void keep_alive_while_tasks_run(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
+
   class Event {
    public:
     explicit Event(LockBackend& backend) : signal_(backend.self_) {}
@@ -157,6 +164,7 @@ class LockBackend {
                                           const lock::Command& fallback);
   Process& self_;
   std::shared_ptr<Core> core_;  // shared with request fibers that outlive a call
+  std::weak_ptr<void> owner_;   // kept alive by spawned tasks
 };
 
 static_assert(lock::Backend<LockBackend>);

@@ -56,6 +56,13 @@ class Engine {
   // A write from the master's replication stream: accepted on a replica.
   Reply apply_replicated(const Argv& argv, std::int64_t now_ms);
 
+  // A write replayed from the node's own AOF at its start. Nothing expires
+  // while loading, as in Redis (keyIsExpired and checkAlreadyExpired return
+  // "not expired" while server.loading): a key whose first expiry passed
+  // while the node was down but which a later PEXPIREAT extended is loaded
+  // with its last expiry, not lost; one still past expires after the load.
+  Reply replay_persisted(const Argv& argv, std::int64_t now_ms);
+
   // Deletes expired keys (Redis's active expiry cycle); returns how many.
   std::size_t active_expire_cycle(std::int64_t now_ms);
 
@@ -165,6 +172,7 @@ class Engine {
   bool replica_ = false;
   bool loading_ = false;
   bool applying_replicated_ = false;
+  bool replaying_persisted_ = false;  // loading the AOF: nothing expires
   std::unique_ptr<ScriptEngine> scripts_;
 };
 
