@@ -221,7 +221,9 @@ Scenario generate_scenario(std::uint64_t seed, const GeneratorOptions& o) {
   const Envelope envelope = envelope_for(s.algorithm.kind, o.mode, s.algorithm.ttl, s.algorithm.drift_ppm);
   draw_cluster(cluster_rng, o, envelope, s);
   draw_clients(client_rng, o, envelope, s);
-  if (o.steps) {
+  // Within, a naive lock's envelope describes only the shorthand workload.
+  const bool naive = s.algorithm.kind == Algorithm::naive || s.algorithm.kind == Algorithm::naive_setnx;
+  if (o.steps && !(naive && o.mode == Mode::within)) {
     sim::Rng steps_rng = root.fork("steps");
     const sim::Duration attempts = all_attempts(s);
     for (ClientSpec& c : s.clients) {

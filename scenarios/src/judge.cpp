@@ -19,8 +19,9 @@ using namespace std::chrono_literals;
 
 // The longest a client may go between an acquire that returned without the
 // lock and its next acquire: the shorthand's think; for steps, an upper
-// bound — every sleep and command timeout of the whole list, repeats
-// counted (saturating). Loose for long lists; never too tight.
+// bound — every sleep, command timeout and wait_until (its time, or its
+// bound) of the whole list, repeats and guards counted (saturating). Loose
+// for long lists; never too tight.
 sim::Duration longest_pause(const ClientSpec& c) {
   if (!c.steps) return c.workload.think;
   using B = properties::LivenessBounds;
@@ -29,13 +30,40 @@ sim::Duration longest_pause(const ClientSpec& c) {
     for (const Step& step : steps) {
       if (const auto* sleep = std::get_if<SleepStep>(&step.kind)) sum = B::saturating_sum({sum, sleep->duration});
       if (const auto* command = std::get_if<CommandStep>(&step.kind)) sum = B::saturating_sum({sum, command->timeout});
+      if (const auto* wait = std::get_if<WaitUntilStep>(&step.kind)) {
+        sum = B::saturating_sum({sum, wait->condition == WaitCondition::time ? wait->at : wait->within});
+      }
       if (const auto* repeat = std::get_if<RepeatStep>(&step.kind)) {
         sum = B::saturating_sum({sum, B::saturating_times(std::max(0, repeat->times), self(self, repeat->steps))});
       }
+      if (const auto* guard = std::get_if<GuardStep>(&step.kind)) sum = B::saturating_sum({sum, self(self, guard->steps)});
     }
     return sum;
   };
   return total(total, *c.steps);
+}
+
+// The longest TTL any grant of the scenario's own lock may carry: its own,
+// or a longer one an acquire or manager step asks for.
+std::chrono::milliseconds longest_ttl(const Scenario& s) {
+  std::chrono::milliseconds most = s.algorithm.ttl;
+  const auto walk = [&most](const auto& self, const std::vector<Step>& steps) -> void {
+    for (const Step& step : steps) {
+      if (const auto* a = std::get_if<AcquireStep>(&step.kind); a != nullptr && a->ttl && a->lock.empty()) {
+        most = std::max(most, *a->ttl);
+      } else if (const auto* m = std::get_if<ManagerStep>(&step.kind); m != nullptr && m->ttl && m->lock.empty()) {
+        most = std::max(most, *m->ttl);
+      } else if (const auto* r = std::get_if<RepeatStep>(&step.kind)) {
+        self(self, r->steps);
+      } else if (const auto* g = std::get_if<GuardStep>(&step.kind)) {
+        self(self, g->steps);
+      }
+    }
+  };
+  for (const ClientSpec& c : s.clients) {
+    if (c.steps) walk(walk, *c.steps);
+  }
+  return most;
 }
 
 // From the lock's options and the workload (docs/properties.md, "Liveness").
@@ -43,7 +71,7 @@ properties::LivenessBounds bounds_of(const Scenario& s) {
   const lock::ValidatedOptions v = lock::validate(
       s.algorithm.lock_options(), s.algorithm.kind == Algorithm::redlock ? s.cluster.masters.size() : 1,
       "algorithm");
-  const sim::Duration ttl = s.algorithm.ttl;
+  const sim::Duration ttl = longest_ttl(s);
   properties::LivenessBounds b;
   b.ttl = ttl;
   // The lock's own drift allowance (lock::drift_allowance, the term its
@@ -51,7 +79,7 @@ properties::LivenessBounds bounds_of(const Scenario& s) {
   // from true time over a ttl. Every sum and product saturates: a file may
   // state durations up to centuries (properties::LivenessBounds::saturating_*).
   using B = properties::LivenessBounds;
-  b.drift_allowance = B::saturating_times(2, lock::drift_allowance(s.algorithm.ttl, v.drift_ppm));
+  b.drift_allowance = B::saturating_times(2, lock::drift_allowance(longest_ttl(s), v.drift_ppm));
   b.retry_delay_max = B::saturating_sum({s.algorithm.retry_delay, s.algorithm.retry_jitter});
   // An attempt: the SETs (each bounded by the node timeout, in parallel),
   // the fencing round, and the unlock of a failed attempt; a round trip each.

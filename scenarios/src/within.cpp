@@ -88,7 +88,8 @@ bool reads_only(const std::vector<std::string>& argv) {
   return std::find(std::begin(kReads), std::end(kReads), name) != std::end(kReads);
 }
 
-// Steps stay within when they are what the envelopes reason about: the
+// Steps stay within when they are what the envelopes reason about (never
+// with a naive lock, whose envelope covers only the shorthand): the
 // scenario's own lock, careful writes with the shorthand's share of work, no
 // TTL shorter than the scenario's (the fault bounds are fractions of it), no
 // deadline inside an attempt where the envelope forbids one (and then no
@@ -98,6 +99,11 @@ bool reads_only(const std::vector<std::string>& argv) {
 std::string steps_problem(const std::vector<Step>& steps, const Scenario& s, const Envelope& e,
                           const std::string& path) {
   const std::chrono::milliseconds ttl = s.algorithm.ttl;
+  // A naive lock's extend and release act blindly, on whoever's key it is:
+  // only the shorthand's short holds keep them on the holder's own.
+  if (s.algorithm.kind == Algorithm::naive || s.algorithm.kind == Algorithm::naive_setnx) {
+    return fmt::format("{}: steps with a naive lock are not a workload its envelope describes", path);
+  }
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const std::string at = fmt::format("{}[{}]", path, i);
     std::string why = std::visit(
