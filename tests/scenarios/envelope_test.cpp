@@ -6,6 +6,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "locklab/scenarios/envelope.hpp"
 #include "locklab/scenarios/generator.hpp"
@@ -219,6 +220,71 @@ TEST(RedLockWithinAssumptions, FencedFiveMastersSafeOverTwoHundredSeeds) {
     grants += r.grants();
   }
   EXPECT_GT(grants, 200 * 3);  // the workload really ran: most clients got the lock, most more than once
+}
+
+// Step workloads are judged step by step: careful writes with the
+// shorthand's share of work, the scenario's own lock, no TTL shorter than
+// its own, raw commands that only read; never with a naive lock.
+TEST(IsWithin, StepsAreWithinWhenEveryStepIsWhatTheEnvelopeDescribes) {
+  Scenario s = redlock_world();
+  const sim::Duration share = sim::Duration(s.algorithm.ttl) / 4;
+  const auto with = [&](std::vector<Step> steps) {
+    Scenario t = s;
+    t.clients[0].steps = std::move(steps);
+    return beyond_because(t, envelope_for(t, Mode::within));
+  };
+  EXPECT_EQ(with({AcquireStep{.key = "lock", .deadline = 1h}, WatchStep{}, HoldStep{.min = 3s, .max = 3s},
+                  WriteStep{.work = share, .careful = true}, ExtendStep{}, ReleaseStep{},
+                  CommandStep{.node = "redis-0", .argv = {"PTTL", "lock"}},
+                  GuardStep{.steps = {MutexStep{.key = "lock"}}},
+                  ManagerStep{.key = "lock", .waiters = {{.destroy_after = 1ms}}}}),
+            "");
+  EXPECT_EQ(with({AcquireStep{.key = "lock"}, WriteStep{.careful = false}}),
+            "clients[0].steps[1].careful: false (a careless write)");
+  EXPECT_EQ(with({RepeatStep{.times = 2, .steps = {WriteStep{.work = share + 1ms, .careful = true}}}}),
+            "clients[0].steps[0].steps[0].work: more than a holder may work");
+  EXPECT_EQ(with({CommandStep{.node = "redis-0", .argv = {"DEL", "lock"}}}),
+            "clients[0].steps[0].command: may change a key");
+  EXPECT_EQ(with({AcquireStep{.key = "lock", .ttl = s.algorithm.ttl - 1ms}}),
+            "clients[0].steps[0].ttl: shorter than the scenario's");
+  s.locks.push_back({.name = "other", .algorithm = s.algorithm, .masters = {}});
+  EXPECT_EQ(with({GuardStep{.steps = {AcquireStep{.key = "lock", .lock = "other"}}}}),
+            "clients[0].steps[0].guard[0].lock: a named lock is not one the envelope describes");
+  s.locks.clear();
+  s.algorithm.kind = Algorithm::naive;
+  s.cluster.masters.resize(1);
+  EXPECT_EQ(with({AcquireStep{.key = "lock"}}),
+            "clients[0].steps: steps with a naive lock are not a workload its envelope describes");
+}
+
+// Explore's step workloads, within the assumptions of the single-node lock
+// and of RedLock: every component is drawn, every world is within, and the
+// checkers find nothing in 300 worlds each (the soak runs far more).
+TEST(StepWorkloadsWithinAssumptions, EveryComponentIsDrawnAndNothingIsFound) {
+  std::set<std::string> seen;
+  for (const Algorithm algorithm : {Algorithm::single_node, Algorithm::redlock}) {
+    for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+      const Scenario s = generate_scenario(seed, {.algorithm = algorithm, .mode = Mode::within, .steps = true});
+      ASSERT_TRUE(within(s)) << "seed " << seed;
+      for (const ClientSpec& c : s.clients) {
+        if (!c.steps) continue;
+        const auto walk = [&seen](const auto& self, const std::vector<Step>& steps) -> void {
+          for (const Step& step : steps) {
+            seen.insert(std::string(step_name(step)));
+            if (const auto* r = std::get_if<RepeatStep>(&step.kind)) self(self, r->steps);
+            if (const auto* g = std::get_if<GuardStep>(&step.kind)) self(self, g->steps);
+          }
+        };
+        walk(walk, *c.steps);
+      }
+      const RunReport r = run_scenario(s);
+      ASSERT_FALSE(r.finding().has_value()) << name_of(algorithm) << " seed " << seed << ": "
+                                            << (r.any_violation() ? r.verdicts.front().summary : r.run.detail);
+    }
+  }
+  for (const char* kind : {"acquire", "extend", "watch", "manager", "mutex", "guard", "hold", "write", "release"}) {
+    EXPECT_TRUE(seen.contains(kind)) << kind;
+  }
 }
 
 }  // namespace
