@@ -8,6 +8,7 @@
 
 #include "locklab/assert.hpp"
 #include "shrink_config.hpp"
+#include "shrink_steps.hpp"
 
 namespace locklab::scenarios {
 namespace {
@@ -128,6 +129,29 @@ bool shorten_clients(Shrinker& sh) {
     attempt([](sim::ClientWorkload& w) { return w.iterations > 1 && (--w.iterations, true); });
     attempt([](sim::ClientWorkload& w) { return w.writes > 1 && (--w.writes, true); });
     attempt([](sim::ClientWorkload& w) { return w.writes > 0 && (w.writes = 0, true); });
+  }
+  return changed;
+}
+
+// Client steps, one simplification at a time (shrink_steps.hpp); after a
+// success the list has changed, so the next round starts over from it.
+bool shrink_steps(Shrinker& sh) {
+  bool changed = false;
+  for (std::size_t i = 0; i < sh.best().clients.size(); ++i) {
+    bool progress = true;
+    while (progress && sh.best().clients[i].steps && !sh.out_of_budget()) {
+      progress = false;
+      for (std::vector<Step>& simpler : detail::simpler_steps(*sh.best().clients[i].steps)) {
+        Scenario c = sh.best();
+        c.clients[i].steps = std::move(simpler);
+        c.clients[i] = c.clients[i].normalized();
+        if (sh.try_candidate(c)) {
+          progress = changed = true;
+          break;
+        }
+        if (sh.out_of_budget()) break;
+      }
+    }
   }
   return changed;
 }
@@ -299,6 +323,7 @@ ShrinkResult shrink(const Scenario& failing, std::string_view checker, const Shr
     changed |= remove_masters(sh);
     changed |= remove_replicas(sh);
     changed |= shorten_clients(sh);
+    changed |= shrink_steps(sh);
     changed |= shorten_faults(sh);
     changed |= calm_clocks(sh);
     changed |= shorten_duration(sh);

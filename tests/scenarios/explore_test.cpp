@@ -183,6 +183,40 @@ TEST(Shrink, AFaultOnlyFindingKeepsNoDriftNoNeedlessProcessesAndNoInapplicableFa
 
 // Faults that cannot apply go even when the run budget allows nothing else:
 // they change nothing, so a written counterexample never carries one.
+// Steps shrink as faults do: a careless holder whose work outlasts its TTL
+// writes late (unfenced: a stale write, resource safety broken), and the
+// shrinker takes away the steps the finding does not need — the repeats of
+// holds, the raw command, the sleeps, the release — and runs the rest once.
+TEST(Shrink, StepsTheFindingDoesNotNeedAreRemoved) {
+  Scenario s;
+  s.name = "stale-write";
+  s.duration = 4s;
+  s.cluster.masters.push_back({.name = "redis-0"});
+  s.cluster.latency = sim::FixedLatency{1ms};
+  s.algorithm = {.kind = Algorithm::single_node, .ttl = 1000ms, .retry_count = 0};
+  ClientSpec holder;
+  holder.name = "holder";
+  holder.steps = std::vector<Step>{
+      CommandStep{.node = "redis-0", .argv = {"PING"}},
+      RepeatStep{.times = 3, .steps = {SleepStep{.duration = 5ms}, HoldStep{.min = 1ms, .max = 3ms}}},
+      RepeatStep{.times = 2, .steps = {AcquireStep{.key = "job"}, HoldStep{.min = 1ms, .max = 1ms},
+                                       WriteStep{.count = 2, .work = 1500ms, .careful = false}, ReleaseStep{}}},
+  };
+  ClientSpec rival;
+  rival.name = "rival";
+  rival.steps = std::vector<Step>{SleepStep{.duration = 1200ms}, AcquireStep{.key = "job"}, WriteStep{},
+                                  ReleaseStep{}, SleepStep{.duration = 10ms}};
+  s.clients = {holder, rival};
+  ASSERT_EQ(run_scenario(s).verdict("resource_safety")->kind, properties::Verdict::Kind::violation);
+  const ShrinkResult r = shrink(s, "resource_safety");
+  EXPECT_TRUE(r.minimal);
+  ASSERT_EQ(r.scenario.clients.size(), 2u);
+  const std::vector<Step> kept = r.scenario.clients[0].effective_steps();
+  EXPECT_EQ(kept, (std::vector<Step>{AcquireStep{.key = "job"}, WriteStep{.count = 1, .work = 1500ms, .careful = false}}))
+      << to_toml(r.scenario);
+  EXPECT_EQ(r.report.verdict("resource_safety")->kind, properties::Verdict::Kind::violation);
+}
+
 TEST(Shrink, FaultsThatCannotApplyGoEvenWithNoRunsLeft) {
   const Scenario noisy = paused_holder_with_noise();
   const ShrinkResult r = shrink(noisy, "resource_safety", {.max_runs = 1});
