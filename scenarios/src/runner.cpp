@@ -221,7 +221,10 @@ RunReport run_scenario(const Scenario& s, const RunOptions& options) {
   report.faults = notes_of(s, parts->world);
   report.inapplicable = parts->world.inapplicable_faults();
   report.storage = *parts->log;
-  report.history = std::move(parts->history);
+  // A copy: the world's teardown (when `parts` goes) unwinds its fibers, and
+  // a client task woken while its client unwinds may still record into the
+  // history it was given before its next blocking call ends it.
+  report.history = parts->history;
   report.verdicts = judge(s, report);
   return report;
 }
