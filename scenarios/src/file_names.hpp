@@ -32,6 +32,11 @@ inline constexpr std::pair<Algorithm, std::string_view> kAlgorithmNames[] = {
     {Algorithm::redlock, "redlock"},
 };
 
+inline constexpr std::pair<lock::FanOutMode, std::string_view> kFanOutNames[] = {
+    {lock::FanOutMode::parallel, "parallel"},
+    {lock::FanOutMode::sequential, "sequential"},
+};
+
 inline constexpr std::pair<sim::PartitionMode, std::string_view> kPartitionModeNames[] = {
     {sim::PartitionMode::hold, "hold"},
     {sim::PartitionMode::reset, "reset"},

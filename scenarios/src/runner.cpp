@@ -47,7 +47,7 @@ sim::ProcessSpec client_process(const Scenario& s, const ClientSpec& c, WorldPar
             // single_node and the naive locks use the first master only.
             std::vector<sim::LockNode> nodes = parts.nodes;
             if (algorithm.kind != Algorithm::redlock) nodes.resize(1);
-            sim::LockBackend backend(p, std::move(nodes));
+            sim::LockBackend backend(p, std::move(nodes), {.fan_out = algorithm.fan_out});
             const lock::LockOptions options = algorithm.lock_options();
             switch (algorithm.kind) {
               case Algorithm::naive:
@@ -73,11 +73,25 @@ sim::ProcessSpec client_process(const Scenario& s, const ClientSpec& c, WorldPar
           }};
 }
 
+// The preset keys of the Redis node named `node`, in the scenario's order.
+std::vector<sim::redis::PresetKey> presets_of(const Scenario& s, const std::string& node) {
+  std::vector<sim::redis::PresetKey> keys;
+  for (const PresetSpec& p : s.cluster.presets) {
+    if (p.node == node) keys.push_back({.key = p.key, .value = p.value, .ttl = p.ttl});
+  }
+  return keys;
+}
+
 void build(const Scenario& s, WorldParts& parts) {
   for (const MasterSpec& m : s.cluster.masters) {
     sim::redis::ServerOptions server{.persistence = m.persistence, .restart_delay = m.restart_delay,
                                      .load_time = m.load_time, .clock = m.clock};
-    parts.redis.add_shard({.name = m.name, .master = server, .replicas = m.replicas, .replica = server});
+    sim::redis::ShardSpec shard{.name = m.name, .master = server, .replicas = m.replicas, .replica = server};
+    shard.master.preset = presets_of(s, m.name);
+    for (int i = 1; i <= m.replicas; ++i) {
+      shard.replica_presets.push_back(presets_of(s, fmt::format("{}-replica-{}", m.name, i)));
+    }
+    parts.redis.add_shard(std::move(shard));
     parts.nodes.push_back({m.name, parts.redis.resolver(m.name)});
   }
   const sim::ProcessId storage =
@@ -89,6 +103,12 @@ void build(const Scenario& s, WorldParts& parts) {
   for (std::size_t i = 0; i < names.size(); ++i) {
     LOCKLAB_ASSERT_EQ(parts.world.find_process(names[i]).value_or(sim::kNoProcess),
                       static_cast<sim::ProcessId>(i));
+  }
+  for (const LinkSpec& l : s.cluster.links) {
+    const sim::ProcessId a = *process_named(s, l.a);
+    const sim::ProcessId b = *process_named(s, l.b);
+    parts.world.network().set_latency(a, b, l.latency);
+    parts.world.network().set_latency(b, a, l.latency);
   }
   parts.world.schedule(s.faults);
   for (const Failover& f : s.failovers) parts.redis.schedule_failover(f.at, f.master);
