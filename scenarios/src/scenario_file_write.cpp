@@ -103,17 +103,16 @@ class Writer {
 
   static std::string latency_text(const sim::LatencyModel& model) {
     return std::visit(sim::detail::Overloaded{
-                                   [](const sim::FixedLatency& f) { return dur(f.value); },
-                                   [](const sim::UniformLatency& u) {
-                                     return fmt::format("{{ kind = \"uniform\", min = {}, max = {} }}",
-                                                        dur(u.min), dur(u.max));
-                                   },
-                                   [](const sim::HeavyTailLatency& h) {
-                                     return fmt::format("{{ kind = \"heavy_tail\", base = {}, cap = {} }}",
-                                                        dur(h.base), dur(h.cap));
-                                   },
-                               },
-                               model);
+                          [](const sim::FixedLatency& f) { return dur(f.value); },
+                          [](const sim::UniformLatency& u) {
+                            return fmt::format("{{ kind = \"uniform\", min = {}, max = {} }}", dur(u.min), dur(u.max));
+                          },
+                          [](const sim::HeavyTailLatency& h) {
+                            return fmt::format("{{ kind = \"heavy_tail\", base = {}, cap = {} }}", dur(h.base),
+                                               dur(h.cap));
+                          },
+                      },
+                      model);
   }
 
   void cluster() {
