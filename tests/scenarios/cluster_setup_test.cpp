@@ -7,6 +7,7 @@
 
 #include "locklab/scenarios/runner.hpp"
 #include "locklab/scenarios/scenario_file.hpp"
+#include "locklab/scenarios/shrink.hpp"
 
 namespace locklab::scenarios {
 namespace {
@@ -224,6 +225,35 @@ TEST(ClusterSetupValidation, NamesEachProblem) {
       "cluster.links[3].latency: uniform latency max must be >= min",
   };
   EXPECT_EQ(validate(s), expected);
+}
+
+// The shrinker's removals take a removed process's presets and links with
+// it, so every candidate it tries still validates.
+TEST(ClusterSetupShrink, RemovingAProcessDropsItsPresetsAndLinks) {
+  Scenario s = three_masters();
+  s.cluster.masters[1].replicas = 1;
+  s.clients.push_back({.name = "d", .workload = {.key = "lock"}});
+  s.cluster.presets = {{.node = "redis-0", .key = "a", .value = "x"},
+                       {.node = "redis-1-replica-1", .key = "b", .value = "x"},
+                       {.node = "redis-1", .key = "c", .value = "x"}};
+  s.cluster.links = {{.a = "c", .b = "redis-1-replica-1"}, {.a = "d", .b = "redis-2"}, {.a = "c", .b = "redis-0"}};
+  ASSERT_EQ(validate(s), std::vector<std::string>{});
+
+  const Scenario no_replica = without_replica(s, 1);
+  EXPECT_EQ(no_replica.cluster.presets.size(), 2u);
+  EXPECT_EQ(no_replica.cluster.links.size(), 2u);
+  EXPECT_EQ(validate(no_replica), std::vector<std::string>{});
+
+  const Scenario no_master = without_master(s, 1);
+  ASSERT_EQ(no_master.cluster.presets.size(), 1u);
+  EXPECT_EQ(no_master.cluster.presets[0].node, "redis-0");
+  EXPECT_EQ(no_master.cluster.links.size(), 2u);
+  EXPECT_EQ(validate(no_master), std::vector<std::string>{});
+
+  const Scenario no_client = without_client(s, 0);
+  ASSERT_EQ(no_client.cluster.links.size(), 1u);
+  EXPECT_EQ(no_client.cluster.links[0].a, "d");
+  EXPECT_EQ(validate(no_client), std::vector<std::string>{});
 }
 
 }  // namespace
