@@ -346,7 +346,7 @@ std::vector<lock::NodeResult> LockBackend::fan_out(std::span<const std::size_t> 
   if (nodes.empty()) return {};
   if (core_->options.fan_out == lock::FanOutMode::sequential && nodes.size() > 1) {
     std::vector<lock::NodeResult> out =
-        lock::detail::sequential_fan_out(nodes, stop, on_reply, [&](std::size_t node) {
+        lock::detail::sequential_fan_out(nodes, stop, on_reply, [&] { return now() >= deadline; }, [&](std::size_t node) {
           const std::size_t only[] = {node};
           return std::move(parallel(only, command, deadline, stop, {}, fallback).front());
         });

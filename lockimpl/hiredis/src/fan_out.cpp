@@ -285,7 +285,8 @@ std::vector<lock::NodeResult> Backend::fan_out(std::span<const std::size_t> node
                                          const lock::Command& fallback) {
   if (impl_->options.fan_out == lock::FanOutMode::sequential && nodes.size() > 1) {
     // One node after another: each a fan-out of its own to that node alone.
-    return lock::detail::sequential_fan_out(nodes, stop, on_reply, [&](std::size_t node) {
+    const auto expired = [&] { return clock::now() >= deadline; };
+    return lock::detail::sequential_fan_out(nodes, stop, on_reply, expired, [&](std::size_t node) {
       const std::size_t only[] = {node};
       detail::FanOut one(*impl_, only, command, fallback, deadline, {});
       return std::move(one.run(stop).front());

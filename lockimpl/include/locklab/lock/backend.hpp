@@ -135,8 +135,8 @@ using ReplyObserver = std::function<bool(std::size_t index, const NodeResult& re
 //               client (redis-plus-plus's RedLock) does. It costs the sum of
 //               the round trips; the one deadline bounds the whole sequence,
 //               so a slow node leaves less time to the nodes after it, and a
-//               node not reached by the deadline is timed_out, never sent
-//               (maybe_applied false). on_reply runs after each node's
+//               node whose turn comes after the deadline is timed_out, never
+//               sent (maybe_applied false). on_reply runs after each node's
 //               reply; false, or the stop token, leaves the rest unsent
 //               (cancelled, maybe_applied false).
 enum class FanOutMode : std::uint8_t { parallel, sequential };

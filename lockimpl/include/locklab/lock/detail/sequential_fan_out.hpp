@@ -1,16 +1,18 @@
 // locklab/lock/detail/sequential_fan_out.hpp — FanOutMode::sequential over a
 // backend's own one-node fan-out.
 //
-// Provides sequential_fan_out(nodes, stop, on_reply, one): the contract of
-// FanOutMode::sequential (backend.hpp) in one place for both backends. `one`
-// sends the command to one node and waits for its reply (its NOSCRIPT
-// fallback included) or the fan-out's deadline — the backend's parallel
-// fan-out over that single node. Deliberately absent: any sending or waiting
-// of its own; a node the deadline leaves no time for is `one`'s to report
-// (timed_out, not sent).
+// Provides sequential_fan_out(nodes, stop, on_reply, expired, one): the
+// contract of FanOutMode::sequential (backend.hpp) in one place for both
+// backends. `expired()` says whether the fan-out's deadline has passed (by
+// the backend's clock): a node whose turn comes after it is not sent
+// (timed_out, not applied). `one` sends the command to one node and waits
+// for its reply (its NOSCRIPT fallback included) or the deadline — the
+// backend's parallel fan-out over that single node. Deliberately absent: any
+// sending, waiting or clock of its own.
 //
 //   if (options_.fan_out == lock::FanOutMode::sequential && nodes.size() > 1) {
-//     return lock::detail::sequential_fan_out(nodes, stop, on_reply, [&](std::size_t node) {
+//     const auto expired = [&] { return now() >= deadline; };
+//     return lock::detail::sequential_fan_out(nodes, stop, on_reply, expired, [&](std::size_t node) {
 //       const std::size_t only[] = {node};
 //       return std::move(parallel(only, command, deadline, stop, fallback).front());
 //     });
@@ -28,9 +30,9 @@
 
 namespace locklab::lock::detail {
 
-template <typename OneNode>
+template <typename Expired, typename OneNode>
 std::vector<NodeResult> sequential_fan_out(std::span<const std::size_t> nodes, const std::stop_token& stop,
-                                           const ReplyObserver& on_reply, OneNode&& one) {
+                                           const ReplyObserver& on_reply, Expired&& expired, OneNode&& one) {
   std::vector<NodeResult> out;
   out.reserve(nodes.size());
   bool observer_stopped = false;
@@ -41,6 +43,10 @@ std::vector<NodeResult> sequential_fan_out(std::span<const std::size_t> nodes, c
     }
     if (stop.stop_requested()) {
       out.push_back(std::unexpected(NodeError{NodeErrorKind::cancelled, false, "cancelled before the request was sent"}));
+      continue;
+    }
+    if (expired()) {
+      out.push_back(std::unexpected(NodeError{NodeErrorKind::timed_out, false, "not sent by the deadline"}));
       continue;
     }
     out.push_back(one(nodes[i]));
