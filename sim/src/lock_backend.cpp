@@ -345,8 +345,9 @@ std::vector<lock::NodeResult> LockBackend::fan_out(std::span<const std::size_t> 
                                                    const lock::Command& fallback) {
   if (nodes.empty()) return {};
   if (core_->options.fan_out == lock::FanOutMode::sequential && nodes.size() > 1) {
+    const auto expired = [&] { return now() >= deadline; };
     std::vector<lock::NodeResult> out =
-        lock::detail::sequential_fan_out(nodes, stop, on_reply, [&] { return now() >= deadline; }, [&](std::size_t node) {
+        lock::detail::sequential_fan_out(nodes, stop, on_reply, expired, [&](std::size_t node) {
           const std::size_t only[] = {node};
           return std::move(parallel(only, command, deadline, stop, {}, fallback).front());
         });

@@ -14,7 +14,7 @@
 //     const auto expired = [&] { return now() >= deadline; };
 //     return lock::detail::sequential_fan_out(nodes, stop, on_reply, expired, [&](std::size_t node) {
 //       const std::size_t only[] = {node};
-//       return std::move(parallel(only, command, deadline, stop, fallback).front());
+//       return std::move(parallel(only, command, deadline, stop, {}, fallback).front());
 //     });
 //   }
 #pragma once
