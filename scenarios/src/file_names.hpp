@@ -39,6 +39,11 @@ inline constexpr std::pair<MutexCall, std::string_view> kMutexCallNames[] = {
     {MutexCall::unlock, "unlock"},
 };
 
+inline constexpr std::pair<lock::FanOutMode, std::string_view> kFanOutNames[] = {
+    {lock::FanOutMode::parallel, "parallel"},
+    {lock::FanOutMode::sequential, "sequential"},
+};
+
 inline constexpr std::pair<sim::PartitionMode, std::string_view> kPartitionModeNames[] = {
     {sim::PartitionMode::hold, "hold"},
     {sim::PartitionMode::reset, "reset"},

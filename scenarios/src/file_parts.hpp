@@ -29,6 +29,8 @@ struct Origins {
   std::vector<Origin> clients;    // per Scenario::clients index
   std::vector<Origin> faults;     // per Scenario::faults index
   std::vector<Origin> failovers;  // per Scenario::failovers index
+  std::vector<Origin> presets;    // per Scenario::cluster.presets index
+  std::vector<Origin> links;      // per Scenario::cluster.links index
 };
 
 // [[fault]] and [expect]; process names are resolved against the processes

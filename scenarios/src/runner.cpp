@@ -66,14 +66,12 @@ std::unique_ptr<AnySimLock> make_lock(sim::LockBackend& backend, const Algorithm
 // killed client's fibers unwind one by one, and one woken while its client's
 // main fiber unwinds still runs until its next blocking call.
 struct ClientRun {
-  ClientRun(sim::Process& p, WorldParts& parts, std::vector<sim::LockNode> own_nodes, sim::ProcessId storage,
-            bool named_locks)
-      : own_backend(p, std::move(own_nodes)), store(p, storage), env(p, parts.history, &store) {
-    if (named_locks) all_backend.emplace(p, parts.nodes);
-  }
+  ClientRun(sim::Process& p, WorldParts& parts, std::vector<sim::LockNode> own_nodes, lock::FanOutMode fan_out,
+            sim::ProcessId storage)
+      : own_backend(p, std::move(own_nodes), {.fan_out = fan_out}), store(p, storage), env(p, parts.history, &store) {}
 
   sim::LockBackend own_backend;
-  std::optional<sim::LockBackend> all_backend;
+  std::vector<std::unique_ptr<sim::LockBackend>> named_backends;  // one per named lock used: its fan-out
   std::vector<std::unique_ptr<AnySimLock>> locks;
   sim::StorageClient store;
   SimStepEnvironment env;
@@ -81,16 +79,15 @@ struct ClientRun {
 };
 
 // Runs one client: the scenario's own lock on a backend of its masters (as
-// every client has since format 1), and the named locks its steps use on a
-// second backend of every master.
+// every client has since format 1), and each named lock its steps use on a
+// backend of every master, with that lock's fan-out.
 void run_client(const Scenario& s, const std::vector<Step>& steps, sim::Process& p, WorldParts& parts,
                 sim::ProcessId storage) {
   std::vector<sim::LockNode> own_nodes = parts.nodes;
   own_nodes.resize(lock_masters(s, s.algorithm, {}).size());
   const std::vector<std::string> used = locks_used(steps);
-  const auto run = std::make_shared<ClientRun>(p, parts, std::move(own_nodes), storage, !used.empty());
+  const auto run = std::make_shared<ClientRun>(p, parts, std::move(own_nodes), s.algorithm.fan_out, storage);
   run->own_backend.keep_alive_while_tasks_run(run);
-  if (run->all_backend) run->all_backend->keep_alive_while_tasks_run(run);
   run->locks.push_back(make_lock(run->own_backend, s.algorithm, {}));
   LockTable<SimNaive, SimSingle, SimRed> table;
   const auto enter = [&table](const std::string& name, AnySimLock& l) {
@@ -99,7 +96,11 @@ void run_client(const Scenario& s, const std::vector<Step>& steps, sim::Process&
   enter("", *run->locks.front());
   for (const LockSpec& spec : s.locks) {
     if (!std::binary_search(used.begin(), used.end(), spec.name)) continue;
-    run->locks.push_back(make_lock(*run->all_backend, spec.algorithm, lock_masters(s, spec.algorithm, spec.masters)));
+    run->named_backends.push_back(
+        std::make_unique<sim::LockBackend>(p, parts.nodes, sim::LockBackendOptions{.fan_out = spec.algorithm.fan_out}));
+    run->named_backends.back()->keep_alive_while_tasks_run(run);
+    run->locks.push_back(
+        make_lock(*run->named_backends.back(), spec.algorithm, lock_masters(s, spec.algorithm, spec.masters)));
     enter(spec.name, *run->locks.back());
   }
   run->interpreter.emplace(run->env, std::move(table));
@@ -117,11 +118,25 @@ sim::ProcessSpec client_process(const Scenario& s, const ClientSpec& c, WorldPar
           }};
 }
 
+// The preset keys of the Redis node named `node`, in the scenario's order.
+std::vector<sim::redis::PresetKey> presets_of(const Scenario& s, const std::string& node) {
+  std::vector<sim::redis::PresetKey> keys;
+  for (const PresetSpec& p : s.cluster.presets) {
+    if (p.node == node) keys.push_back({.key = p.key, .value = p.value, .ttl = p.ttl});
+  }
+  return keys;
+}
+
 void build(const Scenario& s, WorldParts& parts) {
   for (const MasterSpec& m : s.cluster.masters) {
     sim::redis::ServerOptions server{.persistence = m.persistence, .restart_delay = m.restart_delay,
                                      .load_time = m.load_time, .clock = m.clock};
-    parts.redis.add_shard({.name = m.name, .master = server, .replicas = m.replicas, .replica = server});
+    sim::redis::ShardSpec shard{.name = m.name, .master = server, .replicas = m.replicas, .replica = server};
+    shard.master.preset = presets_of(s, m.name);
+    for (int i = 1; i <= m.replicas; ++i) {
+      shard.replica_presets.push_back(presets_of(s, fmt::format("{}-replica-{}", m.name, i)));
+    }
+    parts.redis.add_shard(std::move(shard));
     parts.nodes.push_back({m.name, parts.redis.resolver(m.name)});
   }
   const sim::ProcessId storage =
@@ -133,6 +148,12 @@ void build(const Scenario& s, WorldParts& parts) {
   for (std::size_t i = 0; i < names.size(); ++i) {
     LOCKLAB_ASSERT_EQ(parts.world.find_process(names[i]).value_or(sim::kNoProcess),
                       static_cast<sim::ProcessId>(i));
+  }
+  for (const LinkSpec& l : s.cluster.links) {
+    const sim::ProcessId a = *process_named(s, l.a);
+    const sim::ProcessId b = *process_named(s, l.b);
+    parts.world.network().set_latency(a, b, l.latency);
+    parts.world.network().set_latency(b, a, l.latency);
   }
   parts.world.schedule(s.faults);
   for (const Failover& f : s.failovers) parts.redis.schedule_failover(f.at, f.master);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "locklab/sim/detail/overloaded.hpp"
@@ -149,6 +150,50 @@ sim::ProcessId client_id(const Scenario& s, std::size_t index) {
   return static_cast<sim::ProcessId>(sim::index_of(storage_id(s)) + 1 + index);
 }
 
+bool needs_format_2(const Scenario& s) {
+  return !s.cluster.presets.empty() || !s.cluster.links.empty() || !s.locks.empty() ||
+         s.algorithm.fan_out != lock::FanOutMode::parallel ||
+         std::any_of(s.clients.begin(), s.clients.end(),
+                     [](const ClientSpec& c) { return c.normalized().steps.has_value(); });
+}
+
+namespace {
+
+// Preset keys on named Redis nodes, and per-link latencies between named
+// processes, each pair once.
+void cluster_extras_problems(const Scenario& s, const std::vector<std::string>& redis_nodes,
+                             const std::vector<std::string>& names,
+                             const std::function<void(std::string)>& problem) {
+  for (std::size_t i = 0; i < s.cluster.presets.size(); ++i) {
+    const PresetSpec& p = s.cluster.presets[i];
+    const std::string at = fmt::format("cluster.presets[{}]", i);
+    if (std::find(redis_nodes.begin(), redis_nodes.end(), p.node) == redis_nodes.end()) {
+      problem(fmt::format("{}.node: no Redis node named '{}'", at, p.node));
+    }
+    if (p.key.empty()) problem(at + ".key: must not be empty");
+    if (p.ttl && p.ttl->count() <= 0) problem(fmt::format("{}.ttl: must be positive, got {} ms", at, p.ttl->count()));
+  }
+  std::map<std::pair<std::string, std::string>, std::size_t> seen;
+  for (std::size_t i = 0; i < s.cluster.links.size(); ++i) {
+    const LinkSpec& l = s.cluster.links[i];
+    const std::string at = fmt::format("cluster.links[{}]", i);
+    for (const std::string* end : {&l.a, &l.b}) {
+      if (std::find(names.begin(), names.end(), *end) == names.end()) {
+        problem(fmt::format("{}.between: no process named '{}'", at, *end));
+      }
+    }
+    if (l.a == l.b) problem(fmt::format("{}.between: a link joins two different processes, got '{}' twice", at, l.a));
+    const auto [it, fresh] = seen.emplace(std::minmax(l.a, l.b), i);
+    if (!fresh && l.a != l.b) {
+      problem(fmt::format("{}.between: the link between '{}' and '{}' is already given, by link {}", at, l.a,
+                          l.b, it->second));
+    }
+    if (const std::string why = sim::validate(l.latency); !why.empty()) problem(at + ".latency: " + why);
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> validate(const Scenario& s) {
   std::vector<std::string> problems;
   const auto problem = [&](std::string text) { problems.push_back(std::move(text)); };
@@ -204,6 +249,8 @@ std::vector<std::string> validate(const Scenario& s) {
       problem(fmt::format("'{}' names two processes", name));
     }
   }
+
+  cluster_extras_problems(s, redis_nodes, names, problem);
 
   // Each lock's own rules (quorum, ttl, drift, timeouts), as the lock
   // constructor would throw them.

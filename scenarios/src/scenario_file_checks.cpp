@@ -95,7 +95,8 @@ Place walk(const toml::table& root, std::string_view head) {
 Place place_of(std::string_view head, std::string_view message, const Origins& o) {
   Place place;
   if (indexed(head, "clients", o.clients, place) || indexed(head, "cluster.masters", o.masters, place) ||
-      indexed(head, "faults", o.faults, place) || indexed(head, "failovers", o.failovers, place)) {
+      indexed(head, "faults", o.faults, place) || indexed(head, "failovers", o.failovers, place) ||
+      indexed(head, "cluster.presets", o.presets, place) || indexed(head, "cluster.links", o.links, place)) {
     return place;
   }
   if (head == "algorithm" || head.starts_with("algorithm.")) return algorithm_place(*o.root, head, message);

@@ -79,6 +79,7 @@ std::optional<std::uint64_t> read_trace_hash(const TableReader& top) {
   return value;
 }
 
+// The "latency" key of `cluster` (the [cluster] table or a [[cluster.link]]).
 sim::LatencyModel read_latency(const TableReader& cluster) {
   const toml::node* node = cluster.find("latency");
   if (node == nullptr) return ClusterSpec{}.latency;
@@ -121,11 +122,73 @@ MasterSpec read_master(const TableReader& t) {
   return m;
 }
 
-void read_cluster(const TableReader& top, Scenario& s, Origins& origins, std::size_t& processes) {
+// [[cluster.preset]]: node, key, then value = "text" or counter = N.
+PresetSpec read_preset(const TableReader& t) {
+  t.allow_only({"node", "key", "value", "counter", "ttl"}, "a preset key");
+  PresetSpec p;
+  p.node = t.required_string("node");
+  p.key = t.required_string("key");
+  if (p.key.empty()) t.fail("key", "must not be empty");
+  if (t.has("value") && t.has("counter")) t.fail("counter", "give value = \"...\" or counter = N, not both");
+  if (auto v = t.string("value")) {
+    p.value = std::move(*v);
+  } else if (auto n = t.integer("counter", 0, kInt64Max)) {
+    p.value = std::to_string(*n);  // a fencing counter is a key holding an integer
+  } else {
+    t.fail("value", "is required: value = \"...\" (or counter = N for a fencing counter)");
+  }
+  p.ttl = t.millis("ttl", Sign::positive);
+  return p;
+}
+
+// [[cluster.link]]: between = ["a", "b"] and a latency; names are checked
+// by validate(), once every process is known.
+LinkSpec read_link(const TableReader& t) {
+  t.allow_only({"between", "latency"}, "a link");
+  const toml::array* between = t.array("between");
+  if (between == nullptr) t.fail("between", "is required: between = [\"one process\", \"another\"]");
+  if (between->size() != 2) {
+    t.fail("between", fmt::format("must be two process names, like [\"c-1\", \"redis-2\"] (got {})",
+                                  between->size() == 1 ? std::string("one") : std::to_string(between->size())));
+  }
+  std::vector<std::string> ends;
+  for (const toml::node& end : *between) {
+    const auto* name = end.as_string();
+    if (name == nullptr) {
+      detail::fail_at(t.file(), end.source(), t.field("between"),
+                      "must be two process names (got " + detail::value_text(end) + ")");
+    }
+    ends.push_back(name->get());
+  }
+  if (!t.has("latency")) t.fail("latency", "is required, like \"5ms\" or { kind = \"fixed\", value = \"5ms\" }");
+  return {.a = std::move(ends[0]), .b = std::move(ends[1]), .latency = read_latency(t)};
+}
+
+void read_presets_and_links(const TableReader& cluster, int format, Scenario& s, Origins& origins) {
+  for (const std::string_view key : {"preset", "link"}) {
+    const toml::array* entries = cluster.array(key);
+    if (entries == nullptr) continue;
+    if (format < 2) cluster.fail(key, fmt::format("[[cluster.{}]] needs format = 2 at the top of the file", key));
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+      const toml::table& entry = entry_table(cluster, key, *entries->get(i), i);
+      const TableReader t(cluster.file(), entry, fmt::format("cluster.{}[{}]", key, i));
+      if (key == "preset") {
+        s.cluster.presets.push_back(read_preset(t));
+        origins.presets.push_back({t.path(), &entry, t.find("node")});
+      } else {
+        s.cluster.links.push_back(read_link(t));
+        origins.links.push_back({t.path(), &entry, t.find("between")});
+      }
+    }
+  }
+}
+
+void read_cluster(const TableReader& top, int format, Scenario& s, Origins& origins, std::size_t& processes) {
   const toml::table* table = top.subtable("cluster");
   if (table == nullptr) return;  // validate() will say a master is needed
   const TableReader cluster(top.file(), *table, "cluster");
-  cluster.allow_only({"latency", "discovery_delay", "masters", "master"}, "[cluster]");
+  cluster.allow_only({"latency", "discovery_delay", "masters", "master", "preset", "link"}, "[cluster]");
+  read_presets_and_links(cluster, format, s, origins);
   s.cluster.latency = read_latency(cluster);
   if (auto d = cluster.duration("discovery_delay", Sign::non_negative)) s.cluster.discovery_delay = *d;
   if (cluster.has("masters") && cluster.has("master")) {
@@ -179,16 +242,16 @@ std::int64_t read_drift_ppm(const TableReader& t) {
   return ppm;
 }
 
-void read_algorithm_fields(const TableReader& t, AlgorithmSpec& a);
+void read_algorithm_fields(const TableReader& t, int format, AlgorithmSpec& a);
 
-void read_algorithm(const TableReader& top, Scenario& s) {
+void read_algorithm(const TableReader& top, int format, Scenario& s) {
   const toml::table* table = top.subtable("algorithm");
   if (table == nullptr) return;
   const TableReader t(top.file(), *table, "algorithm");
   t.allow_only({"kind", "ttl", "drift_factor", "quorum", "node_timeout", "retry_count", "retry_delay",
-                "retry_jitter", "fencing", "return_early"},
+                "retry_jitter", "fencing", "return_early", "fan_out"},
                "[algorithm]");
-  read_algorithm_fields(t, s.algorithm);
+  read_algorithm_fields(t, format, s.algorithm);
 }
 
 // [[lock]]: a named lock, the [algorithm] keys plus its name and masters.
@@ -200,7 +263,7 @@ void read_locks(const TableReader& top, int format, Scenario& s) {
     const toml::table& entry = entry_table(top, "lock", *locks->get(i), i);
     const TableReader t(top.file(), entry, fmt::format("lock[{}]", i));
     t.allow_only({"name", "masters", "kind", "ttl", "drift_factor", "quorum", "node_timeout", "retry_count",
-                  "retry_delay", "retry_jitter", "fencing", "return_early"},
+                  "retry_delay", "retry_jitter", "fencing", "return_early", "fan_out"},
                  "a lock");
     LockSpec l;
     l.name = t.required_string("name");
@@ -208,7 +271,7 @@ void read_locks(const TableReader& top, int format, Scenario& s) {
     for (const LockSpec& other : s.locks) {
       if (other.name == l.name) t.fail("name", fmt::format("\"{}\" names two locks", l.name));
     }
-    read_algorithm_fields(t, l.algorithm);
+    read_algorithm_fields(t, format, l.algorithm);
     if (t.has("masters")) {
       const toml::array* masters = t.array("masters");
       for (std::size_t k = 0; k < masters->size(); ++k) {
@@ -235,7 +298,7 @@ void read_locks(const TableReader& top, int format, Scenario& s) {
   }
 }
 
-void read_algorithm_fields(const TableReader& t, AlgorithmSpec& a) {
+void read_algorithm_fields(const TableReader& t, int format, AlgorithmSpec& a) {
   if (auto k = t.one_of<Algorithm>("kind", detail::kAlgorithmNames)) a.kind = *k;
   if (auto ttl = t.millis("ttl", Sign::positive)) a.ttl = *ttl;
   if (t.has("drift_factor")) a.drift_ppm = read_drift_ppm(t);
@@ -246,6 +309,10 @@ void read_algorithm_fields(const TableReader& t, AlgorithmSpec& a) {
   if (auto d = t.millis("retry_jitter", Sign::non_negative)) a.retry_jitter = *d;
   if (auto b = t.boolean("fencing")) a.fencing = *b;
   if (auto b = t.boolean("return_early")) a.return_early = *b;
+  if (auto m = t.one_of<lock::FanOutMode>("fan_out", detail::kFanOutNames)) {
+    if (format < 2) t.fail("fan_out", "fan_out needs format = 2 at the top of the file");
+    a.fan_out = *m;
+  }
 }
 
 void read_storage(const TableReader& top, Scenario& s) {
@@ -365,8 +432,8 @@ Scenario parse_scenario(std::string_view text, std::string_view file, std::vecto
   if (auto o = top.one_of<sim::ReadyOrder>("order", detail::kOrderNames)) s.order = *o;
   s.trace_hash = read_trace_hash(top);
   std::size_t processes = 1;  // the storage
-  read_cluster(top, s, origins, processes);
-  read_algorithm(top, s);
+  read_cluster(top, format, s, origins, processes);
+  read_algorithm(top, format, s);
   read_locks(top, format, s);
   read_storage(top, s);
   read_clients(top, format, s, origins, processes);

@@ -84,13 +84,11 @@ class Writer {
   }
 
   void top() {
-    // Format 1 while it says everything: a file without steps stays
-    // readable by every build since format 1.
-    const bool steps = std::any_of(s_.clients.begin(), s_.clients.end(),
-                                   [](const ClientSpec& c) { return c.normalized().steps.has_value(); });
-    const bool format_2 = steps || !s_.locks.empty();
+    // Format 1 while it says everything: a file without steps, presets,
+    // links, named locks or a sequential fan-out stays readable by every build since
+    // format 1.
     out_ += fmt::format("# locklab scenario file; docs/scenarios.md describes every key.\nformat = {}\n",
-                        format_2 ? kFormatVersion : 1);
+                        needs_format_2(s_) ? kFormatVersion : 1);
     line("name", quote(s_.name));
     if (!s_.description.empty()) {
       line("description", quote(s_.description, s_.description.find('\n') != std::string::npos));
@@ -104,20 +102,23 @@ class Writer {
     if (s_.trace_hash) line("trace_hash", quote(fmt::format("0x{:016x}", *s_.trace_hash)));
   }
 
+  static std::string latency_text(const sim::LatencyModel& model) {
+    return std::visit(sim::detail::Overloaded{
+                          [](const sim::FixedLatency& f) { return dur(f.value); },
+                          [](const sim::UniformLatency& u) {
+                            return fmt::format("{{ kind = \"uniform\", min = {}, max = {} }}", dur(u.min), dur(u.max));
+                          },
+                          [](const sim::HeavyTailLatency& h) {
+                            return fmt::format("{{ kind = \"heavy_tail\", base = {}, cap = {} }}", dur(h.base),
+                                               dur(h.cap));
+                          },
+                      },
+                      model);
+  }
+
   void cluster() {
     header("[cluster]");
-    line("latency", std::visit(sim::detail::Overloaded{
-                                   [](const sim::FixedLatency& f) { return dur(f.value); },
-                                   [](const sim::UniformLatency& u) {
-                                     return fmt::format("{{ kind = \"uniform\", min = {}, max = {} }}",
-                                                        dur(u.min), dur(u.max));
-                                   },
-                                   [](const sim::HeavyTailLatency& h) {
-                                     return fmt::format("{{ kind = \"heavy_tail\", base = {}, cap = {} }}",
-                                                        dur(h.base), dur(h.cap));
-                                   },
-                               },
-                               s_.cluster.latency));
+    line("latency", latency_text(s_.cluster.latency));
     line("discovery_delay", dur(s_.cluster.discovery_delay));
     for (const MasterSpec& m : s_.cluster.masters) {
       header("[[cluster.master]]");
@@ -129,6 +130,18 @@ class Writer {
       line("replicas", std::to_string(m.replicas));
       line("clock_offset", dur(m.clock.offset));
       line("drift_ppm", std::to_string(m.clock.drift_ppm));
+    }
+    for (const PresetSpec& p : s_.cluster.presets) {
+      header("[[cluster.preset]]");
+      line("node", quote(p.node));
+      line("key", quote(p.key));
+      line("value", quote(p.value));
+      if (p.ttl) line("ttl", dur(*p.ttl));
+    }
+    for (const LinkSpec& l : s_.cluster.links) {
+      header("[[cluster.link]]");
+      line("between", strings({l.a, l.b}));
+      line("latency", latency_text(l.latency));
     }
   }
 
@@ -155,6 +168,8 @@ class Writer {
     line("retry_jitter", dur(a.retry_jitter));
     line("fencing", flag(a.fencing));
     line("return_early", flag(a.return_early));
+    // Written only when not the default, so files from before the key stay as they were.
+    if (a.fan_out != lock::FanOutMode::parallel) line("fan_out", quote(file_name_of(detail::kFanOutNames, a.fan_out)));
   }
 
   void storage() {

@@ -308,6 +308,7 @@ Scenario without_client(const Scenario& s, std::size_t index) {
   LOCKLAB_ASSERT_LT(index, s.clients.size());
   Scenario c = s;
   c.faults = detail::faults_without(s.faults, client_id(s, index));
+  detail::drop_cluster_extras_of(c, s.clients[index].name);
   c.clients.erase(c.clients.begin() + static_cast<std::ptrdiff_t>(index));
   return c;
 }

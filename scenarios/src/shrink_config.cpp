@@ -68,6 +68,11 @@ sim::FaultSchedule faults_without(const sim::FaultSchedule& faults, sim::Process
   return out;
 }
 
+void drop_cluster_extras_of(Scenario& s, const std::string& gone) {
+  std::erase_if(s.cluster.presets, [&](const PresetSpec& p) { return p.node == gone; });
+  std::erase_if(s.cluster.links, [&](const LinkSpec& l) { return l.a == gone || l.b == gone; });
+}
+
 bool quorum_is_majority(const Scenario& s) {
   if (!s.algorithm.quorum) return true;
   const std::size_t n = s.cluster.masters.size();
@@ -95,6 +100,10 @@ Scenario without_master(const Scenario& s, std::size_t index) {
     c.faults = detail::faults_without(c.faults, static_cast<sim::ProcessId>(first + static_cast<std::uint32_t>(r)));
   }
   drop_failovers_of(c, m.name);
+  const std::vector<std::string> nodes = redis_node_names(s);
+  for (int r = 0; r <= m.replicas; ++r) {
+    detail::drop_cluster_extras_of(c, nodes[first + static_cast<std::uint32_t>(r)]);
+  }
   c.cluster.masters.erase(c.cluster.masters.begin() + static_cast<std::ptrdiff_t>(index));
   return c;
 }
@@ -106,6 +115,7 @@ Scenario without_replica(const Scenario& s, std::size_t index) {
   Scenario c = s;
   const std::uint32_t last = sim::index_of(master_id(s, index)) + static_cast<std::uint32_t>(m.replicas);
   c.faults = detail::faults_without(c.faults, static_cast<sim::ProcessId>(last));
+  detail::drop_cluster_extras_of(c, redis_node_names(s)[last]);
   if (--c.cluster.masters[index].replicas == 0) drop_failovers_of(c, m.name);
   return c;
 }

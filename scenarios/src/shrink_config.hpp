@@ -15,6 +15,9 @@ namespace locklab::scenarios::detail {
 // The schedule once process `gone` is no more: faults naming only it are
 // dropped, it leaves partitions' sides, and ids above it move down by one.
 sim::FaultSchedule faults_without(const sim::FaultSchedule& faults, sim::ProcessId gone);
+// Drops the preset keys on the process named `gone` and the links naming
+// it (they are by name: nothing to renumber).
+void drop_cluster_extras_of(Scenario& scenario, const std::string& gone);
 
 // Whether the quorum still means a majority: an explicit quorum is at most
 // the masters and more than half of them (the default, N/2 + 1, always is).

@@ -7,6 +7,7 @@
 #include <boost/container/small_vector.hpp>
 
 #include "locklab/assert.hpp"
+#include "locklab/lock/detail/sequential_fan_out.hpp"
 #include "locklab/lock/redis_error.hpp"
 #include "locklab/sim/redis/client.hpp"
 #include "locklab/sim/world.hpp"
@@ -358,12 +359,28 @@ std::vector<lock::NodeResult> LockBackend::fan_out(std::span<const std::size_t> 
                                                    const lock::ReplyObserver& on_reply,
                                                    const lock::Command& fallback) {
   if (nodes.empty()) return {};
-  std::vector<lock::NodeResult> out =
-      !stop.stop_possible() && !on_reply && core_->can_pipeline(nodes)
-          ? pipelined(nodes, command, deadline, fallback)
-          : on_fibers(nodes, command, deadline, stop, on_reply, fallback);
+  if (core_->options.fan_out == lock::FanOutMode::sequential && nodes.size() > 1) {
+    const auto expired = [&] { return now() >= deadline; };
+    std::vector<lock::NodeResult> out =
+        lock::detail::sequential_fan_out(nodes, stop, on_reply, expired, [&](std::size_t node) {
+          const std::size_t only[] = {node};
+          return std::move(parallel(only, command, deadline, stop, {}, fallback).front());
+        });
+    LOCKLAB_ASSERT_EQ(out.size(), nodes.size());
+    return out;
+  }
+  std::vector<lock::NodeResult> out = parallel(nodes, command, deadline, stop, on_reply, fallback);
   LOCKLAB_ASSERT_EQ(out.size(), nodes.size());
   return out;
+}
+
+std::vector<lock::NodeResult> LockBackend::parallel(std::span<const std::size_t> nodes,
+                                                    const lock::Command& command, time_point deadline,
+                                                    std::stop_token stop, const lock::ReplyObserver& on_reply,
+                                                    const lock::Command& fallback) {
+  return !stop.stop_possible() && !on_reply && core_->can_pipeline(nodes)
+             ? pipelined(nodes, command, deadline, fallback)
+             : on_fibers(nodes, command, deadline, stop, on_reply, fallback);
 }
 
 // Every request sent before any reply is awaited, from the calling fiber: the

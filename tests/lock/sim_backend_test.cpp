@@ -48,6 +48,73 @@ TEST(LockBackend, FanOutCostsTheSlowestNodeNotTheSum) {
   EXPECT_EQ(elapsed, 10ms);
 }
 
+// The same three nodes asked sequentially: the sum of the round trips
+// (2 + 4 + 10 ms), one request out at a time, replies in node order. With a
+// deadline of 7 ms the third node is asked at 6 ms and unanswered by 7 ms
+// (timed_out, maybe applied); with 5 ms the second is unanswered by then,
+// and the third's turn comes after the deadline: never asked (not applied).
+// An observer that stops after the first leaves the others unsent.
+TEST(LockBackend, SequentialFanOutCostsTheSumAndAsksOneNodeAtATime) {
+  World world;
+  const std::vector<ProcessId> nodes = {world.add_process(redis::redis_server("r1")),
+                                        world.add_process(redis::redis_server("r2")),
+                                        world.add_process(redis::redis_server("r3"))};
+  Duration elapsed{};
+  std::vector<lock::NodeResult> replies, cut, late, stopped;
+  std::vector<std::size_t> order;
+  std::size_t peak = 0;
+  const ProcessId client = world.add_process({.name = "client", .main = [&](Process& p) {
+    LockBackend b(p, nodes, {.fan_out = lock::FanOutMode::sequential});
+    const std::vector<std::size_t> all = {0, 1, 2};
+    (void)b.fan_out(all, {"PING"}, p.now() + 1s);  // opens the connections
+    const TrueTime start = world.true_now();
+    replies = b.fan_out(all, {"PING"}, p.now() + 1s, {}, [&](std::size_t i, const lock::NodeResult&) {
+      order.push_back(i);
+      return true;
+    });
+    elapsed = world.true_now() - start;
+    peak = b.stats().peak_in_flight;
+    cut = b.fan_out(all, {"SET", "cut", "1"}, p.now() + 7ms);
+    (void)b.fan_out(all, {"PING"}, p.now() + 1s);  // a new connection to the third node, before the clock starts
+    late = b.fan_out(all, {"SET", "late", "1"}, p.now() + 5ms);
+    stopped = b.fan_out(all, {"SET", "stopped", "1"}, p.now() + 1s, {},
+                        [](std::size_t, const lock::NodeResult&) { return false; });
+  }});
+  set_round_trip(world, client, nodes[0], 1ms);
+  set_round_trip(world, client, nodes[1], 2ms);
+  set_round_trip(world, client, nodes[2], 5ms);
+  world.run_until(true_time(1s));
+  ASSERT_EQ(replies.size(), 3u);
+  for (const lock::NodeResult& r : replies) {
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(*r, lock::Reply::status("PONG"));
+  }
+  EXPECT_EQ(elapsed, 16ms);
+  EXPECT_EQ(order, (std::vector<std::size_t>{0, 1, 2}));
+  EXPECT_EQ(peak, 1u);
+  ASSERT_EQ(cut.size(), 3u);
+  EXPECT_TRUE(cut[0].has_value());
+  EXPECT_TRUE(cut[1].has_value());
+  ASSERT_FALSE(cut[2].has_value());
+  EXPECT_EQ(cut[2].error().kind, lock::NodeErrorKind::timed_out);
+  EXPECT_TRUE(cut[2].error().maybe_applied);  // sent at 6 ms, no reply by 7 ms
+  ASSERT_EQ(late.size(), 3u);
+  EXPECT_TRUE(late[0].has_value());
+  ASSERT_FALSE(late[1].has_value());
+  EXPECT_EQ(late[1].error().kind, lock::NodeErrorKind::timed_out);
+  EXPECT_TRUE(late[1].error().maybe_applied);
+  ASSERT_FALSE(late[2].has_value());
+  EXPECT_EQ(late[2].error().kind, lock::NodeErrorKind::timed_out);
+  EXPECT_FALSE(late[2].error().maybe_applied);
+  ASSERT_EQ(stopped.size(), 3u);
+  EXPECT_TRUE(stopped[0].has_value());
+  for (std::size_t i : {1, 2}) {
+    ASSERT_FALSE(stopped[i].has_value());
+    EXPECT_EQ(stopped[i].error().kind, lock::NodeErrorKind::cancelled);
+    EXPECT_FALSE(stopped[i].error().maybe_applied);
+  }
+}
+
 // Cold script caches: each node answers the EVALSHA with NOSCRIPT, and the
 // fallback EVAL goes out on that same connection at once — no new
 // connection, two round trips in all, on both of the backend's paths (the

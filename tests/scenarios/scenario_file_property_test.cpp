@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -189,11 +190,56 @@ AlgorithmSpec algorithm(std::size_t masters) {
   a.retry_jitter = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(0, 1'000'000'000));
   a.fencing = *rc::gen::arbitrary<bool>();
   a.return_early = *rc::gen::arbitrary<bool>();
+  if (*rc::gen::inRange(0, 4) == 0) a.fan_out = lock::FanOutMode::sequential;
   return a;
 }
 
 // A Scenario validate() accepts. Names end in "#<index>" so they are unique
 // whatever text comes before (a replica's "-replica-<i>" never ends so).
+sim::LatencyModel latency() {
+  switch (*rc::gen::inRange(0, 3)) {
+    case 0: return sim::FixedLatency{duration()};
+    case 1: {
+      const Duration lo = duration();
+      return sim::UniformLatency{lo, std::max(lo, duration())};
+    }
+    default: {
+      const Duration base = duration(1);
+      return sim::HeavyTailLatency{base, std::max(base, duration())};
+    }
+  }
+}
+
+// Sometimes: preset keys on Redis nodes (a fencing counter among them), and
+// per-link latencies between distinct pairs of processes.
+void cluster_extras(Scenario& s) {
+  const std::vector<std::string> nodes = redis_node_names(s);
+  if (*rc::gen::inRange(0, 3) == 0) {
+    const auto presets = *rc::gen::inRange<std::size_t>(1, 4);
+    for (std::size_t i = 0; i < presets; ++i) {
+      const bool counter = *rc::gen::arbitrary<bool>();
+      s.cluster.presets.push_back(
+          {.node = *rc::gen::elementOf(nodes),
+           .key = counter ? "k:fence" : fmt::format("k{}", text(3)),
+           .value = counter ? std::to_string(*rc::gen::inRange<std::int64_t>(0, 1'000'000)) : text(6),
+           .ttl = *rc::gen::arbitrary<bool>()
+                      ? std::optional(std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(1, 1'000'000'000)))
+                      : std::nullopt});
+    }
+  }
+  if (*rc::gen::inRange(0, 3) == 0) {
+    const std::vector<std::string> names = process_names(s);
+    std::set<std::pair<std::string, std::string>> linked;
+    const auto links = *rc::gen::inRange<std::size_t>(1, 4);
+    for (std::size_t i = 0; i < links; ++i) {
+      std::string a = *rc::gen::elementOf(names);
+      std::string b = *rc::gen::elementOf(names);
+      if (a == b || !linked.insert(std::minmax(a, b)).second) continue;
+      s.cluster.links.push_back({.a = std::move(a), .b = std::move(b), .latency = latency()});
+    }
+  }
+}
+
 Scenario scenario() {
   Scenario s;
   s.name = text(4);
@@ -203,18 +249,7 @@ Scenario scenario() {
   s.duration = duration(1);
   if (*rc::gen::arbitrary<bool>()) s.trace_hash = *rc::gen::arbitrary<std::uint64_t>();
 
-  switch (*rc::gen::inRange(0, 3)) {
-    case 0: s.cluster.latency = sim::FixedLatency{duration()}; break;
-    case 1: {
-      const Duration lo = duration();
-      s.cluster.latency = sim::UniformLatency{lo, std::max(lo, duration())};
-      break;
-    }
-    default: {
-      const Duration base = duration(1);
-      s.cluster.latency = sim::HeavyTailLatency{base, std::max(base, duration())};
-    }
-  }
+  s.cluster.latency = latency();
   s.cluster.discovery_delay = duration();
   const auto masters = *rc::gen::inRange<std::size_t>(1, 6);
   for (std::size_t i = 0; i < masters; ++i) {
@@ -275,6 +310,8 @@ Scenario scenario() {
                                       .think = duration(),
                                       .release = *rc::gen::arbitrary<bool>()}});
   }
+
+  cluster_extras(s);
 
   const std::size_t count = process_names(s).size();
   const auto faults = *rc::gen::inRange<std::size_t>(0, 8);

@@ -6,6 +6,9 @@
 // waits in a blocking recv: blocking_wait.cpp), until each request has its final reply, the deadline
 // passes, the stop token fires, shutdown() begins, or on_reply says stop.
 //
+// Options::fan_out = sequential runs such a fan-out per node, one after
+// another (lock/detail/sequential_fan_out.hpp).
+//
 // The entries' state machines are in fan_out_entry.cpp (see fan_out.hpp).
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -19,6 +22,7 @@
 
 #include "fan_out.hpp"
 #include "locklab/assert.hpp"
+#include "locklab/lock/detail/sequential_fan_out.hpp"
 
 namespace locklab::hiredis {
 namespace detail {
@@ -279,6 +283,15 @@ std::vector<lock::NodeResult> Backend::fan_out(std::span<const std::size_t> node
                                          const lock::Command& command, time_point deadline,
                                          std::stop_token stop, const lock::ReplyObserver& on_reply,
                                          const lock::Command& fallback) {
+  if (impl_->options.fan_out == lock::FanOutMode::sequential && nodes.size() > 1) {
+    // One node after another: each a fan-out of its own to that node alone.
+    const auto expired = [&] { return clock::now() >= deadline; };
+    return lock::detail::sequential_fan_out(nodes, stop, on_reply, expired, [&](std::size_t node) {
+      const std::size_t only[] = {node};
+      detail::FanOut one(*impl_, only, command, fallback, deadline, {});
+      return std::move(one.run(stop).front());
+    });
+  }
   detail::FanOut fan(*impl_, nodes, command, fallback, deadline, on_reply);
   return fan.run(stop);
 }

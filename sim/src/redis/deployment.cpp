@@ -30,6 +30,9 @@ ProcessId Deployment::add_shard(ShardSpec spec) {
   for (int i = 1; i <= spec.replicas; ++i) {
     ServerOptions replica = spec.replica;
     replica.replica_of = spec.name;
+    if (static_cast<std::size_t>(i) <= spec.replica_presets.size()) {
+      replica.preset = spec.replica_presets[static_cast<std::size_t>(i) - 1];
+    }
     shard.nodes.push_back(
         world_.add_process(redis_server(fmt::format("{}-replica-{}", spec.name, i), replica)));
   }

@@ -60,6 +60,7 @@ struct Node : std::enable_shared_from_this<Node> {
 
   // server.cpp
   bool has_data_to_load() const;
+  void seed_preset();  // the first incarnation's preset keys, on disk or in memory
   void start();  // loads the data, then starts persisting, expiring and replicating
   void load();
   void observe_writes();

@@ -52,6 +52,32 @@ bool Node::has_data_to_load() const {
   return bytes && (options.persistence == Persistence::rdb || !bytes->empty());
 }
 
+// The preset keys as data written before the start: with persistence, on
+// the disk (synced) for load() to read like any persisted data; without, in
+// memory at once. Absolute expiry times from the node's clock now.
+void Node::seed_preset() {
+  if (options.preset.empty()) return;
+  const std::int64_t start = now_ms();
+  const char* file = persisted_file(options.persistence);
+  std::string image;
+  for (const PresetKey& p : options.preset) {
+    const Argv argv = p.ttl ? Argv{"SET", p.key, p.value, "PXAT", std::to_string(start + p.ttl->count())}
+                            : Argv{"SET", p.key, p.value};
+    std::string text = "preset";
+    for (const std::string& a : argv) text += " " + a;
+    process.note(text);
+    if (file != nullptr) {
+      image += encode_command(argv);
+    } else {
+      engine.apply_replicated(argv, start);
+    }
+  }
+  if (file == nullptr) return;
+  // The first start finds an empty disk: the image is the whole file.
+  process.disk().write(file, std::move(image));
+  process.disk().fsync(file);
+}
+
 // The data in memory, the node becomes what its options make it.
 void Node::start() {
   load();
@@ -178,6 +204,7 @@ void run_node(Process& process, const ServerOptions& options) {
     if (!process.sleep_for(options.restart_delay)) return;
   }
   auto node = std::make_shared<Node>(process, options);
+  if (process.incarnation() == 1) node->seed_preset();
   if (options.load_time.count() > 0 && node->has_data_to_load()) {
     // Loading: connections are accepted at once and answered LOADING until
     // the data is in memory. A kill meanwhile unwinds this fiber with the
@@ -206,6 +233,12 @@ ProcessSpec redis_server(std::string name, ServerOptions options) {
   if (options.load_time < Duration::zero()) {
     throw std::invalid_argument(fmt::format("redis server '{}': negative load_time ({})", name,
                                             format_duration(options.load_time)));
+  }
+  for (const PresetKey& p : options.preset) {
+    if (p.key.empty()) throw std::invalid_argument(fmt::format("redis server '{}': a preset key is empty", name));
+    if (p.ttl && p.ttl->count() <= 0) {
+      throw std::invalid_argument(fmt::format("redis server '{}': preset key '{}': ttl must be positive", name, p.key));
+    }
   }
   ProcessSpec spec;
   spec.name = std::move(name);

@@ -29,7 +29,9 @@
 //                                 the one command `cmd` to each of `nodes`
 //                                 (a node may be listed more than once), all
 //                                 at once, in parallel: it costs the slowest
-//                                 node's latency, not the sum. The backend
+//                                 node's latency, not the sum — unless the
+//                                 backend was built with FanOutMode::
+//                                 sequential (below). The backend
 //                                 may keep no reference to `cmd` after the
 //                                 call (a request still out copies what it
 //                                 needs).
@@ -120,6 +122,28 @@ enum class WaitStatus : std::uint8_t { signalled, timed_out, cancelled };
 
 // Called for each reply as it arrives; false: stop waiting for the rest.
 using ReplyObserver = std::function<bool(std::size_t index, const NodeResult& result)>;
+
+// How a backend's fan_out sends its command to several nodes: a choice made
+// when the backend is built (sim::LockBackendOptions::fan_out,
+// hiredis::Options::fan_out), not by the algorithm, which reads the same
+// results either way.
+//   parallel    every request at once; the fan-out costs the slowest
+//               node's round trip.
+//   sequential  one node after another, in the order of `nodes`: send,
+//               wait for that node's reply (its NOSCRIPT fallback included)
+//               or the fan-out's deadline, then the next, as a sequential
+//               client (redis-plus-plus's RedLock) does. It costs the sum of
+//               the round trips; the one deadline bounds the whole sequence,
+//               so a slow node leaves less time to the nodes after it, and a
+//               node whose turn comes after the deadline is timed_out, never
+//               sent (maybe_applied false). on_reply runs after each node's
+//               reply; false, or the stop token, leaves the rest unsent
+//               (cancelled, maybe_applied false).
+enum class FanOutMode : std::uint8_t { parallel, sequential };
+
+inline std::string_view name_of(FanOutMode mode) {
+  return mode == FanOutMode::sequential ? "sequential" : "parallel";
+}
 
 // fan_out's `fallback` when there is none.
 inline const Command& no_fallback() {

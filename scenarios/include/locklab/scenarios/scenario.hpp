@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "locklab/lock/backend.hpp"
 #include "locklab/lock/options.hpp"
 #include "locklab/properties/verdict.hpp"
 #include "locklab/scenarios/steps.hpp"
@@ -45,8 +46,9 @@
 namespace locklab::scenarios {
 
 // The scenario file format this build reads and writes.
-// Format 2 adds client steps; a file without steps is written as format 1,
-// which every build since format 1 reads.
+// Format 2 adds client steps, preset keys, per-link latencies and the
+// fan-out mode; a file without any of them is written as format 1, which
+// every build since format 1 reads.
 inline constexpr int kFormatVersion = 2;
 
 enum class Algorithm : std::uint8_t {
@@ -71,11 +73,37 @@ struct MasterSpec {
   bool operator==(const MasterSpec&) const = default;
 };
 
+// A key one Redis node holds when the world starts, as if written before
+// it (sim/redis/server.hpp, "Preset keys"): on the disk of a node with
+// persistence (it survives a restart), in memory otherwise. On exactly the
+// named node; replication then does with it what it does with any key.
+// A fencing counter is such a key: "<lock key>:fence" holding an integer.
+struct PresetSpec {
+  std::string node;  // a name of redis_node_names(): a master or a replica
+  std::string key;   // not empty
+  std::string value;
+  std::optional<std::chrono::milliseconds> ttl;  // from the start, by the node's clock; unset: none
+
+  bool operator==(const PresetSpec&) const = default;
+};
+
+// The latency of every message between two processes, both ways, instead
+// of ClusterSpec::latency.
+struct LinkSpec {
+  std::string a;  // process names, different; a pair is given once
+  std::string b;
+  sim::LatencyModel latency = sim::FixedLatency{std::chrono::microseconds(100)};
+
+  bool operator==(const LinkSpec&) const = default;
+};
+
 struct ClusterSpec {
   std::vector<MasterSpec> masters;
   sim::LatencyModel latency = sim::FixedLatency{std::chrono::microseconds(100)};
   // How long after a failover clients learn the new master.
   sim::Duration discovery_delay{0};
+  std::vector<PresetSpec> presets;  // in the order each node sets them
+  std::vector<LinkSpec> links;      // per-link latency overrides
 
   bool operator==(const ClusterSpec&) const = default;
 };
@@ -93,6 +121,8 @@ struct AlgorithmSpec {
   std::chrono::milliseconds retry_jitter{100};
   bool fencing = false;
   bool return_early = false;
+  // How the clients' backends fan a command out to the nodes (lock/backend.hpp).
+  lock::FanOutMode fan_out = lock::FanOutMode::parallel;
 
   lock::LockOptions lock_options() const;
   bool operator==(const AlgorithmSpec&) const = default;
@@ -188,6 +218,10 @@ std::vector<std::size_t> lock_masters(const Scenario& scenario, const AlgorithmS
 sim::ProcessId master_id(const Scenario& scenario, std::size_t index);
 sim::ProcessId storage_id(const Scenario& scenario);
 sim::ProcessId client_id(const Scenario& scenario, std::size_t index);
+
+// Whether the scenario says anything only format 2 can (what to_toml writes
+// as format 2).
+bool needs_format_2(const Scenario& scenario);
 
 // Empty when the scenario can be run; otherwise every problem, one per line,
 // naming the field ("clients[2].name: 'redis-0' is already a process name").

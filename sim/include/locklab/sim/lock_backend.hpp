@@ -10,14 +10,17 @@
 //     idle one or opens a new one, and a connection that timed out or broke
 //     is closed, never reused (as a hiredis context must be replaced), so a
 //     late reply can never answer a later request;
-//   - fan_out() sends every request at once, so they travel in parallel and
+//   - fan_out() sends every request at once (FanOutMode::parallel, the
+//     default; LockBackendOptions::fan_out), so they travel in parallel and
 //     the call costs the slowest node's latency, not the sum. When the caller
 //     watches replies or a stop token, each request runs on a fiber of its
 //     own and the caller waits for replies, its deadline or its stop token
 //     (sent requests then finish in the background; unsent ones are dropped,
 //     never sent: not applied, no_slot at the deadline); otherwise, over open
 //     pooled connections, the caller's fiber sends them all and then takes
-//     the replies (no fiber per request: the common, cheap case);
+//     the replies (no fiber per request: the common, cheap case). In
+//     FanOutMode::sequential it asks one node after another, each as such a
+//     fan-out of one node, under the one deadline (lock/backend.hpp);
 //   - a fan-out's NOSCRIPT fallback goes out on the connection that got the
 //     NOSCRIPT reply, as soon as that reply is taken;
 //   - at most `max_in_flight` requests are out at once; a request that finds
@@ -64,6 +67,10 @@ namespace locklab::sim {
 
 struct LockBackendOptions {
   std::size_t max_in_flight = 10;
+  // parallel: as described above. sequential: fan_out() asks one node after
+  // another, each as a fan-out of its own to that node alone (so each costs
+  // its own round trip), under the one deadline (lock/backend.hpp).
+  lock::FanOutMode fan_out = lock::FanOutMode::parallel;
 };
 
 struct LockNode {
@@ -154,6 +161,10 @@ class LockBackend {
 
  private:
   struct Core;
+  // fan_out() in FanOutMode::parallel.
+  std::vector<lock::NodeResult> parallel(std::span<const std::size_t> nodes, const lock::Command& command,
+                                         time_point deadline, std::stop_token stop,
+                                         const lock::ReplyObserver& on_reply, const lock::Command& fallback);
   std::vector<lock::NodeResult> pipelined(std::span<const std::size_t> nodes,
                                           const lock::Command& command, time_point deadline,
                                           const lock::Command& fallback);

@@ -27,6 +27,8 @@
 //     counted in scheduler ticks) stays a tick short of the deadline and
 //     ppoll waits out the last ticks, so the deadline is as exact; shutdown()
 //     wakes it by shutting its socket down (shutdown(2)).
+//     With Options::fan_out = sequential, fan_out() instead asks one node
+//     after another, each as a call to that node alone.
 //     The command is formatted once per fan_out (the bytes hiredis's
 //     redisFormatCommandArgv writes, without its sprintf per argument);
 //     replies are parsed by hiredis's redisReader and converted to
@@ -153,6 +155,10 @@ struct LOCKLAB_HIREDIS_API Options {
   std::chrono::milliseconds connect_timeout{1000};
   std::size_t max_in_flight = 10;  // requests out at once, across threads
   std::size_t max_tasks = 256;     // spawned tasks alive at once
+  // parallel: fan_out() as described above (the slowest node's round trip).
+  // sequential: one node after another, each such a fan-out of one node,
+  // under the one deadline (lock/backend.hpp says what the caller sees).
+  lock::FanOutMode fan_out = lock::FanOutMode::parallel;
 };
 
 // What the backend has done, for tests and reports.

@@ -51,6 +51,9 @@ struct ShardSpec {
   ServerOptions master{};
   int replicas = 0;
   ServerOptions replica{};
+  // Replica i's (from 1) preset keys are replica_presets[i - 1] when there
+  // is such an entry, replica.preset otherwise (server.hpp: presets).
+  std::vector<std::vector<PresetKey>> replica_presets{};
 };
 
 struct SentinelOptions {

@@ -24,6 +24,20 @@
 //     redis-server 7.0 does; a kill or crash meanwhile starts it all over.
 // A paused node drops nothing: its requests queue and are applied on resume.
 //
+// Preset keys (ServerOptions::preset): keys the node holds when it first
+// starts, as if written before the world began. At the first incarnation
+// only, before anything else, each becomes `SET key value [PXAT start + ttl]`
+// (start: the node's clock at that moment, so a ttl runs on the node's own
+// clock). With persistence the commands are written to the AOF or the RDB
+// file and synced, then loaded as any persisted data is (a load_time
+// applies): they survive a restart as data written before the start would.
+// Without persistence they go straight into memory and a restart loses
+// them. Each is a trace note ("preset SET lock x PXAT 3000"). They are this
+// node's alone: replication then treats them as any key (a master's
+// replicas receive them with their first full copy; a replica's own
+// presets are replaced by its first full copy from its master, as Redis
+// replaces a replica's data).
+//
 // Replication: a node started with `replica_of` (or sent REPLICAOF name port)
 // connects to its master, receives a full copy, then every write in order,
 // and acknowledges what it applied; it refuses clients' writes (READONLY)
@@ -39,6 +53,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "locklab/sim/process.hpp"
 #include "locklab/sim/time.hpp"
@@ -47,6 +62,17 @@ namespace locklab::sim::redis {
 
 enum class Persistence : std::uint8_t { none, aof_always, aof_everysec, rdb };
 std::string_view name_of(Persistence persistence);
+
+// A key present on a node when it first starts (see above).
+struct PresetKey {
+  std::string key;
+  std::string value;
+  // Unset: no expiry. Whole milliseconds from the node's first start, by
+  // its own clock.
+  std::optional<std::chrono::milliseconds> ttl;
+
+  bool operator==(const PresetKey&) const = default;
+};
 
 struct ServerOptions {
   Persistence persistence = Persistence::none;
@@ -63,9 +89,12 @@ struct ServerOptions {
   // Starts as a replica of the node with this process name (asynchronous
   // replication over the simulated network, as REPLICAOF does).
   std::optional<std::string> replica_of;
+  // Keys the node holds at its first start (see above), set in this order.
+  std::vector<PresetKey> preset;
 };
 
-// Throws std::invalid_argument on a negative load_time.
+// Throws std::invalid_argument on a negative load_time, or a preset with an
+// empty key or a ttl that is not positive.
 ProcessSpec redis_server(std::string name, ServerOptions options = {});
 
 // The node's wall clock in milliseconds, as Redis reads it (floor of its
