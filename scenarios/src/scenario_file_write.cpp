@@ -83,12 +83,13 @@ class Writer {
   }
 
   void top() {
-    // Format 1 while it says everything: a file without steps stays
-    // readable by every build since format 1.
+    // Format 1 while it says everything: a file without steps and without
+    // step or client expectations stays readable by every build since format 1.
     const bool steps = std::any_of(s_.clients.begin(), s_.clients.end(),
                                    [](const ClientSpec& c) { return c.normalized().steps.has_value(); });
+    const bool format_2 = steps || !s_.expect_steps.empty() || !s_.expect_clients.empty();
     out_ += fmt::format("# locklab scenario file; docs/scenarios.md describes every key.\nformat = {}\n",
-                        steps ? kFormatVersion : 1);
+                        format_2 ? kFormatVersion : 1);
     line("name", quote(s_.name));
     if (!s_.description.empty()) {
       line("description", quote(s_.description, s_.description.find('\n') != std::string::npos));
@@ -292,9 +293,20 @@ class Writer {
   }
 
   void expect() {
-    if (s_.expect.empty()) return;
-    header("[expect]");
-    for (const auto& [checker, kind] : s_.expect) line(checker, quote(file_name_of(detail::kVerdictNames, kind)));
+    if (!s_.expect.empty()) {
+      header("[expect]");
+      for (const auto& [checker, kind] : s_.expect) line(checker, quote(file_name_of(detail::kVerdictNames, kind)));
+    }
+    if (!s_.expect_steps.empty()) {
+      header("[expect.steps]");
+      for (const auto& [ref, word] : s_.expect_steps) line(toml_key(text_of(ref)), quote(word));
+    }
+    for (const auto& [client, e] : s_.expect_clients) {
+      header("[expect." + toml_key(client) + "]");
+      if (e.acquired_by) line("acquired_by", dur(*e.acquired_by));
+      if (e.min_grants) line("min_grants", std::to_string(*e.min_grants));
+      if (e.max_wait) line("max_wait", dur(*e.max_wait));
+    }
   }
 
   const Scenario& s_;
