@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <span>
 
 #include "locklab/scenarios/runner.hpp"
 
@@ -24,11 +25,11 @@ OpsByClient ops_by_client(const history::History& h) {
   return ops;
 }
 
-const std::vector<const history::Operation*>& ops_of(const OpsByClient& ops, std::string_view client,
-                                                     history::OpKind kind) {
-  static const std::vector<const history::Operation*> none;
+std::span<const history::Operation* const> ops_of(const OpsByClient& ops, std::string_view client,
+                                                  history::OpKind kind) {
   const auto it = ops.find({client, kind});
-  return it == ops.end() ? none : it->second;
+  if (it == ops.end()) return {};
+  return it->second;
 }
 
 // What the operation came to, as an expectation names it, and when.
@@ -43,7 +44,7 @@ std::string when_of(const history::Operation& op) {
 void step_mismatches(const Scenario& s, const OpsByClient& ops, std::vector<std::string>& lines) {
   for (const auto& [ref, expected] : s.expect_steps) {
     const std::string name = "steps." + toml_key(text_of(ref));
-    const std::vector<const history::Operation*>& all = ops_of(ops, ref.client, ref.kind);
+    const std::span<const history::Operation* const> all = ops_of(ops, ref.client, ref.kind);
     const auto index = static_cast<std::size_t>(ref.n - 1);
     if (index >= all.size()) {
       if (expected != kAbsentWord) {
@@ -62,7 +63,7 @@ void step_mismatches(const Scenario& s, const OpsByClient& ops, std::vector<std:
 void client_mismatches(const Scenario& s, const OpsByClient& ops, std::vector<std::string>& lines) {
   for (const auto& [client, e] : s.expect_clients) {
     const std::string name = toml_key(client);
-    const std::vector<const history::Operation*>& acquires = ops_of(ops, client, history::OpKind::acquire);
+    const std::span<const history::Operation* const> acquires = ops_of(ops, client, history::OpKind::acquire);
     const history::Operation* first = nullptr;
     const history::Operation* longest = nullptr;
     std::size_t longest_n = 0;

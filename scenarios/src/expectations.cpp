@@ -75,7 +75,9 @@ std::string step_expectation_problem(const StepRef& ref, std::string_view expect
     return "";
   }
   std::string words;
-  for (const lock::Outcome o : kLockOutcomes) words += std::string(words.empty() ? "" : ", ") + std::string(lock::name_of(o));
+  for (const lock::Outcome o : kLockOutcomes) {
+    words += std::string(words.empty() ? "" : ", ") + std::string(lock::name_of(o));
+  }
   return fmt::format("'{}' is not an outcome the lock gives an acquire, extend or release ({}), nor {} or {}",
                      expected, words, kPendingWord, kAbsentWord);
 }

@@ -81,7 +81,9 @@ void expectation_problems(const Scenario& s, std::vector<std::string>& problems)
                                      "[expect.<client>] expectations (the file would read them as those)",
                                      at));
     }
-    if (e.acquired_by && *e.acquired_by < sim::TrueTime{}) problems.push_back(at + ".acquired_by: must not be negative");
+    if (e.acquired_by && *e.acquired_by < sim::TrueTime{}) {
+      problems.push_back(at + ".acquired_by: must not be negative");
+    }
     if (e.min_grants && *e.min_grants < 1) {
       problems.push_back(fmt::format("{}.min_grants: must be at least 1, got {}", at, *e.min_grants));
     }
