@@ -6,9 +6,10 @@
 // workloads, the timed faults (the simulation core's own fault records, plus
 // failovers, which only a Redis deployment knows), the seed, how long the
 // world runs, and what a file expects: the verdicts, the outcome of single
-// operations and what single clients achieve (expectations.hpp). The same value comes from a
-// TOML file (scenario_file.hpp), from the explorer's generator, and from the
-// shrinker; run_scenario() (runner.hpp) turns it into a world.
+// operations and what single clients achieve (expectations.hpp). The same
+// value comes from a TOML file (scenario_file.hpp), from the explorer's
+// generator, and from the shrinker; run_scenario() (runner.hpp) turns it into
+// a world.
 //
 // Processes are addressed by their index in process_names(scenario): the
 // masters in order, each followed by its replicas, then the storage service,
