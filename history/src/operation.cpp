@@ -9,12 +9,13 @@ namespace locklab::history {
 
 namespace {
 
-constexpr std::array<std::pair<OpKind, std::string_view>, 5> kKindNames{{
+constexpr std::array<std::pair<OpKind, std::string_view>, 6> kKindNames{{
     {OpKind::acquire, "acquire"},
     {OpKind::release, "release"},
     {OpKind::extend, "extend"},
     {OpKind::write, "write"},
     {OpKind::command, "command"},
+    {OpKind::note, "note"},
 }};
 constexpr std::array<std::pair<OpStatus, std::string_view>, 4> kStatusNames{{
     {OpStatus::pending, "pending"},

@@ -14,7 +14,7 @@ namespace {
 
 constexpr history::OpKind kOpKinds[] = {history::OpKind::acquire, history::OpKind::release,
                                         history::OpKind::extend, history::OpKind::write,
-                                        history::OpKind::command};
+                                        history::OpKind::command, history::OpKind::note};
 
 constexpr lock::Outcome kLockOutcomes[] = {
     lock::Outcome::acquired, lock::Outcome::busy,     lock::Outcome::timed_out, lock::Outcome::indeterminate,
@@ -28,8 +28,9 @@ std::string kind_list() {
   return list;
 }
 
-// The lock's own operations end in one of its outcome words; writes and
-// commands in words of the storage or the node.
+// The lock's own operations end in one of its outcome words (a watchdog's
+// renewals are extends too); writes, commands and notes in words of the
+// storage, the node or the harness.
 bool lock_operation(history::OpKind kind) {
   return kind == history::OpKind::acquire || kind == history::OpKind::release || kind == history::OpKind::extend;
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
+#include <variant>
 
 #include "judge.hpp"
 #include "locklab/lock/naive.hpp"
@@ -32,44 +33,66 @@ struct WorldParts {
   std::vector<sim::LockNode> nodes;  // logical names, in master order
 };
 
-template <typename Lock>
-void run_client(sim::Process& p, WorldParts& parts, sim::ProcessId storage, Lock& lock,
-                const std::vector<Step>& steps) {
+using SimNaive = lock::NaiveLock<sim::LockBackend>;
+using SimSingle = lock::SingleNodeLock<sim::LockBackend>;
+using SimRed = lock::RedLock<sim::LockBackend>;
+using AnySimLock = std::variant<SimNaive, SimSingle, SimRed>;
+
+// Builds a lock of the spec's kind on `backend`'s nodes `nodes` (indexes
+// into the backend's; empty: the backend's own default).
+std::unique_ptr<AnySimLock> make_lock(sim::LockBackend& backend, const AlgorithmSpec& algorithm,
+                                      std::vector<std::size_t> nodes) {
+  const lock::LockOptions options = algorithm.lock_options();
+  const std::size_t first = nodes.empty() ? 0 : nodes.front();
+  switch (algorithm.kind) {
+    case Algorithm::naive:
+    case Algorithm::naive_setnx:
+      return std::make_unique<AnySimLock>(std::in_place_type<SimNaive>, backend, options,
+                                          algorithm.kind == Algorithm::naive ? lock::NaiveVariant::set_nx_px
+                                                                             : lock::NaiveVariant::setnx_pexpire,
+                                          first);
+    case Algorithm::single_node:
+      return std::make_unique<AnySimLock>(std::in_place_type<SimSingle>, backend, options, first);
+    case Algorithm::redlock:
+      return std::make_unique<AnySimLock>(std::in_place_type<SimRed>, backend, options, std::move(nodes));
+  }
+  LOCKLAB_ASSERT(false, "an algorithm without a lock");
+  return nullptr;
+}
+
+// Runs one client: the scenario's own lock on a backend of its masters (as
+// every client has since format 1), and the named locks its steps use on a
+// second backend of every master.
+void run_client(const Scenario& s, const std::vector<Step>& steps, sim::Process& p, WorldParts& parts,
+                sim::ProcessId storage) {
+  std::vector<sim::LockNode> own_nodes = parts.nodes;
+  own_nodes.resize(lock_masters(s, s.algorithm, {}).size());
+  sim::LockBackend own_backend(p, std::move(own_nodes));
+  std::vector<std::unique_ptr<AnySimLock>> locks;
+  locks.push_back(make_lock(own_backend, s.algorithm, {}));
+  LockTable<SimNaive, SimSingle, SimRed> table;
+  const auto enter = [&table](const std::string& name, AnySimLock& l) {
+    std::visit([&](auto& lock) { table.emplace(name, &lock); }, l);
+  };
+  enter("", *locks.front());
+  const std::vector<std::string> used = locks_used(steps);
+  std::optional<sim::LockBackend> all_backend;
+  if (!used.empty()) all_backend.emplace(p, parts.nodes);
+  for (const LockSpec& spec : s.locks) {
+    if (!std::binary_search(used.begin(), used.end(), spec.name)) continue;
+    locks.push_back(make_lock(*all_backend, spec.algorithm, lock_masters(s, spec.algorithm, spec.masters)));
+    enter(spec.name, *locks.back());
+  }
   sim::StorageClient store(p, storage);
   SimStepEnvironment env(p, parts.history, &store);
-  run_steps(env, lock, steps);
+  run_steps(env, std::move(table), steps);
 }
 
 sim::ProcessSpec client_process(const Scenario& s, const ClientSpec& c, WorldParts& parts,
                                 sim::ProcessId storage) {
   return {.name = c.name, .clock = c.clock,
-          .main = [&parts, storage, algorithm = s.algorithm, steps = c.effective_steps()](sim::Process& p) {
-            // single_node and the naive locks use the first master only.
-            std::vector<sim::LockNode> nodes = parts.nodes;
-            if (algorithm.kind != Algorithm::redlock) nodes.resize(1);
-            sim::LockBackend backend(p, std::move(nodes));
-            const lock::LockOptions options = algorithm.lock_options();
-            switch (algorithm.kind) {
-              case Algorithm::naive:
-              case Algorithm::naive_setnx: {
-                lock::NaiveLock<sim::LockBackend> l(
-                    backend, options,
-                    algorithm.kind == Algorithm::naive ? lock::NaiveVariant::set_nx_px
-                                                       : lock::NaiveVariant::setnx_pexpire);
-                run_client(p, parts, storage, l, steps);
-                break;
-              }
-              case Algorithm::single_node: {
-                lock::SingleNodeLock<sim::LockBackend> l(backend, options);
-                run_client(p, parts, storage, l, steps);
-                break;
-              }
-              case Algorithm::redlock: {
-                lock::RedLock<sim::LockBackend> l(backend, options);
-                run_client(p, parts, storage, l, steps);
-                break;
-              }
-            }
+          .main = [&parts, storage, &s, steps = c.effective_steps()](sim::Process& p) {
+            run_client(s, steps, p, parts, storage);
           }};
 }
 

@@ -144,6 +144,29 @@ std::optional<sim::ProcessId> process_named(const Scenario& s, std::string_view 
   return std::nullopt;
 }
 
+std::vector<std::string> lock_names(const Scenario& s) {
+  std::vector<std::string> names;
+  for (const LockSpec& l : s.locks) names.push_back(l.name);
+  return names;
+}
+
+std::vector<std::size_t> lock_masters(const Scenario& s, const AlgorithmSpec& algorithm,
+                                      const std::vector<std::string>& masters) {
+  std::vector<std::size_t> indexes;
+  if (masters.empty()) {
+    const std::size_t n = algorithm.kind == Algorithm::redlock ? s.cluster.masters.size()
+                                                               : std::min<std::size_t>(1, s.cluster.masters.size());
+    for (std::size_t i = 0; i < n; ++i) indexes.push_back(i);
+    return indexes;
+  }
+  for (const std::string& name : masters) {
+    for (std::size_t i = 0; i < s.cluster.masters.size(); ++i) {
+      if (s.cluster.masters[i].name == name) indexes.push_back(i);
+    }
+  }
+  return indexes;
+}
+
 sim::ProcessId master_id(const Scenario& s, std::size_t index) {
   std::size_t id = 0;
   for (std::size_t i = 0; i < index; ++i) {
@@ -183,11 +206,14 @@ std::vector<std::string> validate(const Scenario& s) {
   }
   if (s.clients.empty()) problem("clients: at least one client is needed");
   const std::vector<std::string> redis_nodes = redis_node_names(s);
+  const std::vector<std::string> locks = lock_names(s);
   for (std::size_t i = 0; i < s.clients.size(); ++i) {
     const sim::ClientWorkload& w = s.clients[i].workload;
     const std::string at = fmt::format("clients[{}]", i);
     if (s.clients[i].steps) {
-      for (std::string& p : steps_problems(*s.clients[i].steps, redis_nodes, at + ".steps")) problem(std::move(p));
+      for (std::string& p : steps_problems(*s.clients[i].steps, redis_nodes, locks, at + ".steps")) {
+        problem(std::move(p));
+      }
       if (std::string why = step_count_problem(*s.clients[i].steps); !why.empty()) problem(at + ".steps: " + why);
       continue;
     }
@@ -213,18 +239,40 @@ std::vector<std::string> validate(const Scenario& s) {
     }
   }
 
-  // The algorithm's own rules (quorum, ttl, drift, timeouts), as the lock
+  // Each lock's own rules (quorum, ttl, drift, timeouts), as the lock
   // constructor would throw them.
-  const std::size_t nodes =
-      s.algorithm.kind == Algorithm::redlock ? s.cluster.masters.size() : std::size_t{1};
-  if (s.algorithm.drift_ppm < 0 || s.algorithm.drift_ppm >= 1'000'000) {
-    problem(fmt::format("algorithm.drift_factor: must be in [0, 1), got {} ppm", s.algorithm.drift_ppm));
-  } else if (!s.cluster.masters.empty()) {
-    try {
-      (void)lock::validate(s.algorithm.lock_options(), nodes, "algorithm");
-    } catch (const lock::ConfigError& e) {
-      problem(e.what());
+  const auto algorithm_problems = [&](const AlgorithmSpec& a, std::size_t nodes, const std::string& at) {
+    if (a.drift_ppm < 0 || a.drift_ppm >= 1'000'000) {
+      problem(fmt::format("{}.drift_factor: must be in [0, 1), got {} ppm", at, a.drift_ppm));
+    } else if (!s.cluster.masters.empty()) {
+      try {
+        (void)lock::validate(a.lock_options(), nodes, at);
+      } catch (const lock::ConfigError& e) {
+        problem(e.what());
+      }
     }
+  };
+  algorithm_problems(s.algorithm, lock_masters(s, s.algorithm, {}).size(), "algorithm");
+  std::set<std::string> lock_seen;
+  for (std::size_t i = 0; i < s.locks.size(); ++i) {
+    const LockSpec& l = s.locks[i];
+    const std::string at = fmt::format("locks[{}]", i);
+    if (l.name.empty()) problem(at + ".name: must not be empty");
+    if (!lock_seen.insert(l.name).second) problem(fmt::format("{}.name: '{}' names two locks", at, l.name));
+    std::set<std::string> used;
+    for (const std::string& m : l.masters) {
+      if (std::none_of(s.cluster.masters.begin(), s.cluster.masters.end(),
+                       [&](const MasterSpec& spec) { return spec.name == m; })) {
+        problem(fmt::format("{}.masters: no master named '{}'", at, m));
+      } else if (!used.insert(m).second) {
+        problem(fmt::format("{}.masters: '{}' is named twice", at, m));
+      }
+    }
+    if (l.algorithm.kind != Algorithm::redlock && l.masters.size() > 1) {
+      problem(fmt::format("{}.masters: a {} lock runs on one master, got {}", at, name_of(l.algorithm.kind),
+                          l.masters.size()));
+    }
+    algorithm_problems(l.algorithm, lock_masters(s, l.algorithm, l.masters).size(), at);
   }
 
   for (std::size_t i = 0; i < s.faults.size(); ++i) {

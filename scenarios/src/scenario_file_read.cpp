@@ -3,6 +3,7 @@
 // scenario_file_expect.cpp.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -179,6 +180,8 @@ std::int64_t read_drift_ppm(const TableReader& t) {
   return ppm;
 }
 
+void read_algorithm_fields(const TableReader& t, AlgorithmSpec& a);
+
 void read_algorithm(const TableReader& top, Scenario& s) {
   const toml::table* table = top.subtable("algorithm");
   if (table == nullptr) return;
@@ -186,7 +189,54 @@ void read_algorithm(const TableReader& top, Scenario& s) {
   t.allow_only({"kind", "ttl", "drift_factor", "quorum", "node_timeout", "retry_count", "retry_delay",
                 "retry_jitter", "fencing", "return_early"},
                "[algorithm]");
-  AlgorithmSpec& a = s.algorithm;
+  read_algorithm_fields(t, s.algorithm);
+}
+
+// [[lock]]: a named lock, the [algorithm] keys plus its name and masters.
+void read_locks(const TableReader& top, int format, Scenario& s) {
+  const toml::array* locks = top.array("lock");
+  if (locks == nullptr) return;
+  if (format < 2) top.fail("lock", "named locks need format = 2 at the top of the file");
+  for (std::size_t i = 0; i < locks->size(); ++i) {
+    const toml::table& entry = entry_table(top, "lock", *locks->get(i), i);
+    const TableReader t(top.file(), entry, fmt::format("lock[{}]", i));
+    t.allow_only({"name", "masters", "kind", "ttl", "drift_factor", "quorum", "node_timeout", "retry_count",
+                  "retry_delay", "retry_jitter", "fencing", "return_early"},
+                 "a lock");
+    LockSpec l;
+    l.name = t.required_string("name");
+    if (l.name.empty()) t.fail("name", "must not be empty");
+    for (const LockSpec& other : s.locks) {
+      if (other.name == l.name) t.fail("name", fmt::format("\"{}\" names two locks", l.name));
+    }
+    read_algorithm_fields(t, l.algorithm);
+    if (t.has("masters")) {
+      const toml::array* masters = t.array("masters");
+      for (std::size_t k = 0; k < masters->size(); ++k) {
+        const toml::node& node = *masters->get(k);
+        const std::string field = fmt::format("{}[{}]", t.field("masters"), k);
+        const auto* text = node.as_string();
+        if (text == nullptr) {
+          detail::fail_at(top.file(), node.source(), field, "must be a master's name (got " + detail::value_text(node) + ")");
+        }
+        const bool known = std::any_of(s.cluster.masters.begin(), s.cluster.masters.end(),
+                                       [&](const MasterSpec& m) { return m.name == text->get(); });
+        if (!known) detail::fail_at(top.file(), node.source(), field, "names no master (got \"" + text->get() + "\")");
+        if (std::find(l.masters.begin(), l.masters.end(), text->get()) != l.masters.end()) {
+          detail::fail_at(top.file(), node.source(), field, "names a master twice (\"" + text->get() + "\")");
+        }
+        l.masters.push_back(text->get());
+      }
+      if (l.masters.empty()) t.fail("masters", "names no master: leave it out for the default");
+      if (l.algorithm.kind != Algorithm::redlock && l.masters.size() > 1) {
+        t.fail("masters", "a lock other than redlock runs on one master");
+      }
+    }
+    s.locks.push_back(std::move(l));
+  }
+}
+
+void read_algorithm_fields(const TableReader& t, AlgorithmSpec& a) {
   if (auto k = t.one_of<Algorithm>("kind", detail::kAlgorithmNames)) a.kind = *k;
   if (auto ttl = t.millis("ttl", Sign::positive)) a.ttl = *ttl;
   if (t.has("drift_factor")) a.drift_ppm = read_drift_ppm(t);
@@ -212,7 +262,8 @@ void read_storage(const TableReader& top, Scenario& s) {
 constexpr std::string_view kShorthandKeys[] = {"key", "iterations", "start_after", "acquire_timeout", "writes",
                                                "hold", "write_timeout", "think", "release", "careful"};
 
-ClientSpec read_client(const TableReader& t, int format, std::span<const std::string> redis_nodes) {
+ClientSpec read_client(const TableReader& t, int format, std::span<const std::string> redis_nodes,
+                       std::span<const std::string> locks) {
   ClientSpec c;
   c.name = t.required_string("name");
   c.clock = read_clock(t, c.clock);
@@ -223,7 +274,7 @@ ClientSpec read_client(const TableReader& t, int format, std::span<const std::st
         t.fail(key, fmt::format("a client with steps states its workload there, not with {}", key));
       }
     }
-    c.steps = detail::read_steps(t, redis_nodes);
+    c.steps = detail::read_steps(t, redis_nodes, locks);
     if (std::string why = step_count_problem(*c.steps); !why.empty()) t.fail("steps", std::move(why));
     return c.normalized();
   }
@@ -245,13 +296,14 @@ void read_clients(const TableReader& top, int format, Scenario& s, Origins& orig
   const toml::array* clients = top.array("client");
   if (clients == nullptr) return;
   const std::vector<std::string> redis_nodes = redis_node_names(s);
+  const std::vector<std::string> locks = lock_names(s);
   for (std::size_t i = 0; i < clients->size(); ++i) {
     const toml::table& entry = entry_table(top, "client", *clients->get(i), i);
     const TableReader t(top.file(), entry, fmt::format("client[{}]", i));
     t.allow_only({"name", "count", "clock_offset", "drift_ppm", "key", "iterations", "start_after",
                   "acquire_timeout", "writes", "hold", "write_timeout", "think", "release", "careful", "steps"},
                  "a client");
-    const ClientSpec client = read_client(t, format, redis_nodes);
+    const ClientSpec client = read_client(t, format, redis_nodes, locks);
     const std::optional<int> count = t.small_int("count", 1, detail::kMaxClientCount);
     const auto copies = static_cast<std::size_t>(count.value_or(1));
     if (processes + copies > detail::kMaxProcesses) {
@@ -303,7 +355,7 @@ Scenario parse_scenario(std::string_view text, std::string_view file, std::vecto
   const TableReader top(file, root, "");
   const int format = read_format(top);  // before unknown keys: a newer file may have new ones
   top.allow_only({"format", "name", "description", "seed", "duration", "order", "trace_hash", "cluster",
-                  "algorithm", "storage", "client", "fault", "expect"},
+                  "algorithm", "lock", "storage", "client", "fault", "expect"},
                  "the top level");
   Scenario s;
   Origins origins{.root = &root};
@@ -316,6 +368,7 @@ Scenario parse_scenario(std::string_view text, std::string_view file, std::vecto
   std::size_t processes = 1;  // the storage
   read_cluster(top, s, origins, processes);
   read_algorithm(top, s);
+  read_locks(top, format, s);
   read_storage(top, s);
   read_clients(top, format, s, origins, processes);
   detail::check_process_names(s, origins, file);

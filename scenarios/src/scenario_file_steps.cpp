@@ -9,6 +9,8 @@
 //     { extend = "1s" },  { release = true },  { sleep = "100ms" },
 //     { repeat = 3, steps = [ { acquire = "job" }, { release = true } ] },
 //     { command = ["CLIENT", "KILL", "TYPE", "normal"], node = "m1", timeout = "1s" },
+//     { acquire = "job", lock = "fast" },  { watch = true, renew_before = "100ms", max_renewals = 3 },
+//     { wait_until = "1500ms" },  { wait_until = "lease_lost", within = "2s" },
 //   ]
 #include <fmt/format.h>
 
@@ -27,12 +29,13 @@ constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
 constexpr int kMaxRepeatDepth = 8;
 constexpr std::size_t kMaxStepsPerList = 1000;
 
-constexpr std::string_view kStepKinds[] = {"acquire", "hold", "write", "extend", "release",
-                                           "sleep", "repeat", "command"};
+constexpr std::string_view kStepKinds[] = {"acquire", "hold",   "write",   "extend", "release",
+                                           "sleep",   "repeat", "command", "watch",  "wait_until"};
 
 class StepsReader {
  public:
-  StepsReader(std::string_view file, std::span<const std::string> nodes) : file_(file), nodes_(nodes) {}
+  StepsReader(std::string_view file, std::span<const std::string> nodes, std::span<const std::string> locks)
+      : file_(file), nodes_(nodes), locks_(locks) {}
 
   std::vector<Step> list(const TableReader& owner, std::string_view key, int depth) const {
     const toml::array* array = owner.array(key);
@@ -66,7 +69,8 @@ class StepsReader {
     }
     if (kind.empty()) {
       fail_at(file_, t.table().source(), t.path(),
-              "names no step kind (one of acquire, hold, write, extend, release, sleep, repeat, command)");
+              "names no step kind (one of acquire, hold, write, extend, release, sleep, repeat, command, watch, "
+              "wait_until)");
     }
     if (kind == "acquire") return acquire(t);
     if (kind == "hold") return hold(t);
@@ -75,17 +79,53 @@ class StepsReader {
     if (kind == "release") return release(t);
     if (kind == "sleep") return sleep(t);
     if (kind == "repeat") return repeat(t, depth);
+    if (kind == "watch") return watch(t);
+    if (kind == "wait_until") return wait_until(t);
     return command(t);
   }
 
-  static Step acquire(const TableReader& t) {
-    t.allow_only({"acquire", "deadline", "ttl", "single_attempt"}, "an acquire step");
+  Step acquire(const TableReader& t) const {
+    t.allow_only({"acquire", "deadline", "ttl", "single_attempt", "lock"}, "an acquire step");
     AcquireStep s;
     s.key = t.required_string("acquire");
     if (s.key.empty()) t.fail("acquire", "names the key to lock, which must not be empty");
     if (auto d = t.duration("deadline", Sign::positive)) s.deadline = *d;
     if (auto ttl = t.millis("ttl", Sign::positive)) s.ttl = *ttl;
     if (auto b = t.boolean("single_attempt")) s.single_attempt = *b;
+    if (auto lock = t.string("lock")) {
+      std::vector<std::string> names(locks_.begin(), locks_.end());
+      if (std::string why = lock_problem(*lock, names); !why.empty()) t.fail("lock", why);
+      if (lock->empty()) t.fail("lock", "names no lock: leave it out for the scenario's own ([algorithm])");
+      s.lock = std::move(*lock);
+    }
+    return s;
+  }
+
+  static Step watch(const TableReader& t) {
+    t.allow_only({"watch", "renew_before", "max_renewals"}, "a watch step");
+    if (t.boolean("watch") != true) t.fail("watch", "is written watch = true");
+    WatchStep s;
+    if (auto d = t.millis("renew_before", Sign::positive)) s.renew_before = *d;
+    if (auto n = t.small_int("max_renewals", 0, static_cast<int>(kIntMax))) s.max_renewals = *n;
+    return s;
+  }
+
+  static Step wait_until(const TableReader& t) {
+    const std::string what = t.required_string("wait_until");
+    WaitUntilStep s;
+    if (what == "lease_lost") {
+      t.allow_only({"wait_until", "within"}, "a wait_until step");
+      s.condition = WaitCondition::lease_lost;
+      if (auto d = t.duration("within", Sign::non_negative)) s.within = *d;
+      return s;
+    }
+    t.allow_only({"wait_until"}, "a wait_until step on a time");
+    auto at = checked_duration(what, Sign::non_negative);
+    if (!at) {
+      t.fail("wait_until", "is a true time such as \"1500ms\" or a condition (\"lease_lost\"); " + at.error());
+    }
+    s.condition = WaitCondition::time;
+    s.at = *at;
     return s;
   }
 
@@ -173,12 +213,14 @@ class StepsReader {
 
   std::string_view file_;
   std::span<const std::string> nodes_;
+  std::span<const std::string> locks_;
 };
 
 }  // namespace
 
-std::vector<Step> read_steps(const TableReader& client, std::span<const std::string> redis_nodes) {
-  return StepsReader(client.file(), redis_nodes).list(client, "steps", 0);
+std::vector<Step> read_steps(const TableReader& client, std::span<const std::string> redis_nodes,
+                             std::span<const std::string> locks) {
+  return StepsReader(client.file(), redis_nodes, locks).list(client, "steps", 0);
 }
 
 }  // namespace locklab::scenarios::detail

@@ -60,6 +60,7 @@ class Writer {
     top();
     cluster();
     algorithm();
+    for (const LockSpec& l : s_.locks) lock(l);
     storage();
     for (const ClientSpec& c : s_.clients) client(c);
     faults();
@@ -87,7 +88,7 @@ class Writer {
     // step or client expectations stays readable by every build since format 1.
     const bool steps = std::any_of(s_.clients.begin(), s_.clients.end(),
                                    [](const ClientSpec& c) { return c.normalized().steps.has_value(); });
-    const bool format_2 = steps || !s_.expect_steps.empty() || !s_.expect_clients.empty();
+    const bool format_2 = steps || !s_.locks.empty() || !s_.expect_steps.empty() || !s_.expect_clients.empty();
     out_ += fmt::format("# locklab scenario file; docs/scenarios.md describes every key.\nformat = {}\n",
                         format_2 ? kFormatVersion : 1);
     line("name", quote(s_.name));
@@ -132,8 +133,18 @@ class Writer {
   }
 
   void algorithm() {
-    const AlgorithmSpec& a = s_.algorithm;
     header("[algorithm]");
+    algorithm_fields(s_.algorithm);
+  }
+
+  void lock(const LockSpec& l) {
+    header("[[lock]]");
+    line("name", quote(l.name));
+    if (!l.masters.empty()) line("masters", strings(l.masters));
+    algorithm_fields(l.algorithm);
+  }
+
+  void algorithm_fields(const AlgorithmSpec& a) {
     line("kind", quote(file_name_of(detail::kAlgorithmNames, a.kind)));
     line("ttl", dur(a.ttl));
     line("drift_factor", drift_factor_text(a.drift_ppm));
@@ -195,7 +206,24 @@ class Writer {
               std::string out = fmt::format("{{ acquire = {}, deadline = {}", quote(a.key), dur(a.deadline));
               if (a.ttl) out += fmt::format(", ttl = {}", dur(std::chrono::duration_cast<sim::Duration>(*a.ttl)));
               if (a.single_attempt) out += ", single_attempt = true";
+              if (!a.lock.empty()) out += ", lock = " + quote(a.lock);
               return out + " }";
+            },
+            [](const WatchStep& w) {
+              std::string out = "{ watch = true";
+              if (w.renew_before) {
+                out += ", renew_before = " + dur(std::chrono::duration_cast<sim::Duration>(*w.renew_before));
+              }
+              if (w.max_renewals) out += fmt::format(", max_renewals = {}", *w.max_renewals);
+              return out + " }";
+            },
+            [](const WaitUntilStep& w) {
+              switch (w.condition) {
+                case WaitCondition::time: return fmt::format("{{ wait_until = {} }}", dur(w.at));
+                case WaitCondition::lease_lost:
+                  return fmt::format("{{ wait_until = \"lease_lost\", within = {} }}", dur(w.within));
+              }
+              return std::string("{ }");
             },
             [](const HoldStep& h) {
               return h.min == h.max ? fmt::format("{{ hold = {} }}", dur(h.min))

@@ -21,6 +21,8 @@ std::string_view step_name(const Step& step) {
                         [](const SleepStep&) { return "sleep"; },
                         [](const CommandStep&) { return "command"; },
                         [](const RepeatStep&) { return "repeat"; },
+                        [](const WatchStep&) { return "watch"; },
+                        [](const WaitUntilStep&) { return "wait_until"; },
                     },
                     step.kind);
 }
@@ -54,7 +56,7 @@ std::optional<sim::ClientWorkload> shorthand_of(const std::vector<Step>& steps) 
   if (releases && !std::holds_alternative<ReleaseStep>(body[2].kind)) return std::nullopt;
   const auto* think = std::get_if<SleepStep>(&body.back().kind);
   if (acquire == nullptr || write == nullptr || think == nullptr) return std::nullopt;
-  if (acquire->ttl || acquire->single_attempt) return std::nullopt;
+  if (acquire->ttl || acquire->single_attempt || !acquire->lock.empty()) return std::nullopt;
   sim::ClientWorkload w{.key = acquire->key,
                         .iterations = round->times,
                         .start_after = start->duration,
@@ -88,8 +90,31 @@ std::string command_problem(const std::vector<std::string>& argv) {
   return {};
 }
 
+std::string lock_problem(std::string_view lock, const std::vector<std::string>& locks) {
+  if (lock.empty() || std::find(locks.begin(), locks.end(), lock) != locks.end()) return {};
+  std::string names;
+  for (const std::string& l : locks) names += (names.empty() ? "" : ", ") + l;
+  return fmt::format("names no lock (got \"{}\"; the scenario's named locks: {})", lock,
+                     names.empty() ? "none" : names);
+}
+
+std::vector<std::string> locks_used(const std::vector<Step>& steps) {
+  std::vector<std::string> used;
+  for (const Step& step : steps) {
+    if (const auto* a = std::get_if<AcquireStep>(&step.kind); a != nullptr && !a->lock.empty()) {
+      used.push_back(a->lock);
+    } else if (const auto* r = std::get_if<RepeatStep>(&step.kind)) {
+      std::vector<std::string> inner = locks_used(r->steps);
+      used.insert(used.end(), inner.begin(), inner.end());
+    }
+  }
+  std::sort(used.begin(), used.end());
+  used.erase(std::unique(used.begin(), used.end()), used.end());
+  return used;
+}
+
 std::vector<std::string> steps_problems(const std::vector<Step>& steps, const std::vector<std::string>& redis_nodes,
-                                        const std::string& path) {
+                                        const std::vector<std::string>& locks, const std::string& path) {
   std::vector<std::string> problems;
   const auto problem = [&](std::size_t i, std::string_view field, std::string_view why) {
     problems.push_back(fmt::format("{}[{}]{}{}: {}", path, i, field.empty() ? "" : ".", field, why));
@@ -101,6 +126,7 @@ std::vector<std::string> steps_problems(const std::vector<Step>& steps, const st
                      if (a.key.empty()) problem(i, "key", "must not be empty");
                      if (a.deadline <= sim::Duration::zero()) problem(i, "deadline", "must be positive");
                      if (a.ttl && a.ttl->count() <= 0) problem(i, "ttl", "must be positive");
+                     if (std::string why = lock_problem(a.lock, locks); !why.empty()) problem(i, "lock", why);
                    },
                    [&](const HoldStep& h) {
                      if (negative(h.min) || h.max < h.min) problem(i, "hold", "must be 0 <= min <= max");
@@ -127,8 +153,18 @@ std::vector<std::string> steps_problems(const std::vector<Step>& steps, const st
                    [&](const RepeatStep& r) {
                      if (r.times < 0) problem(i, "repeat", "must not be negative");
                      std::vector<std::string> inner =
-                         steps_problems(r.steps, redis_nodes, fmt::format("{}[{}].steps", path, i));
+                         steps_problems(r.steps, redis_nodes, locks, fmt::format("{}[{}].steps", path, i));
                      problems.insert(problems.end(), inner.begin(), inner.end());
+                   },
+                   [&](const WatchStep& w) {
+                     if (w.renew_before && w.renew_before->count() <= 0) {
+                       problem(i, "renew_before", "must be positive");
+                     }
+                     if (w.max_renewals && *w.max_renewals < 0) problem(i, "max_renewals", "must not be negative");
+                   },
+                   [&](const WaitUntilStep& w) {
+                     if (negative(w.at)) problem(i, "wait_until", "the time must not be negative");
+                     if (negative(w.within)) problem(i, "within", "must not be negative");
                    },
                },
                steps[i].kind);

@@ -13,6 +13,7 @@ namespace locklab::scenarios::detail {
 
 // The client's `steps` array; `redis_nodes` are the names a command step may
 // send to. Throws ScenarioError at the offending step and field.
-std::vector<Step> read_steps(const TableReader& client, std::span<const std::string> redis_nodes);
+std::vector<Step> read_steps(const TableReader& client, std::span<const std::string> redis_nodes,
+                             std::span<const std::string> locks);
 
 }  // namespace locklab::scenarios::detail

@@ -197,5 +197,78 @@ TEST(AutoExtender, StopKeepsTheLeaseUntilItsEndAndReleaseFreesIt) {
   EXPECT_THAT(probes_release, ElementsAre(Outcome::acquired));
 }
 
+// renew_before = 50 ms renews when 50 ms of the validity is left: the lease
+// acquired after the warm-up is valid until 305 ms, so renewals go out at 255
+// and 498 ms (each gives 293 ms from its start), and max_renewals = 2 stops
+// there: the observers see each renewal's start and result, and the loss is
+// reported once, as `lost`, at the second renewal's validity end (791 ms);
+// no third renewal is sent.
+TEST(AutoExtender, RenewsAtItsOptionsAndReportsTheLossAfterTheLastAllowedRenewal) {
+  LockWorld w(3, one_ms_links());
+  std::vector<std::string> story;
+  std::vector<Outcome> why;
+  sim::LocalTime lost_at{};
+  w.client("a", [&](sim::Process& p, Backend& b) {
+    ASSERT_TRUE(warm_up(b));
+    Lock lock(b, short_lease());
+    auto got = lock.acquire("job", p.now() + 1s);
+    ASSERT_TRUE(got);
+    Extender::Options options{
+        .renew_before = 50ms,
+        .max_renewals = 2,
+        .on_renewing = [&] { story.push_back("renewing at " + std::to_string(p.now().time_since_epoch() / 1ms)); },
+        .on_renewed = [&](const ExtendResult& r, const Lock::LeaseType& lease) {
+          story.push_back(std::string(name_of(r.outcome)) + " until " +
+                          std::to_string(lease.validity_end.time_since_epoch() / 1ms));
+        }};
+    Extender keep(lock, std::move(*got.lease), [&](Outcome o) {
+      why.push_back(o);
+      lost_at = p.now();
+    }, std::move(options));
+    EXPECT_EQ(keep.detail(), "");
+    (void)p.sleep_for(2s);
+    story.push_back(keep.holding() ? "holding" : "not holding");
+    story.push_back("renewals " + std::to_string(keep.renewals()));
+  });
+  w.world.run_until(sim::true_time(3s));
+  ASSERT_GE(story.size(), 4u);
+  EXPECT_EQ(story.size(), 6u);
+  EXPECT_EQ(story[0], "renewing at 255");
+  EXPECT_EQ(story[1], "extended until 548");
+  EXPECT_EQ(story[2], "renewing at 498");
+  EXPECT_EQ(story[3], "extended until 791");
+  EXPECT_EQ(story[4], "not holding");
+  EXPECT_EQ(story[5], "renewals 2");
+  EXPECT_THAT(why, ElementsAre(Outcome::lost));
+  EXPECT_EQ(lost_at, sim::local_time(791ms));
+}
+
+// Options it cannot use are the caller's error, told, never an abort: the
+// extender starts stopped and says why; the lease stays to its end.
+TEST(AutoExtender, UnusableOptionsStartItStoppedWithTheReason) {
+  LockWorld w(3, one_ms_links());
+  std::vector<std::string> details;
+  std::vector<ExtenderState> states;
+  w.client("a", [&](sim::Process& p, Backend& b) {
+    ASSERT_TRUE(warm_up(b));
+    Lock lock(b, short_lease());
+    for (Extender::Options o : {Extender::Options{.renew_before = 300ms}, Extender::Options{.renew_before = 0ms},
+                                Extender::Options{.max_renewals = -1}}) {
+      auto got = lock.acquire("job", p.now() + 1s);
+      ASSERT_TRUE(got);
+      Extender keep(lock, std::move(*got.lease), {}, std::move(o));
+      states.push_back(keep.state());
+      details.push_back(keep.detail());
+      EXPECT_TRUE(keep.lease().has_value());
+      EXPECT_EQ(keep.release().outcome, Outcome::released);
+    }
+  });
+  w.world.run_until(sim::true_time(3s));
+  EXPECT_THAT(states, ElementsAre(ExtenderState::stopped, ExtenderState::stopped, ExtenderState::stopped));
+  EXPECT_THAT(details, ElementsAre("renew_before must be more than 0 and less than the lease's TTL",
+                                   "renew_before must be more than 0 and less than the lease's TTL",
+                                   "max_renewals must not be negative"));
+}
+
 }  // namespace
 }  // namespace locklab::lock

@@ -41,19 +41,31 @@ Duration duration(std::int64_t min = 0);
 // Client steps of every kind, repeats nested up to two deep with small
 // counts (a client may run at most kMaxExecutedSteps), raw commands of the
 // kinds the loader allows to any Redis node.
-std::vector<Step> steps(const std::vector<std::string>& nodes, int depth) {
+std::vector<Step> steps(const std::vector<std::string>& nodes, const std::vector<std::string>& locks, int depth) {
   const auto key = [] { return fmt::format("k{}", text(2)); };
   const auto count = *rc::gen::inRange<std::size_t>(0, 6);
   std::vector<Step> out;
   for (std::size_t i = 0; i < count; ++i) {
-    switch (*rc::gen::inRange(0, depth < 2 ? 8 : 7)) {
+    switch (*rc::gen::inRange(0, depth < 2 ? 11 : 10)) {
       case 0: {
         AcquireStep a{.key = key(), .deadline = duration(1)};
         if (*rc::gen::arbitrary<bool>()) a.ttl = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(1, 100'000));
         a.single_attempt = *rc::gen::arbitrary<bool>();
+        if (!locks.empty() && *rc::gen::arbitrary<bool>()) a.lock = *rc::gen::elementOf(locks);
         out.emplace_back(a);
         break;
       }
+      case 7: {
+        WatchStep w;
+        if (*rc::gen::arbitrary<bool>()) w.renew_before = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(1, 100'000));
+        if (*rc::gen::arbitrary<bool>()) w.max_renewals = *rc::gen::inRange(0, 10);
+        out.emplace_back(w);
+        break;
+      }
+      case 8: out.emplace_back(WaitUntilStep{.condition = WaitCondition::time, .at = duration()}); break;
+      case 9:
+        out.emplace_back(WaitUntilStep{.condition = WaitCondition::lease_lost, .within = duration()});
+        break;
       case 1: {
         const Duration lo = duration();
         out.emplace_back(HoldStep{.min = lo, .max = *rc::gen::arbitrary<bool>() ? lo : std::max(lo, duration())});
@@ -75,7 +87,8 @@ std::vector<Step> steps(const std::vector<std::string>& nodes, int depth) {
                                      .timeout = duration(1)});
         break;
       }
-      default: out.emplace_back(RepeatStep{.times = *rc::gen::inRange(0, 4), .steps = steps(nodes, depth + 1)});
+      default:
+        out.emplace_back(RepeatStep{.times = *rc::gen::inRange(0, 4), .steps = steps(nodes, locks, depth + 1)});
     }
   }
   return out;
@@ -138,7 +151,7 @@ sim::FaultAction action(std::size_t count) {
 
 // Now and then, [expect.steps] and [expect.<client>] entries naming the
 // scenario's clients: lock operations expect one of the lock's words,
-// writes and commands any text.
+// writes, commands and notes any text.
 void expectations(Scenario& s) {
   if (*rc::gen::inRange(0, 3) == 0) {
     const auto count = *rc::gen::inRange<std::size_t>(1, 5);
@@ -146,11 +159,12 @@ void expectations(Scenario& s) {
       const StepRef ref{.client = (*rc::gen::elementOf(s.clients)).name,
                         .kind = *rc::gen::element(history::OpKind::acquire, history::OpKind::release,
                                                   history::OpKind::extend, history::OpKind::write,
-                                                  history::OpKind::command),
+                                                  history::OpKind::command, history::OpKind::note),
                         .n = *rc::gen::weightedOneOf<int>({{4, rc::gen::inRange(1, 4)},
                                                            {1, rc::gen::inRange(1, 1'000'000'000)}})};
-      const bool lock_op = ref.kind != history::OpKind::write && ref.kind != history::OpKind::command;
-      // A write's or a command's word: any text, never empty.
+      const bool lock_op = ref.kind == history::OpKind::acquire || ref.kind == history::OpKind::release ||
+                           ref.kind == history::OpKind::extend;
+      // A write's, a command's or a note's word: any text, never empty.
       std::string word = fmt::format("w{}", text(3));
       if (lock_op) {
         word = *rc::gen::element<std::string>("acquired", "busy", "timed_out", "indeterminate", "lost", "extended",
@@ -168,6 +182,26 @@ void expectations(Scenario& s) {
       if (*rc::gen::arbitrary<bool>()) e.max_wait = duration();
     }
   }
+}
+
+// An algorithm for `masters` masters with every option drawn.
+AlgorithmSpec algorithm(std::size_t masters) {
+  AlgorithmSpec a;
+  a.kind = *rc::gen::element(Algorithm::naive, Algorithm::naive_setnx, Algorithm::single_node, Algorithm::redlock);
+  // At least 2 ms: the default node timeout (ttl / 100, at least 1 ms) must be shorter.
+  a.ttl = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(2, 100'000'000));
+  a.drift_ppm = *rc::gen::inRange<std::int64_t>(0, 1'000'000);
+  const std::size_t nodes = a.kind == Algorithm::redlock ? masters : 1;
+  if (*rc::gen::arbitrary<bool>()) a.quorum = *rc::gen::inRange<std::size_t>(nodes / 2 + 1, nodes + 1);
+  if (*rc::gen::arbitrary<bool>()) {
+    a.node_timeout = Duration(*rc::gen::inRange<std::int64_t>(1, std::chrono::nanoseconds(a.ttl).count()));
+  }
+  a.retry_count = *rc::gen::inRange(0, 1'000'000);
+  a.retry_delay = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(0, 1'000'000'000));
+  a.retry_jitter = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(0, 1'000'000'000));
+  a.fencing = *rc::gen::arbitrary<bool>();
+  a.return_early = *rc::gen::arbitrary<bool>();
+  return a;
 }
 
 // A Scenario validate() accepts. Names end in "#<index>" so they are unique
@@ -208,21 +242,26 @@ Scenario scenario() {
          .replicas = *rc::gen::inRange(0, 3)});
   }
 
-  AlgorithmSpec& a = s.algorithm;
-  a.kind = *rc::gen::element(Algorithm::naive, Algorithm::naive_setnx, Algorithm::single_node, Algorithm::redlock);
-  // At least 2 ms: the default node timeout (ttl / 100, at least 1 ms) must be shorter.
-  a.ttl = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(2, 100'000'000));
-  a.drift_ppm = *rc::gen::inRange<std::int64_t>(0, 1'000'000);
-  const std::size_t nodes = a.kind == Algorithm::redlock ? masters : 1;
-  if (*rc::gen::arbitrary<bool>()) a.quorum = *rc::gen::inRange<std::size_t>(nodes / 2 + 1, nodes + 1);
-  if (*rc::gen::arbitrary<bool>()) {
-    a.node_timeout = Duration(*rc::gen::inRange<std::int64_t>(1, std::chrono::nanoseconds(a.ttl).count()));
+  s.algorithm = algorithm(masters);
+  // Named locks, on the default masters or on a named subset of them.
+  const auto locks = *rc::gen::inRange(0, 3);
+  for (int i = 0; i < locks; ++i) {
+    LockSpec l{.name = fmt::format("{}#l{}", text(2), i), .algorithm = {}, .masters = {}};
+    if (*rc::gen::arbitrary<bool>()) {
+      l.algorithm = algorithm(masters);
+    } else {
+      const auto kind = *rc::gen::element(Algorithm::naive, Algorithm::single_node, Algorithm::redlock);
+      const std::size_t used = kind == Algorithm::redlock ? *rc::gen::inRange<std::size_t>(1, masters + 1) : 1;
+      for (std::size_t m = 0; m < used; ++m) l.masters.push_back(s.cluster.masters[m].name);
+      l.algorithm = algorithm(used);
+      l.algorithm.kind = kind;
+      l.algorithm.quorum.reset();
+      if (kind == Algorithm::redlock && *rc::gen::arbitrary<bool>()) {
+        l.algorithm.quorum = *rc::gen::inRange<std::size_t>(used / 2 + 1, used + 1);
+      }
+    }
+    s.locks.push_back(std::move(l));
   }
-  a.retry_count = *rc::gen::inRange(0, 1'000'000);
-  a.retry_delay = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(0, 1'000'000'000));
-  a.retry_jitter = std::chrono::milliseconds(*rc::gen::inRange<std::int64_t>(0, 1'000'000'000));
-  a.fencing = *rc::gen::arbitrary<bool>();
-  a.return_early = *rc::gen::arbitrary<bool>();
 
   s.storage = {.name = fmt::format("{}#s", text(3)), .fenced = *rc::gen::arbitrary<bool>()};
   const auto clients = *rc::gen::inRange<std::size_t>(1, 5);
@@ -232,7 +271,7 @@ Scenario scenario() {
       ClientSpec c;
       c.name = fmt::format("{}#c{}", text(3), i);
       c.clock = clock();
-      c.steps = steps(nodes_by_name, 0);
+      c.steps = steps(nodes_by_name, lock_names(s), 0);
       s.clients.push_back(c.normalized());  // steps that fit the shorthand load as it
       continue;
     }

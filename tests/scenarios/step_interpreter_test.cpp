@@ -5,6 +5,7 @@
 // by `locklab check scenarios/`, pin that it does exactly what it did).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "locklab/scenarios/runner.hpp"
@@ -176,6 +177,151 @@ steps = [
                                     "steps.toml");
   const RunReport r = run_scenario(s);
   EXPECT_EQ(kinds(r), "acquire:acquired release:released acquire:acquired release:released");
+}
+
+// Three masters; the scenario's own lock is RedLock over all three; named
+// locks run beside it on their own masters and options.
+Scenario three_masters(std::vector<Step> steps) {
+  Scenario s = one_client(std::move(steps));
+  s.cluster.masters = {{.name = "redis-a"}, {.name = "redis-b"}, {.name = "redis-c"}};
+  s.algorithm.kind = Algorithm::redlock;
+  s.algorithm.ttl = 300ms;
+  s.algorithm.node_timeout = 50ms;  // room for the first call's connect
+  return s;
+}
+
+std::vector<Step> exists_everywhere(const std::string& key) {
+  return {CommandStep{.node = "redis-a", .argv = {"EXISTS", key}},
+          CommandStep{.node = "redis-b", .argv = {"EXISTS", key}},
+          CommandStep{.node = "redis-c", .argv = {"EXISTS", key}}};
+}
+
+// One client uses the scenario's RedLock on "a", a fenced single-node lock on
+// redis-c on "b" and a naive lock on redis-b on "c": each key is set exactly
+// on its lock's masters, only the fenced lock's grant carries a token, and
+// each release is its own lock's.
+TEST(StepInterpreter, NamedLocksRunSideBySideOnTheirOwnMasters) {
+  std::vector<Step> steps = {AcquireStep{.key = "a"}};
+  for (Step& st : exists_everywhere("a")) steps.push_back(st);
+  steps.push_back(ReleaseStep{});
+  steps.push_back(AcquireStep{.key = "b", .lock = "solo"});
+  for (Step& st : exists_everywhere("b")) steps.push_back(st);
+  steps.push_back(ReleaseStep{});
+  steps.push_back(AcquireStep{.key = "c", .lock = "blind"});
+  for (Step& st : exists_everywhere("c")) steps.push_back(st);
+  steps.push_back(ReleaseStep{});
+  Scenario s = three_masters(std::move(steps));
+  s.locks.push_back({.name = "solo", .algorithm = {.kind = Algorithm::single_node, .fencing = true},
+                     .masters = {"redis-c"}});
+  s.locks.push_back({.name = "blind", .algorithm = {.kind = Algorithm::naive}, .masters = {"redis-b"}});
+  ASSERT_TRUE(validate(s).empty()) << validate(s)[0];
+  const RunReport r = run_scenario(s);
+  EXPECT_EQ(kinds(r),
+            "acquire:acquired command:(integer) 1 command:(integer) 1 command:(integer) 1 release:released "
+            "acquire:acquired command:(integer) 0 command:(integer) 0 command:(integer) 1 release:released "
+            "acquire:acquired command:(integer) 0 command:(integer) 1 command:(integer) 0 release:released");
+  const auto acquires = ops_of(r, OpKind::acquire);
+  ASSERT_EQ(acquires.size(), 3u);
+  EXPECT_FALSE(acquires[0]->fencing_token.has_value());
+  EXPECT_TRUE(acquires[1]->fencing_token.has_value());
+  EXPECT_FALSE(acquires[2]->fencing_token.has_value());
+  // The same scenario through its file: the writer and the reader agree.
+  EXPECT_EQ(parse_scenario(to_toml(s), "named.toml"), s);
+}
+
+TEST(StepInterpreter, AStepNamingNoLockIsAProblem) {
+  Scenario s = three_masters({RepeatStep{.times = 1, .steps = {AcquireStep{.key = "a", .lock = "nope"}}}});
+  s.locks.push_back({.name = "solo", .algorithm = {.kind = Algorithm::single_node}, .masters = {"redis-a", "redis-b"}});
+  s.locks.push_back({.name = "solo", .algorithm = {}, .masters = {"redis-x"}});
+  const std::vector<std::string> problems = validate(s);
+  const auto has = [&](const std::string& text) {
+    return std::find(problems.begin(), problems.end(), text) != problems.end();
+  };
+  EXPECT_TRUE(has("clients[0].steps[0].steps[0].lock: names no lock (got \"nope\"; the scenario's named locks: "
+                  "solo, solo)"));
+  EXPECT_TRUE(has("locks[0].masters: a single_node lock runs on one master, got 2"));
+  EXPECT_TRUE(has("locks[1].name: 'solo' names two locks"));
+  EXPECT_TRUE(has("locks[1].masters: no master named 'redis-x'"));
+}
+
+// A watched 300 ms RedLock lease held for a second: the watchdog's renewals
+// (every 193 ms: a third of the TTL before each validity end) are recorded
+// as ok extends of the grant, each moving the validity end; release stops
+// the watchdog and releases; the checkers see one grant believed until the
+// release, without a violation.
+TEST(StepInterpreter, AWatchdogsRenewalsAreRecordedAsExtendsOfTheGrant) {
+  const Scenario s = three_masters({
+      AcquireStep{.key = "job"},
+      WatchStep{},
+      HoldStep{.min = 1s, .max = 1s},
+      WriteStep{},
+      ReleaseStep{},
+      CommandStep{.node = "redis-a", .argv = {"EXISTS", "job"}},
+  });
+  const RunReport r = run_scenario(s);
+  const auto extends = ops_of(r, OpKind::extend);
+  ASSERT_EQ(extends.size(), 5u) << kinds(r);
+  const std::uint64_t grant = ops_of(r, OpKind::acquire)[0]->id;
+  for (std::size_t i = 0; i < extends.size(); ++i) {
+    EXPECT_EQ(extends[i]->status, OpStatus::ok);
+    EXPECT_EQ(extends[i]->grant, grant);
+    ASSERT_TRUE(extends[i]->validity_end_local.has_value());
+    if (i > 0) {
+      EXPECT_GT(*extends[i]->validity_end_local, *extends[i - 1]->validity_end_local);
+    }
+  }
+  EXPECT_EQ(ops_of(r, OpKind::write).at(0)->outcome, "accepted");
+  EXPECT_EQ(ops_of(r, OpKind::release).at(0)->outcome, "released");
+  EXPECT_EQ(ops_of(r, OpKind::command).at(0)->outcome, "(integer) 0");
+  EXPECT_TRUE(ops_of(r, OpKind::note).empty());
+  EXPECT_FALSE(r.any_violation()) << r.verdicts.front().summary;
+}
+
+// max_renewals = 1: one renewal, then the lease runs out and the watchdog's
+// loss is noted (with `lost`), which a wait_until lease_lost sees 478 ms
+// after the grant (the renewal at 100 ms before the first validity end gives
+// 293 ms more); a write after the loss is not made. The release still finds
+// the key: the nodes keep it for the full 300 ms, the holder's validity
+// allowed for 1% drift and the round trip.
+TEST(StepInterpreter, AWatchdogOutOfRenewalsNotesTheLossAndWaitUntilSeesIt) {
+  const Scenario s = three_masters({
+      AcquireStep{.key = "job"},
+      WatchStep{.renew_before = 100ms, .max_renewals = 1},
+      WaitUntilStep{.condition = WaitCondition::lease_lost, .within = 2s},
+      WriteStep{},
+      ReleaseStep{},
+  });
+  const RunReport r = run_scenario(s);
+  EXPECT_EQ(kinds(r),
+            "acquire:acquired extend:extended note:watchdog: lease lost (lost) "
+            "note:wait_until lease_lost: met after 478ms release:released")
+      << kinds(r);
+  const auto notes = ops_of(r, OpKind::note);
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_EQ(notes[0]->grant, ops_of(r, OpKind::acquire)[0]->id);
+  EXPECT_FALSE(r.any_violation());
+}
+
+// wait_until a time runs the next step at exactly that true time; a
+// lease_lost that does not come within its bound is noted as failed.
+TEST(StepInterpreter, WaitUntilATimeAndABoundThatPasses) {
+  const Scenario s = one_client({
+      WaitUntilStep{.condition = WaitCondition::time, .at = 1500ms},
+      CommandStep{.node = "redis-a", .argv = {"PING"}},
+      AcquireStep{.key = "job"},
+      WaitUntilStep{.condition = WaitCondition::lease_lost, .within = 200ms},
+      WaitUntilStep{.condition = WaitCondition::lease_lost, .within = 2s},
+  });
+  const RunReport r = run_scenario(s);
+  const auto notes = ops_of(r, OpKind::note);
+  ASSERT_EQ(notes.size(), 3u) << kinds(r);
+  EXPECT_EQ(notes[0]->outcome, "wait_until 1.5s: reached");
+  EXPECT_EQ(notes[0]->completed_true, sim::true_time(1500ms));
+  EXPECT_EQ(ops_of(r, OpKind::command).at(0)->invoked_true, sim::true_time(1500ms));
+  EXPECT_EQ(notes[1]->outcome, "wait_until lease_lost: not within 200ms");
+  EXPECT_EQ(notes[1]->status, OpStatus::fail);
+  EXPECT_TRUE(notes[2]->outcome.starts_with("wait_until lease_lost: met after ")) << notes[2]->outcome;
+  EXPECT_EQ(notes[2]->status, OpStatus::ok);
 }
 
 }  // namespace

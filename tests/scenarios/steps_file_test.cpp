@@ -41,7 +41,18 @@ TEST(StepsFile, EveryStepKindReadsAsWritten) {
       RepeatStep{.times = 2, .steps = {AcquireStep{.key = "job"}, WriteStep{}, ReleaseStep{}}},
       CommandStep{.node = "redis-a", .argv = {"CLIENT", "KILL", "TYPE", "normal"}, .timeout = 200ms},
       CommandStep{.node = "redis-a-replica-1", .argv = {"DEL", "job"}},
+      AcquireStep{.key = "other", .lock = "solo"},
+      WatchStep{.renew_before = 100ms, .max_renewals = 2},
+      WaitUntilStep{.condition = WaitCondition::lease_lost, .within = 2s},
+      WaitUntilStep{.condition = WaitCondition::time, .at = 4s},
+      AcquireStep{.key = "other", .lock = "solo"},
+      WatchStep{},
+      ReleaseStep{},
   };
+  ASSERT_EQ(s.locks.size(), 1u);
+  EXPECT_EQ(s.locks[0], (LockSpec{.name = "solo",
+                                  .algorithm = {.kind = Algorithm::single_node, .ttl = 500ms, .fencing = true},
+                                  .masters = {"redis-a"}}));
   EXPECT_EQ(*s.clients[0].steps, expected);
   EXPECT_FALSE(s.clients[1].steps.has_value()) << "the shorthand client";
   EXPECT_EQ(s.clients[1].workload.key, "job");

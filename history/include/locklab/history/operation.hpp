@@ -33,7 +33,9 @@ namespace locklab::history {
 
 // command: a raw command a workload sent to one node (its reply, as
 // redis-cli shows it, is the outcome); it acts for no grant.
-enum class OpKind : std::uint8_t { acquire, release, extend, write, command };
+// note: an instant remark of the harness or of a component a client runs
+// (a watchdog's loss notification, a wait_until's result); never a lock call.
+enum class OpKind : std::uint8_t { acquire, release, extend, write, command, note };
 // info: indeterminate (may have taken effect), as Jepsen's :info;
 // pending: never completed (the process died).
 enum class OpStatus : std::uint8_t { pending, ok, fail, info };

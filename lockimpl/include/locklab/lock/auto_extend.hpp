@@ -21,9 +21,18 @@
 // wakes at the stop at once, and a renewal in flight is bounded by the
 // lock's node timeout.
 //
-// If the backend cannot start the watchdog (it is shutting down), the
-// extender starts `stopped`: the lease stays valid to its current end and is
-// never renewed; check state() after constructing when that matters.
+// Options. `renew_before` sets when each renewal goes out (that much
+// validity left; default a third of the TTL), `max_renewals` caps them: after
+// the last one the lease runs to its end, where the loss is reported as
+// `lost`. `on_renewing` and `on_renewed` let the holder observe each renewal
+// (a history, a metric); they run on the watchdog task, outside the mutex,
+// under the same rules as `on_lost`.
+//
+// If the backend cannot start the watchdog (it is shutting down), or the
+// options are not usable (renew_before not inside (0, ttl), a negative
+// max_renewals), the extender starts `stopped`: the lease stays valid to its
+// current end and is never renewed; detail() says why. Check state() after
+// constructing when that matters.
 //
 // The Lock must outlive the extender; the destructor stops the task and
 // waits for it, without releasing the lease — release() does both.
@@ -35,10 +44,12 @@
 
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
+#include <string>
 
 #include "locklab/assert.hpp"
 #include "locklab/lock/backend.hpp"
@@ -55,14 +66,28 @@ class AutoExtender {
   using BackendType = std::remove_reference_t<decltype(std::declval<Lock&>().backend())>;
   using Callback = std::function<void(Outcome why)>;
 
-  AutoExtender(Lock& lock, LeaseType lease, Callback on_lost = {})
+  struct Options {
+    // Renew when this much validity is left on the holder's clock; unset: a
+    // third of the lease's TTL.
+    std::optional<std::chrono::milliseconds> renew_before{};
+    // Renew at most this many times; unset: without limit.
+    std::optional<int> max_renewals{};
+    // Just before each renewal is sent, and with its result after.
+    std::function<void()> on_renewing{};
+    std::function<void(const ExtendResult&, const LeaseType&)> on_renewed{};
+  };
+
+  AutoExtender(Lock& lock, LeaseType lease, Callback on_lost = {}, Options options = {})
       : lock_(lock), shared_(std::make_shared<Shared>(lock.backend(), std::move(lease),
-                                                      std::move(on_lost))) {
+                                                      std::move(on_lost), std::move(options))) {
+    std::string unusable = options_problem(shared_->lease, shared_->options);
     const bool started =
+        unusable.empty() &&
         lock_.backend().spawn("auto-extend", [&lock = lock_, s = shared_] { run(lock, *s); });
     if (!started) {
       std::lock_guard guard(shared_->mutex);
       shared_->state = ExtenderState::stopped;
+      shared_->detail = unusable.empty() ? "the backend could not start the watchdog" : std::move(unusable);
       shared_->done.set();  // nothing to wait for
     }
   }
@@ -94,6 +119,11 @@ class AutoExtender {
     std::lock_guard guard(shared_->mutex);
     return shared_->renewals;
   }
+  // Why the extender started stopped; empty when it started.
+  std::string detail() const {
+    std::lock_guard guard(shared_->mutex);
+    return shared_->detail;
+  }
 
   // Stops renewing, once the watchdog has finished; the lease stays valid
   // until its current end.
@@ -115,13 +145,15 @@ class AutoExtender {
 
  private:
   struct Shared {
-    Shared(BackendType& b, LeaseType l, Callback c)
-        : lease(std::move(l)), on_lost(std::move(c)), done(b) {}
-    mutable typename BackendType::Mutex mutex;  // guards lease, state, renewals
+    Shared(BackendType& b, LeaseType l, Callback c, Options o)
+        : lease(std::move(l)), on_lost(std::move(c)), options(std::move(o)), done(b) {}
+    mutable typename BackendType::Mutex mutex;  // guards lease, state, renewals, detail
     LeaseType lease;
     ExtenderState state = ExtenderState::holding;
     int renewals = 0;
+    std::string detail;
     const Callback on_lost;  // read by the watchdog only
+    const Options options;   // read by the watchdog, and by the constructor before it starts
     std::stop_source stop;   // thread-safe by itself
     typename BackendType::Event done;  // the watchdog has finished
   };
@@ -138,20 +170,31 @@ class AutoExtender {
       std::lock_guard guard(s.mutex);
       return s.lease;
     }();
-    const auto third = std::chrono::duration_cast<typename BackendType::duration>(mine.ttl) / 3;
+    using duration = typename BackendType::duration;
+    const duration before = s.options.renew_before
+                                ? std::chrono::duration_cast<duration>(*s.options.renew_before)
+                                : std::chrono::duration_cast<duration>(mine.ttl) / 3;
+    const int limit = s.options.max_renewals.value_or(std::numeric_limits<int>::max());
     std::optional<Outcome> lost;
-    while (!s.stop.stop_requested()) {
-      if (!backend.sleep_until(mine.validity_end - third, s.stop.get_token())) break;
+    int renewed = 0;
+    while (!s.stop.stop_requested() && renewed < limit) {
+      if (!backend.sleep_until(mine.validity_end - before, s.stop.get_token())) break;
+      if (s.options.on_renewing) s.options.on_renewing();
       ExtendResult r = lock.extend(mine, mine.validity_end, s.stop.get_token());
+      if (s.options.on_renewed) s.options.on_renewed(r, mine);
       if (r.extended()) {
         std::lock_guard guard(s.mutex);
         s.lease.validity_end = mine.validity_end;
         s.lease.nodes = mine.nodes;
-        ++s.renewals;
+        s.renewals = ++renewed;
       } else if (r.outcome != Outcome::cancelled) {
         lost = r.outcome;
         break;
       }
+    }
+    // Out of renewals: the lease runs to its end, and is lost there.
+    if (!lost && renewed == limit && backend.sleep_until(mine.validity_end, s.stop.get_token())) {
+      lost = Outcome::lost;
     }
     if (lost) {
       {
@@ -160,6 +203,14 @@ class AutoExtender {
       }
       if (s.on_lost) s.on_lost(*lost);
     }
+  }
+
+  static std::string options_problem(const LeaseType& lease, const Options& o) {
+    if (o.renew_before && (o.renew_before->count() <= 0 || *o.renew_before >= lease.ttl)) {
+      return "renew_before must be more than 0 and less than the lease's TTL";
+    }
+    if (o.max_renewals && *o.max_renewals < 0) return "max_renewals must not be negative";
+    return {};
   }
 
   void stop_and_wait() {

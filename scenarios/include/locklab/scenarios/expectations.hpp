@@ -51,9 +51,9 @@ std::string text_of(const StepRef& ref);
 std::expected<StepRef, std::string> step_ref_of(std::string_view text);
 // Empty when `expected` may be what the operation `ref` names comes to;
 // otherwise the problem in words. An acquire, extend or release ends in one
-// of the lock's outcome words (lock/outcome.hpp); a write or a command in any
-// text (a command's is its reply as redis-cli shows it); every kind may be
-// expected "pending" or "absent".
+// of the lock's outcome words (lock/outcome.hpp); a write, a command or a
+// note in any text (a command's is its reply as redis-cli shows it); every
+// kind may be expected "pending" or "absent".
 std::string step_expectation_problem(const StepRef& ref, std::string_view expected);
 
 // What one client must achieve in a run; unset fields are not judged. Times

@@ -102,6 +102,19 @@ struct AlgorithmSpec {
   bool operator==(const AlgorithmSpec&) const = default;
 };
 
+// A lock a client's steps may name besides the scenario's own
+// ([algorithm]), so one world can compare locks side by side on different
+// keys: its algorithm and options, and the masters it runs on.
+struct LockSpec {
+  std::string name;  // unique among the named locks, never empty
+  AlgorithmSpec algorithm;
+  // Master names, in the order the lock addresses them; empty: as the
+  // scenario's own lock (every master for redlock, the first for the others).
+  std::vector<std::string> masters;
+
+  bool operator==(const LockSpec&) const = default;
+};
+
 struct ClientSpec {
   std::string name;  // unique across every process
   sim::ClockSpec clock{};
@@ -147,6 +160,7 @@ struct Scenario {
   sim::Duration duration = std::chrono::seconds(10);  // the world runs this long
   ClusterSpec cluster;
   AlgorithmSpec algorithm;
+  std::vector<LockSpec> locks;  // named locks, which acquire steps may use
   StorageSpec storage;
   std::vector<ClientSpec> clients;
   sim::FaultSchedule faults;  // ProcessIds index process_names()
@@ -172,6 +186,13 @@ std::vector<std::string> process_names(const Scenario& scenario);
 // ("<name>-replica-<i>"), in process order.
 std::vector<std::string> redis_node_names(const Scenario& scenario);
 std::optional<sim::ProcessId> process_named(const Scenario& scenario, std::string_view name);
+
+// The named locks' names, in the scenario's order.
+std::vector<std::string> lock_names(const Scenario& scenario);
+// The masters a lock runs on, as indexes into cluster.masters: `masters` by
+// name, or by default every master for redlock and the first for the others.
+std::vector<std::size_t> lock_masters(const Scenario& scenario, const AlgorithmSpec& algorithm,
+                                      const std::vector<std::string>& masters);
 
 // Where each group starts in process_names().
 sim::ProcessId master_id(const Scenario& scenario, std::size_t index);

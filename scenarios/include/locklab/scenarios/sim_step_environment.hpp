@@ -69,6 +69,29 @@ class SimStepEnvironment {
     return {true, sim::redis::to_display(*reply)};
   }
 
+  // An instant operation of the harness (or of a component the client runs).
+  void note(std::string key, std::uint64_t grant, std::string words, history::OpStatus status) {
+    const std::uint64_t id = sim::record_invoke(history_, process_, history::OpKind::note, std::move(key), grant);
+    sim::record_complete(history_, id, process_, status, std::move(words));
+  }
+
+  // The world's true time, for the harness's wait_until oracle only.
+  sim::Duration true_elapsed() const { return process_.world().true_now().time_since_epoch(); }
+
+  // Sleeps until the world's true time reaches `at`: to the local time the
+  // clock is expected to read then, again if a clock change made that early.
+  void sleep_until_true(sim::Duration at) {
+    const sim::TrueTime target{at};
+    while (process_.world().true_now() < target) {
+      const sim::LocalTime local = process_.clock().local_at(target);
+      if (local > process_.now()) {
+        (void)process_.sleep_until(local);
+      } else {
+        (void)process_.sleep_for(std::chrono::microseconds(1));  // a clock stepped back: inch on
+      }
+    }
+  }
+
   sim::Duration draw(sim::Duration min, sim::Duration max) {
     LOCKLAB_ASSERT_LE(min, max);
     if (!rng_) rng_.emplace(process_.world().fork_rng("steps/" + process_.name()));

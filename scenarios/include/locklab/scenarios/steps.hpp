@@ -1,14 +1,15 @@
 // locklab/scenarios/steps.hpp — a client's workload as a list of steps.
 //
 // Provides Step: one thing a lock client does — acquire a lease, hold it,
-// write to the protected storage under it, extend it, release it, sleep,
-// repeat a list of steps, or send a raw command to one node — and
+// write to the protected storage under it, extend it, release it, hand it to
+// a watchdog, sleep, wait until a condition (a test oracle), repeat a list
+// of steps, or send a raw command to one node — and
 // steps_of(ClientWorkload), the steps the shorthand workload
 // (iterations/hold/writes) stands for, with shorthand_of(), its inverse
 // where one exists (the writer uses the shorter form whenever it fits).
 //
-// A client holds at most one lease. The lease steps (hold, write, extend,
-// release) act on it and do nothing when the client holds none (its last
+// A client holds at most one lease, from whichever lock its last acquire
+// used. The lease steps (hold, write, extend, release, watch) act on it and do nothing when the client holds none (its last
 // acquire failed, or it released): a workload reads as the happy path, and a
 // refused acquire skips to the next acquire as the shorthand workload does.
 // An acquire while holding replaces the lease without releasing it (a
@@ -35,14 +36,16 @@ namespace locklab::scenarios {
 
 struct Step;
 
-// Asks the lock for a lease on `key` until `deadline` from now (the
-// client's clock), with the algorithm's retry policy or a single attempt,
-// for the algorithm's TTL or this step's own.
+// Asks a lock for a lease on `key` until `deadline` from now (the client's
+// clock), with the algorithm's retry policy or a single attempt, for the
+// algorithm's TTL or this step's own. `lock` names one of the scenario's
+// named locks ([[lock]]); empty: the scenario's own ([algorithm]).
 struct AcquireStep {
   std::string key = "lock";
   sim::Duration deadline = std::chrono::seconds(2);
   std::optional<std::chrono::milliseconds> ttl;  // unset: the algorithm's
   bool single_attempt = false;
+  std::string lock;
 
   bool operator==(const AcquireStep&) const = default;
 };
@@ -99,6 +102,35 @@ struct CommandStep {
   bool operator==(const CommandStep&) const = default;
 };
 
+// Hands the lease to a watchdog (lockimpl's AutoExtender) that renews it
+// whenever `renew_before` of its validity is left (unset: a third of the
+// TTL), at most `max_renewals` times (unset: without limit). Each renewal is
+// recorded as an extend, the loss notification as a note. Until the next
+// acquire or release the lease steps use the watched lease: a write checks
+// the watchdog still holds it, release stops the watchdog and releases, and
+// extend does nothing (the watchdog extends).
+struct WatchStep {
+  std::optional<std::chrono::milliseconds> renew_before;
+  std::optional<int> max_renewals;
+
+  bool operator==(const WatchStep&) const = default;
+};
+
+// A test oracle of the harness, never the lock's own code: waits until a
+// condition holds, at most `within` (a time: until that true time), and
+// records a note saying whether and when it held.
+enum class WaitCondition : std::uint8_t {
+  time,        // the world's true time reaches `at`
+  lease_lost,  // the client holds no valid lease (by its own clock, or its watchdog said so)
+};
+struct WaitUntilStep {
+  WaitCondition condition = WaitCondition::time;
+  sim::Duration at{};  // time: since the world's start
+  sim::Duration within = std::chrono::seconds(1);  // lease_lost: the bound
+
+  bool operator==(const WaitUntilStep&) const = default;
+};
+
 // The steps, `times` times over.
 struct RepeatStep {
   int times = 1;
@@ -109,7 +141,7 @@ struct RepeatStep {
 
 struct Step {
   using Kind = std::variant<AcquireStep, HoldStep, WriteStep, ExtendStep, ReleaseStep, SleepStep,
-                            CommandStep, RepeatStep>;
+                            CommandStep, RepeatStep, WatchStep, WaitUntilStep>;
   Kind kind;
 
   Step(AcquireStep s) : kind(std::move(s)) {}   // NOLINT: a step is any of these
@@ -120,6 +152,8 @@ struct Step {
   Step(SleepStep s) : kind(s) {}                // NOLINT
   Step(CommandStep s) : kind(std::move(s)) {}   // NOLINT
   Step(RepeatStep s) : kind(std::move(s)) {}    // NOLINT
+  Step(WatchStep s) : kind(s) {}                // NOLINT
+  Step(WaitUntilStep s) : kind(s) {}            // NOLINT
 
   bool operator==(const Step&) const = default;
 };
@@ -144,10 +178,18 @@ std::optional<sim::ClientWorkload> shorthand_of(const std::vector<Step>& steps);
 // ID, no WAIT with timeout 0 (it may block forever).
 std::string command_problem(const std::vector<std::string>& argv);
 
+// The names an acquire step may use: the scenario's named locks.
+std::string lock_problem(std::string_view lock, const std::vector<std::string>& locks);
+
 // Every problem of `steps` as "<path>[i].<field>: <why>" (validate()'s
-// words); `redis_nodes` are the names a command step may send to.
+// words); `redis_nodes` are the names a command step may send to, `locks`
+// the named locks an acquire may use.
 std::vector<std::string> steps_problems(const std::vector<Step>& steps, const std::vector<std::string>& redis_nodes,
-                                        const std::string& path);
+                                        const std::vector<std::string>& locks, const std::string& path);
+
+// The named locks the steps use (acquire steps' `lock`), each once, sorted;
+// "" (the scenario's own lock) is not among them.
+std::vector<std::string> locks_used(const std::vector<Step>& steps);
 
 // Steps in all, counting each repeat's body once per time (saturating), for
 // limits on what a file may ask for.
