@@ -1,7 +1,8 @@
 // scenarios/src/file_parts.hpp — the pieces of reading one scenario file,
 // shared between scenario_file_read.cpp (the top level, cluster, algorithm,
-// storage, clients), scenario_file_faults.cpp (faults, failovers, expect) and
-// scenario_file_checks.cpp (process names and validate()).
+// storage, clients), scenario_file_faults.cpp (faults, failovers),
+// scenario_file_expect.cpp ([expect]) and scenario_file_checks.cpp (process
+// names and validate()).
 //
 // Origins remember where in the file each master, client, fault and failover
 // came from, so a problem found after reading (a duplicate name, one of
@@ -33,10 +34,11 @@ struct Origins {
   std::vector<Origin> links;      // per Scenario::cluster.links index
 };
 
-// [[fault]] and [expect]; process names are resolved against the processes
-// already read.
+// [[fault]]; process names are resolved against the processes already read.
 void read_faults(const TableReader& top, Scenario& s, Origins& origins);
-void read_expect(const TableReader& top, Scenario& s);
+// [expect], after the clients: step and client expectations name them, and
+// need `format` 2.
+void read_expect(const TableReader& top, int format, Scenario& s);
 
 // Every process name non-empty and unique; throws at the offending name.
 void check_process_names(const Scenario& s, const Origins& origins, std::string_view file);

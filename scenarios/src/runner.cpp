@@ -250,21 +250,6 @@ RunReport run_scenario(const Scenario& s, const RunOptions& options) {
   return report;
 }
 
-std::vector<std::string> expectation_mismatches(const Scenario& s, const RunReport& report) {
-  std::vector<std::string> lines;
-  for (const auto& [checker, expected] : s.expect) {
-    const properties::Verdict* got = report.verdict(checker);
-    if (got == nullptr) {
-      lines.push_back(fmt::format("{}: expected {}, but this checker did not run", checker,
-                                  properties::name_of(expected)));
-    } else if (got->kind != expected) {
-      lines.push_back(fmt::format("{}: expected {}, got {} ({})", checker, properties::name_of(expected),
-                                  properties::name_of(got->kind), got->summary));
-    }
-  }
-  return lines;
-}
-
 std::optional<std::string> trace_hash_mismatch(const Scenario& s, const RunReport& report) {
   if (!s.trace_hash || *s.trace_hash == report.trace_hash) return std::nullopt;
   return fmt::format("trace hash: the file records {:016x}, this run gives {:016x}", *s.trace_hash,

@@ -58,6 +58,40 @@ std::vector<sim::ProcessId> processes_of(const sim::FaultAction& action) {
       action);
 }
 
+bool is_checker(std::string_view name) {
+  return std::find(std::begin(kCheckers), std::end(kCheckers), name) != std::end(kCheckers);
+}
+
+// The expectations of single operations and clients: each names a client of
+// the scenario, and each can be written to a file and read back as itself.
+void expectation_problems(const Scenario& s, std::vector<std::string>& problems) {
+  std::set<std::string_view> clients;
+  for (const ClientSpec& c : s.clients) clients.insert(c.name);
+  for (const auto& [ref, expected] : s.expect_steps) {
+    const std::string at = "expect.steps." + toml_key(text_of(ref));
+    if (!clients.contains(ref.client)) problems.push_back(fmt::format("{}: no client named '{}'", at, ref.client));
+    if (const std::string why = step_expectation_problem(ref, expected); !why.empty()) {
+      problems.push_back(fmt::format("{}: {}", at, why));
+    }
+  }
+  for (const auto& [client, e] : s.expect_clients) {
+    const std::string at = "expect." + toml_key(client);
+    if (!clients.contains(client)) problems.push_back(fmt::format("{}: no client named '{}'", at, client));
+    if (is_checker(client) || client == "steps") {
+      problems.push_back(fmt::format("{}: a client named like a checker or \"steps\" cannot have "
+                                     "[expect.<client>] expectations (the file would read them as those)",
+                                     at));
+    }
+    if (e.acquired_by && *e.acquired_by < sim::TrueTime{}) {
+      problems.push_back(at + ".acquired_by: must not be negative");
+    }
+    if (e.min_grants && *e.min_grants < 1) {
+      problems.push_back(fmt::format("{}.min_grants: must be at least 1, got {}", at, *e.min_grants));
+    }
+    if (e.max_wait && *e.max_wait < sim::Duration::zero()) problems.push_back(at + ".max_wait: must not be negative");
+  }
+}
+
 }  // namespace
 
 std::string_view name_of(Algorithm algorithm) {
@@ -151,7 +185,8 @@ sim::ProcessId client_id(const Scenario& s, std::size_t index) {
 }
 
 bool needs_format_2(const Scenario& s) {
-  return !s.cluster.presets.empty() || !s.cluster.links.empty() || !s.locks.empty() ||
+  return !s.cluster.presets.empty() || !s.cluster.links.empty() || !s.locks.empty() || !s.expect_steps.empty() ||
+         !s.expect_clients.empty() ||
          s.algorithm.fan_out != lock::FanOutMode::parallel ||
          std::any_of(s.clients.begin(), s.clients.end(),
                      [](const ClientSpec& c) { return c.normalized().steps.has_value(); });
@@ -312,10 +347,9 @@ std::vector<std::string> validate(const Scenario& s) {
     }
   }
   for (const auto& [checker, kind] : s.expect) {
-    if (std::find(std::begin(kCheckers), std::end(kCheckers), checker) == std::end(kCheckers)) {
-      problem(fmt::format("expect.{}: no such checker", checker));
-    }
+    if (!is_checker(checker)) problem(fmt::format("expect.{}: no such checker", checker));
   }
+  expectation_problems(s, problems);
   return problems;
 }
 

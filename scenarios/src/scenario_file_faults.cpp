@@ -1,5 +1,5 @@
 // Reading [[fault]] tables (the simulation core's fault records, plus
-// failovers) and [expect].
+// failovers).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -154,16 +154,6 @@ void read_faults(const TableReader& top, Scenario& s, Origins& origins) {
       s.faults.push_back({at, read_action(*kind, t, processes)});
       origins.faults.push_back({path, table, nullptr});
     }
-  }
-}
-
-void read_expect(const TableReader& top, Scenario& s) {
-  const toml::table* table = top.subtable("expect");
-  if (table == nullptr) return;
-  const TableReader t(top.file(), *table, "expect");
-  t.allow_only(kCheckers, "[expect] (checker names)");
-  for (const std::string_view checker : kCheckers) {
-    if (auto v = t.one_of<properties::Verdict::Kind>(checker, kVerdictNames)) s.expect[std::string(checker)] = *v;
   }
 }
 

@@ -1,5 +1,6 @@
 // Reading a scenario file: the top level, [cluster], [algorithm], [storage]
-// and [[client]]. Faults and expectations are in scenario_file_faults.cpp.
+// and [[client]]. Faults are in scenario_file_faults.cpp, expectations in
+// scenario_file_expect.cpp.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -439,7 +440,7 @@ Scenario parse_scenario(std::string_view text, std::string_view file, std::vecto
   read_clients(top, format, s, origins, processes);
   detail::check_process_names(s, origins, file);
   detail::read_faults(top, s, origins);
-  detail::read_expect(top, s);
+  detail::read_expect(top, format, s);
   detail::check_validate(s, origins, file);
   if (places != nullptr) {
     places->clear();

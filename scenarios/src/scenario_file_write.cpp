@@ -85,8 +85,8 @@ class Writer {
 
   void top() {
     // Format 1 while it says everything: a file without steps, presets,
-    // links, named locks or a sequential fan-out stays readable by every build since
-    // format 1.
+    // links, named locks, a sequential fan-out or step and client
+    // expectations stays readable by every build since format 1.
     out_ += fmt::format("# locklab scenario file; docs/scenarios.md describes every key.\nformat = {}\n",
                         needs_format_2(s_) ? kFormatVersion : 1);
     line("name", quote(s_.name));
@@ -358,9 +358,20 @@ class Writer {
   }
 
   void expect() {
-    if (s_.expect.empty()) return;
-    header("[expect]");
-    for (const auto& [checker, kind] : s_.expect) line(checker, quote(file_name_of(detail::kVerdictNames, kind)));
+    if (!s_.expect.empty()) {
+      header("[expect]");
+      for (const auto& [checker, kind] : s_.expect) line(checker, quote(file_name_of(detail::kVerdictNames, kind)));
+    }
+    if (!s_.expect_steps.empty()) {
+      header("[expect.steps]");
+      for (const auto& [ref, word] : s_.expect_steps) line(toml_key(text_of(ref)), quote(word));
+    }
+    for (const auto& [client, e] : s_.expect_clients) {
+      header("[expect." + toml_key(client) + "]");
+      if (e.acquired_by) line("acquired_by", dur(*e.acquired_by));
+      if (e.min_grants) line("min_grants", std::to_string(*e.min_grants));
+      if (e.max_wait) line("max_wait", dur(*e.max_wait));
+    }
   }
 
   const Scenario& s_;

@@ -309,6 +309,10 @@ Scenario without_client(const Scenario& s, std::size_t index) {
   Scenario c = s;
   c.faults = detail::faults_without(s.faults, client_id(s, index));
   detail::drop_cluster_extras_of(c, s.clients[index].name);
+  // Its expectations go with it: validate() refuses any naming no client.
+  const std::string& name = s.clients[index].name;
+  c.expect_clients.erase(name);
+  std::erase_if(c.expect_steps, [&](const auto& e) { return e.first.client == name; });
   c.clients.erase(c.clients.begin() + static_cast<std::ptrdiff_t>(index));
   return c;
 }

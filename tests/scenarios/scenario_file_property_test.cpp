@@ -5,8 +5,9 @@
 // The writer and the reader agree: for every runnable Scenario,
 // parse_scenario(to_toml(s)) == s — names with quotes, backslashes, control
 // characters and non-ASCII text, durations from a nanosecond to centuries in
-// every unit, seeds and hashes across all 64 bits, every fault kind, and
-// clients with steps of every kind.
+// every unit, seeds and hashes across all 64 bits, every fault kind,
+// clients with steps of every kind, and expectations of single operations
+// and clients.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -173,6 +174,41 @@ sim::FaultAction action(std::size_t count) {
   }
 }
 
+// Now and then, [expect.steps] and [expect.<client>] entries naming the
+// scenario's clients: lock operations expect one of the lock's words,
+// writes, commands and notes any text.
+void expectations(Scenario& s) {
+  if (*rc::gen::inRange(0, 3) == 0) {
+    const auto count = *rc::gen::inRange<std::size_t>(1, 5);
+    for (std::size_t i = 0; i < count; ++i) {
+      const StepRef ref{.client = (*rc::gen::elementOf(s.clients)).name,
+                        .kind = *rc::gen::element(history::OpKind::acquire, history::OpKind::release,
+                                                  history::OpKind::extend, history::OpKind::write,
+                                                  history::OpKind::command, history::OpKind::note),
+                        .n = *rc::gen::weightedOneOf<int>({{4, rc::gen::inRange(1, 4)},
+                                                           {1, rc::gen::inRange(1, 1'000'000'000)}})};
+      const bool lock_op = ref.kind == history::OpKind::acquire || ref.kind == history::OpKind::release ||
+                           ref.kind == history::OpKind::extend;
+      // A write's, a command's or a note's word: any text, never empty.
+      std::string word = fmt::format("w{}", text(3));
+      if (lock_op) {
+        word = *rc::gen::element<std::string>("acquired", "busy", "timed_out", "indeterminate", "lost", "extended",
+                                              "released", "not_held", "pending", "absent");
+      }
+      s.expect_steps[ref] = word;
+    }
+  }
+  if (*rc::gen::inRange(0, 3) == 0) {
+    for (const ClientSpec& c : s.clients) {
+      if (*rc::gen::arbitrary<bool>()) continue;
+      ClientExpectation& e = s.expect_clients[c.name];
+      if (*rc::gen::arbitrary<bool>()) e.acquired_by = sim::true_time(duration());
+      if (*rc::gen::arbitrary<bool>()) e.min_grants = *rc::gen::inRange(1, std::numeric_limits<int>::max());
+      if (*rc::gen::arbitrary<bool>()) e.max_wait = duration();
+    }
+  }
+}
+
 // An algorithm for `masters` masters with every option drawn.
 AlgorithmSpec algorithm(std::size_t masters) {
   AlgorithmSpec a;
@@ -334,6 +370,7 @@ Scenario scenario() {
           properties::Verdict::Kind::ok, properties::Verdict::Kind::violation, properties::Verdict::Kind::unknown);
     }
   }
+  expectations(s);
   return s;
 }
 

@@ -78,8 +78,12 @@ struct RunReport {
 
 RunReport run_scenario(const Scenario& scenario, const RunOptions& options = {});
 
-// One line per checker whose verdict differs from the scenario's [expect]:
-// "mutual_exclusion: expected ok, got violation". Empty when all match.
+// One line per expectation of the scenario the run does not meet, naming it
+// and what happened (expectation_mismatches.cpp): a checker's verdict
+// ("mutual_exclusion: expected ok, got violation (...)"), a single
+// operation's outcome ("steps.\"c2.acquire#1\": expected busy, got acquired
+// (completed at 1.052s)"), a client's ("c2.min_grants: expected at least 2,
+// got 1"). Empty when all match.
 std::vector<std::string> expectation_mismatches(const Scenario& scenario, const RunReport& report);
 
 // "trace hash: the file records X, this run gives Y" when the scenario

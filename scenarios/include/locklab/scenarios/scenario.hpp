@@ -5,9 +5,11 @@
 // options, the protected storage (fenced or not), the clients and their
 // workloads, the timed faults (the simulation core's own fault records, plus
 // failovers, which only a Redis deployment knows), the seed, how long the
-// world runs, and the verdicts a file expects. The same value comes from a
-// TOML file (scenario_file.hpp), from the explorer's generator, and from the
-// shrinker; run_scenario() (runner.hpp) turns it into a world.
+// world runs, and what a file expects: the verdicts, the outcome of single
+// operations and what single clients achieve (expectations.hpp). The same
+// value comes from a TOML file (scenario_file.hpp), from the explorer's
+// generator, and from the shrinker; run_scenario() (runner.hpp) turns it into
+// a world.
 //
 // Processes are addressed by their index in process_names(scenario): the
 // masters in order, each followed by its replicas, then the storage service,
@@ -35,6 +37,7 @@
 #include "locklab/lock/backend.hpp"
 #include "locklab/lock/options.hpp"
 #include "locklab/properties/verdict.hpp"
+#include "locklab/scenarios/expectations.hpp"
 #include "locklab/scenarios/steps.hpp"
 #include "locklab/sim/clock.hpp"
 #include "locklab/sim/fault.hpp"
@@ -46,9 +49,10 @@
 namespace locklab::scenarios {
 
 // The scenario file format this build reads and writes.
-// Format 2 adds client steps, preset keys, per-link latencies and the
-// fan-out mode; a file without any of them is written as format 1, which
-// every build since format 1 reads.
+// Format 2 adds client steps, named locks, preset keys, per-link
+// latencies, the fan-out mode and the expectations of single operations and
+// clients ([expect.steps], [expect.<client>]); a file without any of them is
+// written as format 1, which every build since format 1 reads.
 inline constexpr int kFormatVersion = 2;
 
 enum class Algorithm : std::uint8_t {
@@ -193,6 +197,12 @@ struct Scenario {
   std::vector<Failover> failovers;
   // Expected verdict per checker name (kCheckers); unnamed checkers are not judged.
   std::map<std::string, properties::Verdict::Kind> expect;
+  // Expected outcome word per operation ([expect.steps]): its outcome text
+  // (a command's reply), kPendingWord or kAbsentWord.
+  std::map<StepRef, std::string> expect_steps;
+  // Per client name ([expect.<client>]). A client named like a checker or
+  // "steps" cannot have one: the file would read its table as those.
+  std::map<std::string, ClientExpectation> expect_clients;
   // A counterexample's recorded trace hash; replay verifies it.
   std::optional<std::uint64_t> trace_hash;
 

@@ -45,7 +45,8 @@ struct ShrinkResult {
 ShrinkResult shrink(const Scenario& failing, std::string_view checker, const ShrinkOptions& options = {});
 
 // The scenario without client `index`: faults naming only it are dropped,
-// it leaves partitions' sides, and later processes are renumbered.
+// it leaves partitions' sides, its step and client expectations are dropped,
+// and later processes are renumbered.
 Scenario without_client(const Scenario& scenario, std::size_t index);
 
 // The scenario without master `index`: its replicas go with it, faults
