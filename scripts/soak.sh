@@ -6,7 +6,10 @@
 # any algorithm had a finding or a failed world, 2 on bad arguments.
 #
 #   scripts/soak.sh [--worlds N] [--jobs J] [--shard K/N] [--first-seed S]
-#                   [--out DIR] [--locklab PATH]
+#                   [--out DIR] [--locklab PATH] [--steps yes]
+#
+# --steps yes: half the clients run step workloads of every lock component
+# (explore --steps: watchdogs, lock managers, mutexes, guards, extends).
 #
 # --worlds is the total over the four algorithms (default 1,000,000: a
 # quarter each); --shard splits each algorithm's seed space as explore does,
@@ -23,9 +26,10 @@ shard=1/1
 first_seed=0
 out=build/soak
 locklab=build/release/tools/locklab
+steps=()
 
 usage() {
-  sed -n '9,10p' "$0" >&2
+  sed -n '8,9p' "$0" >&2
   exit 2
 }
 while [ $# -gt 0 ]; do
@@ -37,6 +41,7 @@ while [ $# -gt 0 ]; do
     --first-seed) first_seed=$2 ;;
     --out) out=$2 ;;
     --locklab) locklab=$2 ;;
+    --steps) [ "$2" = yes ] || usage; steps=(--steps) ;;
     *) echo "soak: unknown option '$1'" >&2; usage ;;
   esac
   shift 2
@@ -57,7 +62,7 @@ for algorithm in "${algorithms[@]}"; do
   begin=$(date +%s%N)
   rc=0
   line=$("$locklab" explore --algorithm "$algorithm" --mode within --seeds "$per_algorithm" \
-           --first-seed "$first_seed" --jobs "$jobs" --shard "$shard" --out "$dir" --quiet \
+           --first-seed "$first_seed" --jobs "$jobs" --shard "$shard" --out "$dir" --quiet "${steps[@]}" \
          | grep '^explore: .* worlds in ') || rc=$?
   end=$(date +%s%N)
   # "explore: 5000 worlds in 3.1s (1612/s), 0 findings; summary in ..."

@@ -45,6 +45,8 @@ build/release/tools/locklab check scenarios/
 
 step "release: soak slice, 5,000 within-assumption worlds per algorithm (any finding fails)"
 scripts/soak.sh --worlds 20000 --jobs "$jobs" --out build/release/soak
+step "release: soak slice with step workloads (watchdogs, lock managers, mutexes, guards, extends), 2,000 worlds per algorithm"
+scripts/soak.sh --worlds 8000 --jobs "$jobs" --out build/release/soak-steps --steps yes
 
 step "release: the main job (and the simulation core's own demo)"
 build/release/tools/locklab demo --out build/release/demo >/dev/null
