@@ -175,6 +175,18 @@ class StepInterpreter {
                step.kind);
   }
 
+  // Records how acquire `id` came out, with its lease's validity, fencing
+  // token and lock token when it got one.
+  template <typename Result>
+  void complete_acquire(std::uint64_t id, const Result& got) {
+    if (!got.lease) {
+      env_.complete(id, acquire_status(got.outcome), std::string(lock::name_of(got.outcome)), {}, {}, {});
+      return;
+    }
+    env_.complete(id, acquire_status(got.outcome), std::string(lock::name_of(got.outcome)), got.lease->fencing_token,
+                  got.lease->validity_end, got.lease->token);
+  }
+
   AnyLock lock_named(const std::string& name) const {
     const auto it = locks_.find(name);
     LOCKLAB_ASSERT(it != locks_.end(), "a step names a lock the client was not given");
@@ -201,16 +213,7 @@ class StepInterpreter {
                      : l->acquire(s.key, deadline);
         },
         chosen);
-    std::optional<time_point> end;
-    std::optional<std::uint64_t> fence;
-    std::optional<std::string> token;
-    if (got.lease) {
-      end = got.lease->validity_end;
-      fence = got.lease->fencing_token;
-      token = got.lease->token;
-    }
-    env_.complete(id, acquire_status(got.outcome), std::string(lock::name_of(got.outcome)), fence, end,
-                  std::move(token));
+    complete_acquire(id, got);
     if (got.acquired()) {
       LOCKLAB_ASSERT(got.lease.has_value(), "acquired without a lease");
       lease_ = std::move(*got.lease);
@@ -493,15 +496,7 @@ class StepInterpreter {
       }
     }
     const typename lock::LockManager<L>::Result r = slot.handle->wait(slot.stop.get_token());
-    std::optional<time_point> end;
-    std::optional<std::uint64_t> fence;
-    std::optional<std::string> token;
-    if (r.lease) {
-      end = r.lease->validity_end;
-      fence = r.lease->fencing_token;
-      token = r.lease->token;
-    }
-    env_.complete(id, acquire_status(r.outcome), std::string(lock::name_of(r.outcome)), fence, end, std::move(token));
+    complete_acquire(id, r);
     if (!r.acquired()) return;
     LOCKLAB_ASSERT(r.lease.has_value(), "acquired without a lease");
     env_.sleep_for(w.hold);
