@@ -33,8 +33,9 @@
 //
 // Not thread-safe: one client's interpreter runs on the one thread (or
 // fiber) that runs that client. A watch step's watchdog records its
-// renewals and its loss from its own task, so the environment's invoke,
-// complete and note must be safe to call from the lock backend's tasks
+// renewals and its loss from its own task, and a manager step's waiters
+// their operations from theirs, so the environment's invoke, complete,
+// note, write and sleeps must be safe to call from the lock backend's tasks
 // while the client runs (in a simulated world they are fibers of the same
 // thread).
 //
@@ -46,15 +47,15 @@
 
 #include <algorithm>
 #include <concepts>
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stop_token>
+#include <string>
 #include <system_error>
 #include <tuple>
 #include <utility>
-#include <cstdint>
-#include <optional>
-#include <string>
 #include <variant>
 #include <vector>
 
