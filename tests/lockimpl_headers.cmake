@@ -9,5 +9,5 @@ foreach(header IN LISTS locklab_public_headers)
   add_test(NAME "LockimplHeader.CompilesAlone/${header}"
            COMMAND sh -c "printf '#include \"%s\"\\n' \"$0\" | \"$1\" -std=c++23 -Wall -Wextra -Wpedantic -Wmissing-field-initializers -Werror -fsyntax-only -I \"$2\" -x c++ -"
                    ${header} ${CMAKE_CXX_COMPILER} ${PROJECT_SOURCE_DIR}/lockimpl/include)
-  set_tests_properties("LockimplHeader.CompilesAlone/${header}" PROPERTIES LABELS unit TIMEOUT 60)
+  set_tests_properties("LockimplHeader.CompilesAlone/${header}" PROPERTIES LABELS "unit;compile" TIMEOUT 60)
 endforeach()

@@ -19,6 +19,12 @@
 // a line-ending backslash in a multi-line basic string. This scan refuses a
 // non-ASCII byte in both places with its own message, before toml++ sees it;
 // a UTF-8 byte order mark at the very start is left to toml++, which skips it.
+// A quote opens a string for this scan only where TOML lets one begin (at
+// the start of a line, after `=`, `[`, `{`, `,` or a key's `.`): after a bare
+// value, as in `seed = 1"é"`, toml++ reads on past the quote looking for
+// the value's end and asks the same question of what follows; such a
+// document is an error anyway, so scanning the quote as plain text only
+// refuses more.
 #include <fmt/format.h>
 
 #include "file_reader.hpp"
@@ -59,6 +65,10 @@ void check_before_parse(std::string_view text, std::string_view file) {
   int run_dots = 0;
   std::uint32_t line = 1;
   std::uint32_t column = 0;
+  char last = '\n';  // the last character outside strings on this line, spaces aside
+  const auto may_open_string = [&] {
+    return last == '\n' || last == '=' || last == '[' || last == '{' || last == ',' || last == '.';
+  };
   const auto at = [&](std::size_t i, std::string_view three) { return text.substr(i, 3) == three; };
   // A run of three or more quotes closes a multi-line string; up to two more
   // before the last three belong to its content, so the whole run is eaten.
@@ -67,6 +77,7 @@ void check_before_parse(std::string_view text, std::string_view file) {
     while (pos + run < text.size() && text[pos + run] == quote) ++run;
     if (run < 3) return;
     state = State::normal;
+    last = quote;
     pos += run - 1;
     column += static_cast<std::uint32_t>(run - 1);
   };
@@ -84,6 +95,7 @@ void check_before_parse(std::string_view text, std::string_view file) {
       ++line;
       column = 0;
       run_dots = 0;
+      last = '\n';
       // Single-line strings and comments end at a newline (an unterminated
       // string is toml++'s error to report).
       if (state == State::comment || state == State::basic || state == State::literal) state = State::normal;
@@ -96,10 +108,14 @@ void check_before_parse(std::string_view text, std::string_view file) {
           if (i + 1 < text.size() && text[i + 1] != '\n') { ++i; ++column; }
         } else if (c == '"') {
           state = State::normal;
+          last = '"';
         }
         break;
       case State::literal:
-        if (c == '\'') state = State::normal;
+        if (c == '\'') {
+          state = State::normal;
+          last = '\'';
+        }
         break;
       case State::multi_basic:
         if (trimming) {
@@ -129,7 +145,7 @@ void check_before_parse(std::string_view text, std::string_view file) {
           refuse_non_ascii(i, "outside a string or comment");
         } else if (c == '#') {
           state = State::comment;
-        } else if (c == '"' || c == '\'') {
+        } else if ((c == '"' || c == '\'') && may_open_string()) {
           const bool multi = at(i, c == '"' ? "\"\"\"" : "'''");
           state = c == '"' ? (multi ? State::multi_basic : State::basic)
                            : (multi ? State::multi_literal : State::literal);
@@ -149,6 +165,7 @@ void check_before_parse(std::string_view text, std::string_view file) {
             refuse(fmt::format("a dotted key deeper than any scenario (over {} dots)", kMaxRunDots));
           }
         }
+        if (state == State::normal && c != ' ' && c != '\t' && c != '\r') last = c;
         break;
     }
   }

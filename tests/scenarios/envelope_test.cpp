@@ -259,11 +259,11 @@ TEST(IsWithin, StepsAreWithinWhenEveryStepIsWhatTheEnvelopeDescribes) {
 
 // Explore's step workloads, within the assumptions of the single-node lock
 // and of RedLock: every component is drawn, every world is within, and the
-// checkers find nothing in 300 worlds each (the soak runs far more).
+// checkers find nothing in 100 worlds each (the soak runs far more).
 TEST(StepWorkloadsWithinAssumptions, EveryComponentIsDrawnAndNothingIsFound) {
   std::set<std::string> seen;
   for (const Algorithm algorithm : {Algorithm::single_node, Algorithm::redlock}) {
-    for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+    for (std::uint64_t seed = 1; seed <= 100; ++seed) {
       const Scenario s = generate_scenario(seed, {.algorithm = algorithm, .mode = Mode::within, .steps = true});
       ASSERT_TRUE(within(s)) << "seed " << seed;
       for (const ClientSpec& c : s.clients) {
