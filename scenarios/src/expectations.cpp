@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "locklab/lock/outcome.hpp"
+#include "toml_escape.hpp"
 
 namespace locklab::scenarios {
 
@@ -88,19 +89,7 @@ std::string toml_key(std::string_view key) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
   });
   if (bare) return std::string(key);
-  std::string out = "\"";
-  for (const char c : key) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7F) {
-      out += fmt::format("\\u{:04X}", u);
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+  return detail::quoted_basic_string(key);
 }
 
 }  // namespace locklab::scenarios

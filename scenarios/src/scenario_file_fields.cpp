@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "file_reader.hpp"
+#include "toml_escape.hpp"
 
 namespace locklab::scenarios {
 
@@ -47,19 +48,7 @@ std::string quote_text(std::string_view text) {
     shown = shown.substr(0, end);
     cut = true;
   }
-  std::string out = "\"";
-  for (const char c : shown) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20 || u == 0x7F) {
-      out += fmt::format("\\u{:04X}", u);
-    } else {
-      out += c;
-    }
-  }
-  return out + (cut ? "...\"" : "\"");
+  return detail::quoted_basic_string(shown, cut ? "..." : "");
 }
 
 bool bare_key(std::string_view key) {

@@ -40,9 +40,11 @@ std::vector<const Operation*> ops_of(const RunReport& r, OpKind kind) {
   return out;
 }
 
-std::string kinds(const RunReport& r) {
+// "kind:outcome" of every operation, or of one holder's ("worker/w2").
+std::string kinds(const RunReport& r, std::string_view holder = {}) {
   std::string out;
   for (const Operation& op : r.history.operations()) {
+    if (!holder.empty() && op.client_name != holder) continue;
     if (!out.empty()) out += ' ';
     out += history::name_of(op.kind);
     out += ':';
@@ -411,18 +413,6 @@ TEST(StepInterpreter, AClientKilledDuringAManagerStepUnwinds) {
   EXPECT_EQ(ops_by(r, "worker/w2", OpKind::acquire).at(0)->status, OpStatus::pending);
 }
 
-std::string kinds_of(const RunReport& r, const std::string& holder) {
-  std::string out;
-  for (const Operation& op : r.history.operations()) {
-    if (op.client_name != holder) continue;
-    if (!out.empty()) out += ' ';
-    out += history::name_of(op.kind);
-    out += ':';
-    out += op.outcome;
-  }
-  return out;
-}
-
 // NamedMutex from steps: a lock, a recursive lock refused as the standard
 // mutexes refuse it, a write under the mutex's lease, release (which unlocks
 // the mutex), an unlock by a client that no longer holds it refused; the
@@ -444,10 +434,10 @@ TEST(StepInterpreter, MutexStepsLockUnlockAndReportMisuseAsOutcomes) {
                                   ReleaseStep{}};
   s.clients.push_back(other);
   const RunReport r = run_scenario(s);
-  EXPECT_EQ(kinds_of(r, "worker"),
+  EXPECT_EQ(kinds(r, "worker"),
             "acquire:acquired acquire:would deadlock (already held by this client) write:accepted release:released "
             "release:not the owner");
-  EXPECT_EQ(kinds_of(r, "other"), "acquire:busy acquire:acquired release:released");
+  EXPECT_EQ(kinds(r, "other"), "acquire:busy acquire:acquired release:released");
   EXPECT_GE(ops_by(r, "other", OpKind::acquire).at(1)->completed_true,
             ops_by(r, "worker", OpKind::release).at(0)->invoked_true);
   EXPECT_FALSE(r.any_violation()) << r.verdicts.front().summary;
