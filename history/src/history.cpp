@@ -38,6 +38,7 @@ jsonl::Json to_json(const Operation& op) {
   if (op.lock_token) jsonl::put_bytes(j, "lock_token", *op.lock_token);
   if (op.validity_end_local) j["validity_end_local_ns"] = nanos(*op.validity_end_local);
   if (op.validity_end_true) j["validity_end_true_ns"] = nanos(*op.validity_end_true);
+  if (op.deadline_local) j["deadline_local_ns"] = nanos(*op.deadline_local);
   return j;
 }
 
@@ -77,6 +78,7 @@ Operation from_json(const jsonl::Fields& f, const jsonl::Json& object) {
   }
   if (auto v = f.optional_i64("validity_end_local_ns")) op.validity_end_local = local_time(Duration{*v});
   if (auto v = f.optional_i64("validity_end_true_ns")) op.validity_end_true = true_time(Duration{*v});
+  if (auto v = f.optional_i64("deadline_local_ns")) op.deadline_local = local_time(Duration{*v});
   return op;
 }
 

@@ -83,6 +83,7 @@ Verdict check_liveness(const history::History& history, const LivenessInput& inp
   if (auto f = liveness::first_progress_violation(index)) found.push_back(std::move(*f));
   if (auto f = liveness::first_fifo_violation(index)) found.push_back(std::move(*f));
   if (auto f = liveness::first_crashed_holder_violation(index)) found.push_back(std::move(*f));
+  if (auto f = liveness::first_deadline_violation(index)) found.push_back(std::move(*f));
   if (input.ended == RunEnd::idle && !verdict.blocked.empty()) {
     found.push_back(stuck(index, verdict.blocked));
   }

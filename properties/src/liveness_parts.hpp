@@ -100,6 +100,7 @@ const history::Operation& blocked_at(const LivenessIndex& index, const std::stri
 std::optional<Finding> first_progress_violation(const LivenessIndex& index);
 std::optional<Finding> first_fifo_violation(const LivenessIndex& index);
 std::optional<Finding> first_crashed_holder_violation(const LivenessIndex& index);
+std::optional<Finding> first_deadline_violation(const LivenessIndex& index);
 
 // "acquire 9 (c2, invoked 8s, fail (busy) at 10s)".
 std::string describe_op(const LivenessIndex& index, const history::Operation& op);

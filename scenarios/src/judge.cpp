@@ -66,6 +66,8 @@ std::chrono::milliseconds longest_ttl(const Scenario& s) {
   return most;
 }
 
+constexpr sim::Duration kTimerSlack = std::chrono::milliseconds(1);
+
 // From the lock's options and the workload (docs/properties.md, "Liveness").
 properties::LivenessBounds bounds_of(const Scenario& s) {
   const lock::ValidatedOptions v = lock::validate(
@@ -89,6 +91,20 @@ properties::LivenessBounds bounds_of(const Scenario& s) {
   sim::Duration think{0};
   for (const ClientSpec& c : s.clients) think = std::max(think, longest_pause(c));
   b.think_max = B::saturating_sum({think, sim::Duration(1ms)});
+  // docs/locks.md: a call may return up to one node timeout after its
+  // deadline (a failed attempt's undo release runs under its own), of
+  // whichever lock the call used; plus a millisecond for the timer that ends
+  // the wait (a drifting clock read at a timer's wake-up can be a rounding
+  // nanosecond past its target, and a real timer wakes late).
+  b.deadline_slack = std::chrono::duration_cast<sim::Duration>(v.node_timeout) + kTimerSlack;
+  for (const LockSpec& l : s.locks) {
+    const std::size_t nodes = !l.masters.empty()                      ? l.masters.size()
+                              : l.algorithm.kind == Algorithm::redlock ? s.cluster.masters.size()
+                                                                       : 1;
+    const lock::ValidatedOptions named = lock::validate(l.algorithm.lock_options(), nodes, "lock");
+    b.deadline_slack =
+        std::max(b.deadline_slack, std::chrono::duration_cast<sim::Duration>(named.node_timeout) + kTimerSlack);
+  }
   return b;
 }
 
@@ -151,6 +167,24 @@ sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector
   return heal;
 }
 
+// The pauses and clock steps of client processes (the deadline rule excuses
+// the calls they interrupt).
+std::vector<properties::ClientInterruption> client_interruptions(const Scenario& s, const RunReport& r,
+                                                                 const std::vector<sim::ProcessId>& clients) {
+  const auto is_client = [&](sim::ProcessId p) { return std::find(clients.begin(), clients.end(), p) != clients.end(); };
+  std::vector<properties::ClientInterruption> out;
+  for (std::size_t i = 0; i < s.faults.size(); ++i) {
+    const sim::Fault& f = s.faults[i];
+    if (const auto* pause = std::get_if<sim::ProcessPause>(&f.action); pause && is_client(pause->process)) {
+      const std::optional<std::size_t> end = sim::ending_fault(s.faults, i);
+      out.push_back({.process = pause->process, .from = f.at, .to = end ? s.faults[*end].at : r.run.now});
+    } else if (const auto* jump = std::get_if<sim::ClockJump>(&f.action); jump && is_client(jump->process)) {
+      out.push_back({.process = jump->process, .from = f.at, .to = f.at});
+    }
+  }
+  return out;
+}
+
 properties::RunEnd run_end(sim::RunStatus status) {
   switch (status) {
     case sim::RunStatus::reached_time: return properties::RunEnd::deadline;
@@ -170,6 +204,7 @@ properties::LivenessInput liveness_input(const Scenario& s, const RunReport& r) 
           .run_end = r.run.now,
           .ended = run_end(r.run.status),
           .crashes = client_crashes(s.faults, clients),
+          .interruptions = client_interruptions(s, r, clients),
           .fifo_local_waiters = true};
 }
 

@@ -10,7 +10,7 @@
 namespace locklab::sim {
 
 std::uint64_t record_invoke(History& history, Process& client, OpKind kind, std::string key,
-                            std::uint64_t grant, std::string holder) {
+                            std::uint64_t grant, std::string holder, std::optional<LocalTime> deadline) {
   Operation op;
   op.client = client.id();
   op.client_name = holder.empty() ? client.name() : std::move(holder);
@@ -19,6 +19,7 @@ std::uint64_t record_invoke(History& history, Process& client, OpKind kind, std:
   op.grant = grant;
   op.invoked_true = client.world().true_now();
   op.invoked_local = client.now();
+  op.deadline_local = deadline;
   return history.append(std::move(op));
 }
 

@@ -45,6 +45,7 @@ History story() {
   acquire.lock_token = "ab12";
   acquire.validity_end_true = true_time(1s);
   acquire.validity_end_local = local_time(1s);
+  acquire.deadline_local = local_time(2001ms);
   h.append(acquire);
   h.append(op(2, 2, "k", OpKind::acquire, 0, 2ms, OpStatus::fail, 4ms, "busy"));
   Operation write = op(3, 1, "k", OpKind::write, 1, 3ms, OpStatus::ok, 5ms, "accepted");
@@ -99,6 +100,10 @@ TEST(HistoryFormats, LockTokenRoundTripsAndOlderLinesLoadWithoutIt) {
   EXPECT_EQ(back, h);
   EXPECT_EQ(back.at(1).lock_token, std::optional<std::string>("ab12"));
   EXPECT_EQ(back.at(2).lock_token, std::nullopt);
+  // A call's deadline too; an op without one (and an older line) has none.
+  EXPECT_NE(text.find("\"deadline_local_ns\":2001000000"), std::string::npos) << text;
+  EXPECT_EQ(back.at(1).deadline_local, std::optional<LocalTime>(local_time(2001ms)));
+  EXPECT_EQ(back.at(2).deadline_local, std::nullopt);
 
   const std::string old_line =
       R"({"id":1,"client":1,"client_name":"c1","key":"k","kind":"acquire","grant":1,)"
@@ -106,6 +111,7 @@ TEST(HistoryFormats, LockTokenRoundTripsAndOlderLinesLoadWithoutIt) {
       R"("completed_local_ns":5,"outcome":"acquired","fencing_token":3})";
   const History old = History::from_jsonl(old_line);
   EXPECT_EQ(old.at(1).lock_token, std::nullopt);
+  EXPECT_EQ(old.at(1).deadline_local, std::nullopt);
   EXPECT_EQ(old.at(1).fencing_token, std::optional<std::uint64_t>(3));
 }
 

@@ -79,5 +79,76 @@ TEST(LivenessScenario, TooTightABoundIsFlaggedAsCrashedHolderViolation) {
   EXPECT_EQ(v.first->faults[0].at, sim::true_time(50ms));
 }
 
+// A master frozen for the whole run, so every acquire retries until its
+// deadline (300 ms). Client a returns by it plus the slack (node timeout 20 ms + 1 ms);
+// client b, paused from 100 ms to 800 ms, returns late by its own clock, and
+// the judge excuses it: its process was not running when the deadline passed.
+TEST(LivenessScenario, DeadlinesAreRecordedAndAPausedCallerIsExcused) {
+  const scenarios::Scenario s = scenarios::parse_scenario(R"(format = 1
+name = "deadlines"
+seed = 1
+duration = "2s"
+[cluster]
+masters = 1
+[algorithm]
+kind = "single_node"
+ttl = "1s"
+node_timeout = "20ms"
+retry_count = 1000
+retry_delay = "10ms"
+retry_jitter = "0s"
+[[client]]
+name = "a"
+key = "job"
+iterations = 1
+acquire_timeout = "300ms"
+[[client]]
+name = "b"
+key = "job"
+iterations = 1
+acquire_timeout = "300ms"
+[[fault]]
+at = "0s"
+kind = "pause"
+process = "redis-0"
+[[fault]]
+at = "100ms"
+kind = "pause"
+process = "b"
+[[fault]]
+at = "800ms"
+kind = "resume"
+process = "b"
+)",
+                                                          "deadlines.toml");
+  const scenarios::RunReport r = scenarios::run_scenario(s);
+  ASSERT_NE(r.run.status, sim::RunStatus::failed) << r.run.detail;
+  int acquires = 0;
+  for (const history::Operation& op : r.history.operations()) {
+    if (op.kind != history::OpKind::acquire) continue;
+    ++acquires;
+    ASSERT_TRUE(op.deadline_local.has_value()) << op.client_name;
+    EXPECT_EQ(*op.deadline_local, op.invoked_local + 300ms) << op.client_name;
+    EXPECT_EQ(op.outcome, "indeterminate") << op.client_name;  // the SETs went unanswered
+    if (op.client_name == "a") {
+      EXPECT_GE(op.completed_local, *op.deadline_local - 20ms);  // it tried until the deadline
+      EXPECT_LE(op.completed_local, *op.deadline_local + 21ms);
+    } else {
+      EXPECT_GE(op.completed_true, sim::true_time(800ms));
+    }
+  }
+  EXPECT_EQ(acquires, 2);
+  const properties::Verdict* judged = r.verdict("liveness");
+  ASSERT_NE(judged, nullptr);
+  EXPECT_EQ(judged->kind, properties::Verdict::Kind::ok) << judged->summary;
+
+  // Without the pause to excuse it, b's late return is a deadline violation.
+  const properties::Verdict v = properties::check_liveness(
+      r.history, {.bounds = {.ttl = 10s, .deadline_slack = 21ms}, .run_end = r.run.now}, r.faults);
+  ASSERT_EQ(v.kind, properties::Verdict::Kind::violation) << v.summary;
+  EXPECT_EQ(v.first->rule, "deadline");
+  EXPECT_EQ(v.first->first.client_name, "b") << v.summary;
+}
+
 }  // namespace
 }  // namespace locklab::testing

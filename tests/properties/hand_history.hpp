@@ -55,6 +55,20 @@ class HandHistory {
     history.append(op);
     return op.id;
   }
+  // An acquire by client `c` that took a deadline (true and local time are
+  // the same here); it fails (busy) unless `valid_until` makes it a grant.
+  std::uint64_t acquire_by(std::uint32_t c, std::string key, std::int64_t invoked, std::int64_t deadline,
+                           std::int64_t completed, std::optional<std::int64_t> valid_until = {}) {
+    history::Operation op = base(c, std::move(key), OpKind::acquire, 0, invoked, completed,
+                                 valid_until ? OpStatus::ok : OpStatus::fail);
+    op.id = next_++;
+    if (valid_until) op.grant = op.id;
+    op.outcome = valid_until ? "acquired" : "busy";
+    op.deadline_local = history::local_time(std::chrono::milliseconds(deadline));
+    set_validity(op, valid_until);
+    history.append(op);
+    return op.id;
+  }
   std::uint64_t release(std::uint64_t grant, std::int64_t invoked, std::int64_t completed,
                         OpStatus status = OpStatus::ok) {
     return add(grant, OpKind::release, invoked, completed, status, {}, {});

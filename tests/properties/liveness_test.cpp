@@ -322,6 +322,54 @@ TEST(Liveness, CrashBeforeTheLastHealIsNotJudged) {
   EXPECT_EQ(check_liveness(s.h.history, in).kind, Kind::ok);
 }
 
+// Deadlines: with a slack of 20ms, an acquire with a deadline at 500ms may
+// return up to 520ms, by its own clock.
+TEST(Liveness, ACallReturningByItsDeadlinePlusTheSlackIsOk) {
+  HandHistory h;
+  h.acquire_by(1, "k", 0, 500, 520);
+  LivenessInput in = input(0, 3000);
+  in.bounds.deadline_slack = 20ms;
+  EXPECT_EQ(check_liveness(h.history, in).kind, Kind::ok);
+}
+
+TEST(Liveness, ACallReturningPastItsDeadlinePlusTheSlackIsADeadlineViolation) {
+  HandHistory h;
+  h.acquire_by(1, "k", 0, 300, 310, 1310);  // on time, and a grant
+  const auto late = h.acquire_by(2, "k", 100, 500, 521);
+  LivenessInput in = input(0, 3000);
+  in.bounds.deadline_slack = 20ms;
+  const std::vector<FaultNote> faults = {{ms(50), "pause m1"}};
+  const Verdict v = check_liveness(h.history, in, faults);
+  ASSERT_EQ(v.kind, Kind::violation) << v.summary;
+  EXPECT_EQ(v.first->rule, "deadline");
+  EXPECT_EQ(v.first->first.grant, late);  // the acquire, as a grant view
+  EXPECT_FALSE(v.first->first.believed());
+  EXPECT_EQ(v.first->at, ms(100));
+  EXPECT_EQ(v.first->until, ms(521));
+  EXPECT_EQ(v.first->faults, faults);
+  EXPECT_THAT(v.summary, HasSubstr("acquire " + std::to_string(late)));
+  EXPECT_THAT(v.summary, HasSubstr("returned 21ms after its deadline"));
+  // Judged at any time, faults or not: the heal does not excuse it.
+  in.last_heal = ms(2000);
+  EXPECT_EQ(check_liveness(h.history, in).first->rule, "deadline");
+}
+
+// A call during which its process was paused, or its clock stepped, is not
+// held to its deadline; another process's pause does not excuse it.
+TEST(Liveness, AnInterruptedCallIsNotHeldToItsDeadline) {
+  HandHistory h;
+  h.acquire_by(2, "k", 100, 500, 900);
+  LivenessInput in = input(0, 3000);
+  in.interruptions = {{.process = history::ProcessId{1}, .from = ms(200), .to = ms(800)}};
+  EXPECT_EQ(check_liveness(h.history, in).kind, Kind::violation);
+  in.interruptions = {{.process = history::ProcessId{2}, .from = ms(200), .to = ms(800)}};
+  EXPECT_EQ(check_liveness(h.history, in).kind, Kind::ok);
+  in.interruptions = {{.process = history::ProcessId{2}, .from = ms(400), .to = ms(400)}};  // a clock step
+  EXPECT_EQ(check_liveness(h.history, in).kind, Kind::ok);
+  in.interruptions = {{.process = history::ProcessId{2}, .from = ms(901), .to = ms(1000)}};  // after it
+  EXPECT_EQ(check_liveness(h.history, in).kind, Kind::violation);
+}
+
 // A grant whose belief cannot be placed on the time line leaves liveness
 // undecided.
 TEST(Liveness, GrantWithoutValidityEndIsUnknown) {

@@ -1,11 +1,12 @@
 // locklab/properties/liveness.hpp — after the faults heal, clients that keep
 // trying get the lock; local waiters are served in order; a crashed holder's
-// lock comes free; a stuck world is reported with what each client waits on.
+// lock comes free; a call returns by its deadline; a stuck world is reported
+// with what each client waits on.
 //
 // Provides check_liveness over a history and a LivenessInput: the bounds
 // (computed by the caller from the scenario's lock options and workload), the
 // true time of the last heal, the end of the run and why it ended, and the
-// crashes of client processes. Four rules (docs/properties.md has them in
+// crashes and pauses of client processes. Five rules (docs/properties.md has them in
 // full); the first violation is the one that became certain earliest:
 //
 //   progress        after the last heal, a key is "waited for" while some
@@ -29,6 +30,13 @@
 //                   belief, which runs on to its validity end, does not count.
 //   stuck           the run ended idle (no events left) with operations of
 //                   live processes still pending: they can never complete.
+//   deadline        a call that took a deadline (Operation::deadline_local:
+//                   acquire, extend, a lock manager's wait, try_lock_for)
+//                   completed later than deadline + bounds.deadline_slack by
+//                   its own process's clock — at any time, faults or not — unless
+//                   that process was paused or its clock stepped during the
+//                   call (interruptions). A call still pending at the end is
+//                   for progress and stuck to judge.
 //
 // Every verdict lists the operations still pending at the end (BlockedOp:
 // client, op, key, since when). A run stopped on its budget with no violation
@@ -48,7 +56,10 @@
 // of the key believed before the wait (grant 0 if none); fifo: first = the
 // earlier-invoked acquire A, second = the grant B that overtook it;
 // crashed_holder: first = the crashed holder's grant, second = the blocked
-// acquire; stuck: first = the earliest blocked op as a grant view (acquires;
+// acquire; deadline: first = the late acquire (as a grant view, believed
+// or not) or the grant the late extend acts for, at/until = its invocation
+// and completion;
+// stuck: first = the earliest blocked op as a grant view (acquires;
 // otherwise its grant), second empty. at/until: the wait's start and the
 // moment it became overdue (progress, crashed_holder); B's invocation and
 // completion (fifo); the earliest blocked op's invocation and the run's end
@@ -99,6 +110,9 @@ struct LivenessBounds {
   // same workload's next acquire of the key (its think time): acquires of a
   // key separated by no more than this count as one client "keeping trying".
   history::Duration think_max{};
+  // How long after its deadline a call may return (docs/locks.md states it:
+  // a failed attempt's undo release runs under its own node timeout).
+  history::Duration deadline_slack{};
 
   // The longest a client that keeps trying may wait for a key once faults are
   // over: a key set just before the wait lives ttl + drift_allowance; the
@@ -124,6 +138,16 @@ struct LivenessBounds {
     if (__builtin_mul_overflow(k, d.count(), &product)) return history::Duration::max();
     return history::Duration(product);
   }
+};
+
+// A stretch of true time [from, to] in which a client process did not run
+// (paused) or, from == to, the instant its clock stepped.
+struct ClientInterruption {
+  history::ProcessId process = history::kNoProcess;
+  history::TrueTime from{};
+  history::TrueTime to{};
+
+  bool operator==(const ClientInterruption&) const = default;
 };
 
 // A client process that crashed or was killed (its fibers died) at `at`.
@@ -153,6 +177,8 @@ struct LivenessInput {
   RunEnd ended = RunEnd::deadline;
   // Crashes and kills of client processes, any order.
   std::vector<ClientCrash> crashes;
+  // Pauses and clock steps of client processes, any order (the deadline rule).
+  std::vector<ClientInterruption> interruptions;
   // Concurrent acquires of one key by one process are a lock manager's local
   // waiters and must be served in order. Off for workloads that run several
   // independent plain locks in one process.

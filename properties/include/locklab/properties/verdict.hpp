@@ -75,7 +75,7 @@ struct LoggedWrite {
 struct Violation {
   // Which rule of the checker: empty for mutual exclusion and resource safety
   // (one rule each); liveness: "progress", "fifo", "crashed_holder",
-  // "stuck"; token hygiene: "fencing_order", "fencing_missing",
+  // "deadline", "stuck"; token hygiene: "fencing_order", "fencing_missing",
   // "lock_token_repeat". Each checker's header says what first/second mean.
   std::string rule;
   // Mutual exclusion: the grant that started believing first, and the other.

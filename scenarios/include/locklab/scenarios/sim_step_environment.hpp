@@ -41,8 +41,10 @@ class SimStepEnvironment {
 
   // `holder`: who in the client invokes it, when not the client itself (a
   // lock manager's waiter).
-  std::uint64_t invoke(history::OpKind kind, std::string key, std::uint64_t grant, std::string holder = {}) {
-    return sim::record_invoke(history_, process_, kind, std::move(key), grant, std::move(holder));
+  // `deadline`: the call's own, when it takes one.
+  std::uint64_t invoke(history::OpKind kind, std::string key, std::uint64_t grant, std::string holder = {},
+                       std::optional<time_point> deadline = {}) {
+    return sim::record_invoke(history_, process_, kind, std::move(key), grant, std::move(holder), deadline);
   }
 
   void complete(std::uint64_t id, history::OpStatus status, std::string words, std::optional<std::uint64_t> fence,

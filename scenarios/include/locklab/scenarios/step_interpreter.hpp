@@ -95,6 +95,7 @@ concept StepEnvironment = requires(E& env, const E& cenv, sim::Duration d, histo
   { cenv.now() } -> std::same_as<typename E::time_point>;
   { env.sleep_for(d) } -> std::same_as<void>;
   { env.invoke(kind, key, id, std::string()) } -> std::same_as<std::uint64_t>;
+  { env.invoke(kind, key, id, std::string(), end) } -> std::same_as<std::uint64_t>;
   { env.complete(id, status, std::string(), fence, end, token) } -> std::same_as<void>;
   { env.write(id, fence, std::string(), d) } -> std::same_as<WriteOutcome>;
   { env.command(command) } -> std::same_as<CommandOutcome>;
@@ -203,8 +204,8 @@ class StepInterpreter {
 
   void acquire(const AcquireStep& s) {
     forget_lease();
-    const std::uint64_t id = env_.invoke(history::OpKind::acquire, s.key, 0);
     const auto deadline = in(s.deadline);
+    const std::uint64_t id = env_.invoke(history::OpKind::acquire, s.key, 0, {}, deadline);
     const AnyLock chosen = lock_named(s.lock);
     auto got = std::visit(
         [&](auto* l) {
@@ -246,8 +247,9 @@ class StepInterpreter {
   void extend(const ExtendStep& s) {
     // A watched lease is the watchdog's to extend; a mutex's is not extended.
     if (!lease_ || watchdog_ || lease_mutex_ != nullptr) return;
-    const std::uint64_t id = env_.invoke(history::OpKind::extend, lease_->key, grant_);
-    const auto r = std::visit([&](auto* l) { return l->extend(*lease_, in(s.deadline)); }, lease_lock_);
+    const auto deadline = in(s.deadline);
+    const std::uint64_t id = env_.invoke(history::OpKind::extend, lease_->key, grant_, {}, deadline);
+    const auto r = std::visit([&](auto* l) { return l->extend(*lease_, deadline); }, lease_lock_);
     const bool extended = r.outcome == lock::Outcome::extended;
     env_.complete(id, extend_status(r.outcome), std::string(lock::name_of(r.outcome)), lease_->fencing_token,
                   extended ? std::optional<time_point>(lease_->validity_end) : std::nullopt, {});
@@ -337,7 +339,9 @@ class StepInterpreter {
       unlock_mutex(m, s.key);
       return;
     }
-    const std::uint64_t id = env_.invoke(history::OpKind::acquire, s.key, 0);
+    const std::optional<time_point> deadline =
+        s.call == MutexCall::try_lock_for ? std::optional<time_point>(in(s.timeout)) : std::nullopt;
+    const std::uint64_t id = env_.invoke(history::OpKind::acquire, s.key, 0, {}, deadline);
     std::string words;
     bool got = false;
     try {
@@ -485,11 +489,14 @@ class StepInterpreter {
               std::chrono::milliseconds ttl, time_point begun, const std::string& holder) {
     const time_point ask_at = lock::detail::add_saturating(begun, w.start_after);
     if (ask_at > env_.now()) env_.sleep_for(ask_at - env_.now());
-    const std::uint64_t id = env_.invoke(history::OpKind::acquire, key, 0, holder);
-    slot.handle.emplace(m.lock(key, ttl, in(w.deadline)));
-    if (w.destroy_after) {
+    const time_point deadline = in(w.deadline);
+    const std::uint64_t id = env_.invoke(history::OpKind::acquire, key, 0, holder, deadline);
+    slot.handle.emplace(m.lock(key, ttl, deadline));
+    if (w.destroy_after && in(*w.destroy_after) < deadline) {
       // Looks at the result as soon as it comes (its completion time is the
-      // manager's decision, not a late look), or destroys the handle then.
+      // manager's decision, not a late look), or destroys the handle then. A
+      // destroy due at or after the deadline never comes: wait() below gives
+      // up at the deadline first, as a caller of wait() would.
       if (!slot.handle->ready_by(in(*w.destroy_after))) {
         slot.handle.reset();  // gives up its place, or the grant in flight
         env_.complete(id, history::OpStatus::fail, "cancelled", {}, {}, {});

@@ -53,9 +53,11 @@ using history::OpStatus;
 // time; returns its id. `holder` names who in the process invoked it, when
 // that is not the process as a whole (a lock manager's waiter: "c1/w2"); the
 // checkers tell holders apart by it, so two grants at once inside one
-// process are seen.
+// process are seen. `deadline`: the call's deadline on the client's clock,
+// when it takes one (the liveness checker judges that it returned by it).
 std::uint64_t record_invoke(History& history, Process& client, OpKind kind, std::string key,
-                            std::uint64_t grant = 0, std::string holder = {});
+                            std::uint64_t grant = 0, std::string holder = {},
+                            std::optional<LocalTime> deadline = {});
 
 // Completes pending operation `id` now (true time, and the local time of the
 // same process, which must be the one that invoked it). With validity_end
