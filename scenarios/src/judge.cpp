@@ -11,6 +11,7 @@
 #include "locklab/properties/token_hygiene.hpp"
 #include "locklab/scenarios/client_crashes.hpp"
 #include "locklab/sim/detail/overloaded.hpp"
+#include "tolerated_faults.hpp"
 
 namespace locklab::scenarios {
 namespace {
@@ -117,7 +118,19 @@ std::vector<sim::ProcessId> client_ids(const Scenario& s) {
 // t + d, saturating: a file may state durations up to centuries.
 sim::TrueTime later(sim::TrueTime t, sim::Duration d) { return lock::detail::add_saturating(t, d); }
 
-// The true time after which no fault but client crashes is in effect.
+// How many masters RedLock tolerates losing at once: N - quorum for the
+// scenario's own RedLock, when it is the only lock; 0 otherwise (a single
+// node tolerates nothing, and named locks may have their own masters and
+// quorums).
+std::size_t tolerable_masters(const Scenario& s) {
+  if (s.algorithm.kind != Algorithm::redlock || !s.locks.empty()) return 0;
+  const lock::ValidatedOptions v = lock::validate(s.algorithm.lock_options(), s.cluster.masters.size(), "algorithm");
+  return s.cluster.masters.size() - v.quorum;
+}
+
+// The true time after which no fault but client crashes, and faults that
+// touch at most as many masters at once as RedLock's quorum tolerates, is in
+// effect: clients must keep getting the lock during those.
 sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector<sim::ProcessId>& clients) {
   const sim::TrueTime never = r.run.now;  // a fault that never ends: nothing after it is judged
   const auto is_client = [&](sim::ProcessId p) { return std::find(clients.begin(), clients.end(), p) != clients.end(); };
@@ -130,6 +143,10 @@ sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector
     }
     return sim::Duration(0);
   };
+  const std::size_t tolerable = tolerable_masters(s);
+  std::vector<sim::ProcessId> masters;
+  for (std::size_t i = 0; i < s.cluster.masters.size(); ++i) masters.push_back(master_id(s, i));
+  std::vector<MasterOutage> outages;
   sim::TrueTime heal{};
   for (std::size_t i = 0; i < s.faults.size(); ++i) {
     const sim::Fault& f = s.faults[i];
@@ -158,8 +175,15 @@ sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector
             [&](const auto&) { return f.at; },
         },
         f.action);
+    const std::optional<std::vector<sim::ProcessId>> hit =
+        tolerable > 0 ? masters_only(f, masters, clients) : std::nullopt;
+    if (hit && hit->size() <= tolerable) {
+      for (const sim::ProcessId m : *hit) outages.push_back({m, f.at, std::min(until, never)});
+      continue;
+    }
     heal = std::max(heal, std::min(until, never));
   }
+  heal = std::max(heal, last_overload_end(outages, tolerable));
   for (const Failover& f : s.failovers) {
     heal = std::max(heal, later(f.at, properties::LivenessBounds::saturating_sum(
                                           {s.cluster.discovery_delay, sim::Duration(1s)})));

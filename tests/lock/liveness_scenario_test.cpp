@@ -3,9 +3,11 @@
 // judged against bounds derived from the lock's options, and against bounds
 // that are too tight, which the crashed-holder rule must then flag; and how
 // soon the key came free, to the millisecond, which a file cannot say.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
 
 #include "locklab/properties/liveness.hpp"
 #include "locklab/properties/token_hygiene.hpp"
@@ -148,6 +150,82 @@ process = "b"
   ASSERT_EQ(v.kind, properties::Verdict::Kind::violation) << v.summary;
   EXPECT_EQ(v.first->rule, "deadline");
   EXPECT_EQ(v.first->first.client_name, "b") << v.summary;
+}
+
+// RedLock over 5 masters tolerates 2 down at once: with `down` of them
+// killed at the start (never restarted), liveness is judged from the start
+// while that is at most 2, and not at all beyond. `preset` puts a key that
+// never expires, someone else's, on the next master. (Killed, not paused:
+// a paused master leaves every SET unanswered, so each acquire is
+// indeterminate and excuses its last attempt.)
+scenarios::RunReport redlock_with_masters_down(int down, bool preset) {
+  std::string text = R"(format = 2
+name = "minority-down"
+seed = 3
+duration = "4s"
+[cluster]
+latency = { kind = "fixed", value = "1ms" }
+masters = 5
+)";
+  if (preset) {
+    text += "[[cluster.preset]]\nnode = \"redis-" + std::to_string(down) +
+            "\"\nkey = \"job\"\nvalue = \"someone-else\"\n";
+  }
+  text += R"([algorithm]
+kind = "redlock"
+ttl = "500ms"
+retry_count = 3
+retry_delay = "50ms"
+retry_jitter = "10ms"
+[[client]]
+name = "a"
+key = "job"
+iterations = 1000
+acquire_timeout = "500ms"
+hold = "100ms"
+think = "10ms"
+[[client]]
+name = "b"
+key = "job"
+iterations = 1000
+acquire_timeout = "500ms"
+hold = "100ms"
+think = "10ms"
+)";
+  for (int i = 0; i < down; ++i) {
+    text += "[[fault]]\nat = \"0s\"\nkind = \"kill\"\nprocess = \"redis-" + std::to_string(i) + "\"\n";
+  }
+  return scenarios::run_scenario(scenarios::parse_scenario(text, "minority-down.toml"));
+}
+
+TEST(LivenessScenario, RedLockIsJudgedWhileAMinorityOfMastersIsDown) {
+  const scenarios::RunReport r = redlock_with_masters_down(2, false);
+  ASSERT_NE(r.run.status, sim::RunStatus::failed) << r.run.detail;
+  EXPECT_GT(r.grants(), 10);
+  const properties::Verdict* v = r.verdict("liveness");
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->kind, properties::Verdict::Kind::ok) << v->summary;
+  EXPECT_THAT(v->summary, ::testing::HasSubstr("after the last heal (0ns)"));
+}
+
+// A third master blocked for good (a key of someone else's that never
+// expires) leaves no quorum: judged during the tolerated pauses, that is a
+// progress violation; three masters down are beyond the quorum, so nothing
+// is judged while they last (the whole run).
+TEST(LivenessScenario, NoQuorumLeftWhileAMinorityIsDownIsAProgressViolation) {
+  const scenarios::RunReport blocked = redlock_with_masters_down(2, true);
+  EXPECT_EQ(blocked.grants(), 0);
+  const properties::Verdict* v = blocked.verdict("liveness");
+  ASSERT_NE(v, nullptr);
+  ASSERT_EQ(v->kind, properties::Verdict::Kind::violation) << v->summary;
+  EXPECT_EQ(v->first->rule, "progress");
+
+  const scenarios::RunReport majority = redlock_with_masters_down(3, false);
+  EXPECT_EQ(majority.grants(), 0);
+  const properties::Verdict* m = majority.verdict("liveness");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->kind, properties::Verdict::Kind::ok) << m->summary;
+  EXPECT_THAT(m->summary, ::testing::HasSubstr("after the last heal (4s)"));
 }
 
 }  // namespace
