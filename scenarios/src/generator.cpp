@@ -229,6 +229,13 @@ Scenario generate_scenario(std::uint64_t seed, const GeneratorOptions& o) {
     for (ClientSpec& c : s.clients) {
       if (steps_rng.chance(1, 2)) c.steps = draw_steps(steps_rng, envelope, s, attempts);
     }
+    // A configured quorum, more than a majority up to every master: fewer
+    // masters may then fail at once (the faults below keep to it within).
+    const std::size_t n = s.cluster.masters.size();
+    if (s.algorithm.kind == Algorithm::redlock && n >= 3 && steps_rng.chance(1, 4)) {
+      s.algorithm.quorum = static_cast<std::size_t>(steps_rng.between(static_cast<std::int64_t>(n / 2 + 1),
+                                                                      static_cast<std::int64_t>(n)));
+    }
   }
 
   std::vector<FaultClass> classes;
@@ -244,8 +251,9 @@ Scenario generate_scenario(std::uint64_t seed, const GeneratorOptions& o) {
   int failovers = 0;
   FaultMix mix = draw_fault_counts(fault_rng, o, envelope, classes, failovers);
   if (envelope.majority_up) {
-    // A minority down at once, a restarting master counted until it serves.
-    mix.max_masters_down = (s.cluster.masters.size() - 1) / 2;
+    // No more down at once than the quorum allows (a minority, or fewer with
+    // a larger configured quorum), a restarting master counted until it serves.
+    mix.max_masters_down = masters_that_may_fail(s);
     for (const MasterSpec& m : s.cluster.masters) {
       mix.restart_unavailable = std::max(mix.restart_unavailable, m.restart_delay);
     }

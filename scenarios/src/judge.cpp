@@ -10,6 +10,7 @@
 #include "locklab/properties/resource_safety.hpp"
 #include "locklab/properties/token_hygiene.hpp"
 #include "locklab/scenarios/client_crashes.hpp"
+#include "locklab/scenarios/envelope.hpp"
 #include "locklab/sim/detail/overloaded.hpp"
 #include "tolerated_faults.hpp"
 
@@ -124,8 +125,7 @@ sim::TrueTime later(sim::TrueTime t, sim::Duration d) { return lock::detail::add
 // quorums).
 std::size_t tolerable_masters(const Scenario& s) {
   if (s.algorithm.kind != Algorithm::redlock || !s.locks.empty()) return 0;
-  const lock::ValidatedOptions v = lock::validate(s.algorithm.lock_options(), s.cluster.masters.size(), "algorithm");
-  return s.cluster.masters.size() - v.quorum;
+  return masters_that_may_fail(s);
 }
 
 // The true time after which no fault but client crashes, and faults that

@@ -287,6 +287,11 @@ std::size_t most_masters_down(const Scenario& s) {
 
 }  // namespace
 
+std::size_t masters_that_may_fail(const Scenario& s) {
+  const std::size_t nodes = s.algorithm.kind == Algorithm::redlock ? s.cluster.masters.size() : 1;
+  return nodes - lock::validate(s.algorithm.lock_options(), nodes, "algorithm").quorum;
+}
+
 sim::Duration all_attempts(const Scenario& s) {
   const lock::ValidatedOptions v = lock::validate(
       s.algorithm.lock_options(), s.algorithm.kind == Algorithm::redlock ? s.cluster.masters.size() : 1, "algorithm");
@@ -312,10 +317,11 @@ std::string beyond_because(const Scenario& s, const Envelope& e) {
     }
   }
   if (e.majority_up) {
-    const std::size_t minority = (s.cluster.masters.size() - 1) / 2;
-    if (const std::size_t down = most_masters_down(s); down > minority) {
-      return fmt::format("faults: {} of {} masters down at once; at most {} may be", down, s.cluster.masters.size(),
-                         minority);
+    // A quorum up: the configured one, or a majority.
+    const std::size_t may_fail = masters_that_may_fail(s);
+    if (const std::size_t down = most_masters_down(s); down > may_fail) {
+      return fmt::format("faults: {} of {} masters down at once; at most {} may be (quorum {})", down,
+                         s.cluster.masters.size(), may_fail, s.cluster.masters.size() - may_fail);
     }
   }
   return {};

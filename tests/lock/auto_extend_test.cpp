@@ -216,7 +216,11 @@ TEST(AutoExtender, RenewsAtItsOptionsAndReportsTheLossAfterTheLastAllowedRenewal
     Extender::Options options{
         .renew_before = 50ms,
         .max_renewals = 2,
-        .on_renewing = [&] { story.push_back("renewing at " + std::to_string(p.now().time_since_epoch() / 1ms)); },
+        .on_renewing =
+            [&](const Lock::LeaseType& lease) {
+              story.push_back("renewing at " + std::to_string(p.now().time_since_epoch() / 1ms) + " by " +
+                              std::to_string(lease.validity_end.time_since_epoch() / 1ms));
+            },
         .on_renewed = [&](const ExtendResult& r, const Lock::LeaseType& lease) {
           story.push_back(std::string(name_of(r.outcome)) + " until " +
                           std::to_string(lease.validity_end.time_since_epoch() / 1ms));
@@ -233,9 +237,9 @@ TEST(AutoExtender, RenewsAtItsOptionsAndReportsTheLossAfterTheLastAllowedRenewal
   w.world.run_until(sim::true_time(3s));
   ASSERT_GE(story.size(), 4u);
   EXPECT_EQ(story.size(), 6u);
-  EXPECT_EQ(story[0], "renewing at 255");
+  EXPECT_EQ(story[0], "renewing at 255 by 305");  // its deadline: the validity end
   EXPECT_EQ(story[1], "extended until 548");
-  EXPECT_EQ(story[2], "renewing at 498");
+  EXPECT_EQ(story[2], "renewing at 498 by 548");
   EXPECT_EQ(story[3], "extended until 791");
   EXPECT_EQ(story[4], "not holding");
   EXPECT_EQ(story[5], "renewals 2");

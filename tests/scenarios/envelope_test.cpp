@@ -222,6 +222,19 @@ TEST(RedLockWithinAssumptions, FencedFiveMastersSafeOverTwoHundredSeeds) {
   EXPECT_GT(grants, 200 * 3);  // the workload really ran: most clients got the lock, most more than once
 }
 
+// A quorum up is the assumption: one master of three down is within with the
+// default quorum (2), beyond with a configured quorum of 3.
+TEST(IsWithin, MastersDownAtOnceAreCountedAgainstTheConfiguredQuorum) {
+  Scenario s = redlock_world();
+  s.faults = {{sim::true_time(1s), sim::ProcessKill{master_id(s, 0)}}};
+  EXPECT_EQ(masters_that_may_fail(s), 1u);
+  EXPECT_EQ(beyond_because(s, envelope_for(s, Mode::within)), "");
+  s.algorithm.quorum = 3;
+  EXPECT_EQ(masters_that_may_fail(s), 0u);
+  EXPECT_EQ(beyond_because(s, envelope_for(s, Mode::within)),
+            "faults: 1 of 3 masters down at once; at most 0 may be (quorum 3)");
+}
+
 // Step workloads are judged step by step: careful writes with the
 // shorthand's share of work, the scenario's own lock, no TTL shorter than
 // its own, raw commands that only read; never with a naive lock.
@@ -262,10 +275,12 @@ TEST(IsWithin, StepsAreWithinWhenEveryStepIsWhatTheEnvelopeDescribes) {
 // checkers find nothing in 100 worlds each (the soak runs far more).
 TEST(StepWorkloadsWithinAssumptions, EveryComponentIsDrawnAndNothingIsFound) {
   std::set<std::string> seen;
+  int larger_quorums = 0;  // RedLock worlds with a quorum above a majority
   for (const Algorithm algorithm : {Algorithm::single_node, Algorithm::redlock}) {
     for (std::uint64_t seed = 1; seed <= 100; ++seed) {
       const Scenario s = generate_scenario(seed, {.algorithm = algorithm, .mode = Mode::within, .steps = true});
       ASSERT_TRUE(within(s)) << "seed " << seed;
+      if (s.algorithm.quorum && *s.algorithm.quorum > s.cluster.masters.size() / 2 + 1) ++larger_quorums;
       for (const ClientSpec& c : s.clients) {
         if (!c.steps) continue;
         const auto walk = [&seen](const auto& self, const std::vector<Step>& steps) -> void {
@@ -285,6 +300,7 @@ TEST(StepWorkloadsWithinAssumptions, EveryComponentIsDrawnAndNothingIsFound) {
   for (const char* kind : {"acquire", "extend", "watch", "manager", "mutex", "guard", "hold", "write", "release"}) {
     EXPECT_TRUE(seen.contains(kind)) << kind;
   }
+  EXPECT_GT(larger_quorums, 0);
 }
 
 }  // namespace

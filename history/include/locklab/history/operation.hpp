@@ -74,8 +74,8 @@ struct Operation {
   // the true time at which that clock first reads it at or after completion.
   std::optional<LocalTime> validity_end_local;
   std::optional<TrueTime> validity_end_true;
-  // A call that takes a deadline (acquire, extend, a lock manager's wait,
-  // try_lock_for): that deadline on the invoker's own clock, so the liveness
+  // A call that takes a deadline (acquire, extend, a watchdog's renewal, a
+  // lock manager's wait, try_lock_for): that deadline on the invoker's own clock, so the liveness
   // checker can judge that the call returned by it. Absent on other calls.
   std::optional<LocalTime> deadline_local;
 

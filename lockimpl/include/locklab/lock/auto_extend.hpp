@@ -72,8 +72,9 @@ class AutoExtender {
     std::optional<std::chrono::milliseconds> renew_before{};
     // Renew at most this many times; unset: without limit.
     std::optional<int> max_renewals{};
-    // Just before each renewal is sent, and with its result after.
-    std::function<void()> on_renewing{};
+    // Just before each renewal is sent, with the lease it renews (whose
+    // validity end is the renewal's deadline), and with its result after.
+    std::function<void(const LeaseType&)> on_renewing{};
     std::function<void(const ExtendResult&, const LeaseType&)> on_renewed{};
   };
 
@@ -179,7 +180,7 @@ class AutoExtender {
     int renewed = 0;
     while (!s.stop.stop_requested() && renewed < limit) {
       if (!backend.sleep_until(mine.validity_end - before, s.stop.get_token())) break;
-      if (s.options.on_renewing) s.options.on_renewing();
+      if (s.options.on_renewing) s.options.on_renewing(mine);
       ExtendResult r = lock.extend(mine, mine.validity_end, s.stop.get_token());
       if (s.options.on_renewed) s.options.on_renewed(r, mine);
       if (r.extended()) {

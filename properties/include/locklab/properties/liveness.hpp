@@ -31,7 +31,8 @@
 //   stuck           the run ended idle (no events left) with operations of
 //                   live processes still pending: they can never complete.
 //   deadline        a call that took a deadline (Operation::deadline_local:
-//                   acquire, extend, a lock manager's wait, try_lock_for)
+//                   acquire, extend, a watchdog's renewal, a lock
+//                   manager's wait, try_lock_for)
 //                   completed later than deadline + bounds.deadline_slack by
 //                   its own process's clock — at any time, faults or not — unless
 //                   that process was paused or its clock stepped during the

@@ -104,6 +104,11 @@ Envelope envelope_for(const Scenario& scenario, Mode mode);
 // a deadline at least this long never ends inside an attempt.
 sim::Duration all_attempts(const Scenario& scenario);
 
+// How many of its masters the scenario's own lock may lose at once and still
+// grant: N - quorum (the configured quorum, or N/2 + 1), 0 for the locks
+// over one node.
+std::size_t masters_that_may_fail(const Scenario& scenario);
+
 // Whether `scenario` stays inside `envelope` (see above). Pure: the same
 // scenario and envelope always give the same answer.
 bool is_within(const Scenario& scenario, const Envelope& envelope);

@@ -293,8 +293,11 @@ class StepInterpreter {
           typename Extender::Options options{
               .renew_before = s.renew_before,
               .max_renewals = s.max_renewals,
-              .on_renewing = [&env = env_, renewal, key = lease_->key,
-                              grant = grant_] { *renewal = env.invoke(history::OpKind::extend, key, grant); },
+              // A renewal's deadline is the validity end of the lease it renews.
+              .on_renewing =
+                  [&env = env_, renewal, key = lease_->key, grant = grant_](const Lease& renewing) {
+                    *renewal = env.invoke(history::OpKind::extend, key, grant, {}, renewing.validity_end);
+                  },
               .on_renewed =
                   [&env = env_, renewal](const lock::ExtendResult& r, const Lease& lease) {
                     const bool extended = r.outcome == lock::Outcome::extended;
