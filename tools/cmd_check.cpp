@@ -61,7 +61,7 @@ std::optional<std::string> update_trace_hash(const fs::path& file, const scenari
   return problem;
 }
 
-int check_dir(const std::string& dir, bool update_hashes) {
+int check_dir(const std::string& dir, bool update_hashes, std::optional<std::uint64_t> max_events) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     std::cerr << "locklab check: '" << dir << "' is not a directory\n";
@@ -83,7 +83,9 @@ int check_dir(const std::string& dir, bool update_hashes) {
       ++skipped;
       continue;
     }
-    const scenarios::RunReport r = scenarios::run_scenario(s);
+    scenarios::RunOptions options;
+    if (max_events) options.max_events = *max_events;
+    const scenarios::RunReport r = scenarios::run_scenario(s, options);
     // A warning, not a mismatch: the file still gives what it expects.
     for (const std::string& w : scenarios::inapplicable_warnings(r, file.string(), places)) std::cerr << w << "\n";
     if (r.world_failed()) {
@@ -135,11 +137,16 @@ int check_dir(const std::string& dir, bool update_hashes) {
 void add_check(CLI::App& app, int& exit_code) {
   auto dir = std::make_shared<std::string>();
   auto update_hashes = std::make_shared<bool>(false);
+  auto max_events = std::make_shared<std::optional<std::uint64_t>>();
   CLI::App* cmd = app.add_subcommand("check", "Run every scenario with expectations in DIR; non-zero on any mismatch");
   cmd->add_option("dir", *dir, "Directory of scenario files (searched recursively)")->required();
   cmd->add_flag("--update-hashes", *update_hashes,
                 "Rewrite each recorded trace_hash the run no longer gives (verdicts are still compared)");
-  cmd->callback([dir, update_hashes, &exit_code] { exit_code = check_dir(*dir, *update_hashes); });
+  cmd->add_option("--max-events", *max_events,
+                  "Each world's event budget; a world that exceeds it fails (exit 4)");
+  cmd->callback([dir, update_hashes, max_events, &exit_code] {
+    exit_code = check_dir(*dir, *update_hashes, *max_events);
+  });
 }
 
 }  // namespace locklab::tools

@@ -62,13 +62,15 @@ int run_file(const RunArgs& a) {
   return exit_code_of(found);
 }
 
-int replay_file(const std::string& file) {
+int replay_file(const std::string& file, std::optional<std::uint64_t> max_events) {
   std::vector<scenarios::FaultPlace> places;
   const std::optional<scenarios::Scenario> loaded = load(file, places);
   if (!loaded) return kExitBadInput;
   const scenarios::Scenario& s = *loaded;
   std::cout << "seed " << s.seed << "\n" << std::flush;
-  const scenarios::RunReport r = scenarios::run_scenario(s);
+  scenarios::RunOptions options;
+  if (max_events) options.max_events = *max_events;
+  const scenarios::RunReport r = scenarios::run_scenario(s, options);
   warn_inapplicable(r, file, places);
   std::cout << scenarios::format_report(s, r);
   // The world's own findings first; a mismatch is 1 unless the world failed.
@@ -105,9 +107,12 @@ void add_run(CLI::App& app, int& exit_code) {
 
 void add_replay(CLI::App& app, int& exit_code) {
   auto file = std::make_shared<std::string>();
+  auto max_events = std::make_shared<std::optional<std::uint64_t>>();
   CLI::App* cmd = app.add_subcommand("replay", "Re-run a scenario file and verify its recorded trace hash");
   cmd->add_option("file", *file, "Scenario file (TOML)")->required();
-  cmd->callback([file, &exit_code] { exit_code = replay_file(*file); });
+  cmd->add_option("--max-events", *max_events,
+                  "The world's event budget; a run that exceeds it fails (exit 4)");
+  cmd->callback([file, max_events, &exit_code] { exit_code = replay_file(*file, *max_events); });
 }
 
 }  // namespace locklab::tools
