@@ -46,6 +46,14 @@ std::optional<std::vector<sim::ProcessId>> masters_only(const sim::Fault& f,
             named.insert(named.end(), p.to.begin(), p.to.end());
             return masters_among(named, masters, clients);
           },
+          // The records that end those: part of the same fault.
+          [&](const sim::ProcessResume& p) { return masters_among({p.process}, masters, {}); },
+          [&](const sim::ProcessRestart& p) { return masters_among({p.process}, masters, {}); },
+          [&](const sim::LinkHeal& h) {
+            std::vector<sim::ProcessId> named = h.from;
+            named.insert(named.end(), h.to.begin(), h.to.end());
+            return masters_among(named, masters, clients);
+          },
           [&](const sim::MessageDelay& d) { return masters_among({d.from, d.to}, masters, clients); },
           [&](const auto&) -> std::optional<std::vector<sim::ProcessId>> { return std::nullopt; },
       },

@@ -24,8 +24,10 @@ struct MasterOutage {
 
 // The masters fault `f` touches, if it touches masters only (clients may be
 // named too: on a partition's or a delay's other side, cut off from those
-// masters alone); nullopt for a fault that touches anything else (a client
-// paused or crashed, the storage, a replica) or none of the masters.
+// masters alone); the same for the record that ends such a fault (a resume,
+// a restart, a heal), which touches them for no time; nullopt for a fault
+// that touches anything else (a client paused or crashed, the storage, a
+// replica) or none of the masters.
 std::optional<std::vector<sim::ProcessId>> masters_only(const sim::Fault& f,
                                                         const std::vector<sim::ProcessId>& masters,
                                                         const std::vector<sim::ProcessId>& clients);
