@@ -100,10 +100,8 @@ properties::LivenessBounds bounds_of(const Scenario& s) {
   // nanosecond past its target, and a real timer wakes late).
   b.deadline_slack = std::chrono::duration_cast<sim::Duration>(v.node_timeout) + kTimerSlack;
   for (const LockSpec& l : s.locks) {
-    const std::size_t nodes = !l.masters.empty()                      ? l.masters.size()
-                              : l.algorithm.kind == Algorithm::redlock ? s.cluster.masters.size()
-                                                                       : 1;
-    const lock::ValidatedOptions named = lock::validate(l.algorithm.lock_options(), nodes, "lock");
+    const lock::ValidatedOptions named =
+        lock::validate(l.algorithm.lock_options(), lock_masters(s, l.algorithm, l.masters).size(), "lock");
     b.deadline_slack =
         std::max(b.deadline_slack, std::chrono::duration_cast<sim::Duration>(named.node_timeout) + kTimerSlack);
   }
@@ -114,6 +112,10 @@ std::vector<sim::ProcessId> client_ids(const Scenario& s) {
   std::vector<sim::ProcessId> clients;
   for (std::size_t i = 0; i < s.clients.size(); ++i) clients.push_back(client_id(s, i));
   return clients;
+}
+
+bool is_one_of(const std::vector<sim::ProcessId>& processes, sim::ProcessId p) {
+  return std::find(processes.begin(), processes.end(), p) != processes.end();
 }
 
 // t + d, saturating: a file may state durations up to centuries.
@@ -133,7 +135,7 @@ std::size_t tolerable_masters(const Scenario& s) {
 // effect: clients must keep getting the lock during those.
 sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector<sim::ProcessId>& clients) {
   const sim::TrueTime never = r.run.now;  // a fault that never ends: nothing after it is judged
-  const auto is_client = [&](sim::ProcessId p) { return std::find(clients.begin(), clients.end(), p) != clients.end(); };
+  const auto is_client = [&](sim::ProcessId p) { return is_one_of(clients, p); };
   // A restarted master serves again after its restart delay and, if it has
   // data to load, its load time (it answers LOADING meanwhile).
   const auto restart_time_of = [&](sim::ProcessId p) {
@@ -195,7 +197,7 @@ sim::TrueTime last_heal(const Scenario& s, const RunReport& r, const std::vector
 // the calls they interrupt).
 std::vector<properties::ClientInterruption> client_interruptions(const Scenario& s, const RunReport& r,
                                                                  const std::vector<sim::ProcessId>& clients) {
-  const auto is_client = [&](sim::ProcessId p) { return std::find(clients.begin(), clients.end(), p) != clients.end(); };
+  const auto is_client = [&](sim::ProcessId p) { return is_one_of(clients, p); };
   std::vector<properties::ClientInterruption> out;
   for (std::size_t i = 0; i < s.faults.size(); ++i) {
     const sim::Fault& f = s.faults[i];

@@ -31,6 +31,16 @@ std::optional<std::vector<sim::ProcessId>> masters_among(const std::vector<sim::
   return hit;
 }
 
+// The same for both sides of a partition or a heal.
+std::optional<std::vector<sim::ProcessId>> masters_across(const std::vector<sim::ProcessId>& from,
+                                                          const std::vector<sim::ProcessId>& to,
+                                                          const std::vector<sim::ProcessId>& masters,
+                                                          const std::vector<sim::ProcessId>& clients) {
+  std::vector<sim::ProcessId> named = from;
+  named.insert(named.end(), to.begin(), to.end());
+  return masters_among(named, masters, clients);
+}
+
 }  // namespace
 
 std::optional<std::vector<sim::ProcessId>> masters_only(const sim::Fault& f,
@@ -41,19 +51,11 @@ std::optional<std::vector<sim::ProcessId>> masters_only(const sim::Fault& f,
           [&](const sim::ProcessPause& p) { return masters_among({p.process}, masters, {}); },
           [&](const sim::ProcessKill& k) { return masters_among({k.process}, masters, {}); },
           [&](const sim::MachineCrash& k) { return masters_among({k.process}, masters, {}); },
-          [&](const sim::LinkPartition& p) {
-            std::vector<sim::ProcessId> named = p.from;
-            named.insert(named.end(), p.to.begin(), p.to.end());
-            return masters_among(named, masters, clients);
-          },
+          [&](const sim::LinkPartition& p) { return masters_across(p.from, p.to, masters, clients); },
           // The records that end those: part of the same fault.
           [&](const sim::ProcessResume& p) { return masters_among({p.process}, masters, {}); },
           [&](const sim::ProcessRestart& p) { return masters_among({p.process}, masters, {}); },
-          [&](const sim::LinkHeal& h) {
-            std::vector<sim::ProcessId> named = h.from;
-            named.insert(named.end(), h.to.begin(), h.to.end());
-            return masters_among(named, masters, clients);
-          },
+          [&](const sim::LinkHeal& h) { return masters_across(h.from, h.to, masters, clients); },
           [&](const sim::MessageDelay& d) { return masters_among({d.from, d.to}, masters, clients); },
           [&](const auto&) -> std::optional<std::vector<sim::ProcessId>> { return std::nullopt; },
       },

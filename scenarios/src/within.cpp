@@ -290,7 +290,7 @@ std::size_t most_masters_down(const Scenario& s) {
 std::size_t masters_that_may_fail(const Scenario& s) {
   // As lock::validate reads the options, without its errors: this is asked of
   // scenarios not yet validated too (one without masters, say).
-  const std::size_t nodes = s.algorithm.kind == Algorithm::redlock ? s.cluster.masters.size() : 1;
+  const std::size_t nodes = lock_masters(s, s.algorithm, {}).size();
   const std::size_t quorum = s.algorithm.quorum.value_or(nodes / 2 + 1);
   return quorum >= nodes ? 0 : nodes - quorum;
 }
